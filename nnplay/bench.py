@@ -1,0 +1,113 @@
+"""`python -m nnplay bench`: the engine against plain `model.fit(verbose=0)`, as ratios.
+
+Both sides run in the same process, on the same model and the same data, one after the
+other, so the ratio holds on whatever machine runs it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .spec import Experiment
+
+TOY_EPOCHS = 1500
+FIT_TOY_EPOCHS = 30
+
+
+def _toy_experiment(epochs: int) -> Experiment:
+    exp = Experiment()  # TensorFlow Playground's default: circle, 2 -> 4 -> 2 -> 1, tanh, SGD 0.03
+    exp.data.samples, exp.data.validation_split = 500, 0.5
+    exp.train.epochs = epochs
+    return exp
+
+
+def _fit_rate(exp: Experiment, dataset, epochs: int, per_sample: bool = False) -> float:
+    """Epochs (or samples) per second of model.fit on a fresh model, after a warm-up epoch."""
+    from .build import build
+    built = build(exp, dataset.info)
+    model = built.model
+    model.compile(optimizer=built.optimizer, loss=built.loss, metrics=built.metrics)
+    val = (dataset.x_val, dataset.y_val) if len(dataset.x_val) else None
+    fit = dict(batch_size=exp.train.batch_size, verbose=0, validation_data=val, shuffle=True)
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, **fit)
+    t0 = time.perf_counter()
+    model.fit(dataset.x_train, dataset.y_train, epochs=epochs, **fit)
+    rate = epochs / (time.perf_counter() - t0)
+    return rate * len(dataset.x_train) if per_sample else rate
+
+
+def _job_rate(exp: Experiment, dataset) -> tuple[float, float, float]:
+    """Steady epochs/s of a TrainingJob (grid and weight stats on), the decision grid's
+    refresh rate, and the seconds from start to the first epoch's metrics."""
+    from .job import TrainingJob
+    job = TrainingJob(exp, dataset)
+    t0 = time.perf_counter()
+    job.start()
+    first = None
+    marks = []
+    grids = set()
+    while job.alive:
+        s = job.snapshot()
+        now = time.perf_counter()
+        if first is None and s.epoch >= 1:
+            first = now - t0
+        if s.epoch >= 100:  # past tracing and compilation
+            marks.append((now, s.epoch))
+            grids.add(s.grid_epoch)
+        time.sleep(0.01)
+    (ta, ea), (tb, eb) = marks[0], marks[-1]
+    return (eb - ea) / (tb - ta), len(grids) / (tb - ta), first
+
+
+def _mlp_dataset(n: int = 60_000, seed: int = 0):
+    from .data import Dataset, DatasetInfo
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 784)).astype(np.float32)
+    y = (x[:, :10] @ rng.normal(size=(10, 10))).argmax(1).astype(np.int32)
+    info = DatasetInfo("synthetic-mnist", "table", "multiclass", (784,), 10)
+    empty = x[:0], y[:0]
+    return Dataset(info, x, y, *empty, *empty)
+
+
+def _mlp_experiment() -> Experiment:
+    return Experiment.from_dict({
+        "model": {"layers": [{"type": "Dense", "units": 128, "activation": "relu"},
+                             {"type": "Dropout", "rate": 0.2}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 128, "epochs": 3}})
+
+
+def _engine_samples_rate(exp: Experiment, dataset, epochs: int = 2) -> float:
+    from .build import build
+    from .engine import Engine
+    engine = Engine(build(exp, dataset.info), dataset, exp.train)
+    engine.run_epoch()  # eager first steps, tracing and compilation
+    engine.run_epoch()
+    t0 = time.perf_counter()
+    for _ in range(epochs - 1):
+        engine.run_epoch()
+    return (epochs - 1) * len(dataset.x_train) / (time.perf_counter() - t0)
+
+
+def run_bench(verbose: bool = True) -> dict:
+    from .data import load
+    say = print if verbose else (lambda *a, **k: None)
+    toy_data = load(_toy_experiment(1).data)
+    say("toy: TensorFlow Playground default (circle 250/250, 2-4-2-1 tanh, SGD 0.03, batch 10)")
+    fit_eps = _fit_rate(_toy_experiment(FIT_TOY_EPOCHS), toy_data, FIT_TOY_EPOCHS)
+    job_eps, grids_per_s, first = _job_rate(_toy_experiment(TOY_EPOCHS), toy_data)
+    say(f"  model.fit      {fit_eps:8.1f} epochs/s")
+    say(f"  nnplay job     {job_eps:8.1f} epochs/s  (decision grid {grids_per_s:.1f}/s)   "
+        f"ratio {job_eps / fit_eps:.1f}x")
+    say(f"  first epoch's metrics after {first:.2f} s")
+    say("mlp: 60,000 x 784 -> 128 relu -> dropout 0.2 -> 10 softmax, Adam, batch 128")
+    mlp_data, mlp_exp = _mlp_dataset(), _mlp_experiment()
+    fit_sps = _fit_rate(mlp_exp, mlp_data, 2, per_sample=True)
+    eng_sps = _engine_samples_rate(mlp_exp, mlp_data, 3)
+    say(f"  model.fit      {fit_sps:10.0f} samples/s")
+    say(f"  nnplay engine  {eng_sps:10.0f} samples/s   ratio {eng_sps / fit_sps:.2f}x")
+    return {"toy": {"nnplay": round(job_eps, 1), "fit": round(fit_eps, 2),
+                    "ratio": round(job_eps / fit_eps, 1), "grid_per_s": round(grids_per_s, 1)},
+            "mlp": {"nnplay": round(eng_sps), "fit": round(fit_sps),
+                    "ratio": round(eng_sps / fit_sps, 2)},
+            "first_point_s": round(first, 3)}

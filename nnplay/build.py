@@ -1,0 +1,247 @@
+"""Spec -> a real keras.Model, its optimizer, loss and metrics; and summary rows.
+
+Every layer is named from its place in the spec ("dense_1", "dropout_2", ..., "output"), so
+models built in several threads at once never depend on Keras's global name counters.
+
+    >>> built = build(Experiment.from_dict({"model": {"input_shape": [13], "layers": [
+    ...     {"type": "Dense", "units": 10}, {"type": "Dense", "units": 10},
+    ...     {"type": "Dense", "units": 1, "activation": "linear"}], "output": "none"}}))
+    >>> built.model.count_params()
+    261
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import keras
+
+from . import layers as L
+from .data import DatasetInfo
+from .spec import (AUGMENTATION_DEFAULTS, SCHEDULE_DEFAULTS, Experiment, SpecError, Problem,
+                   TrainSpec, check)
+
+# set_random_seed is process-global: building under one lock makes a seed give the same
+# initial weights even when several students build models at the same moment.
+_BUILD_LOCK = threading.Lock()
+_IMAGE_AUGMENTATIONS = ("flip", "rotation", "zoom", "translation", "contrast")
+
+
+@dataclass
+class Built:
+    model: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    loss: keras.losses.Loss
+    loss_name: str
+    metrics: list            # keras.metrics.Metric objects, named as Keras names them
+    task: str
+    binary_output: bool      # one sigmoid unit (vs. softmax over classes)
+
+
+def info_from_shape(exp: Experiment) -> DatasetInfo:
+    """A stand-in DatasetInfo for a spec with an explicit input_shape and no data."""
+    shape = tuple(exp.model.input_shape)
+    last = exp.model.layers[-1] if exp.model.layers else {}
+    units = last.get("units", 1) if exp.model.output == "none" else 2
+    task = "regression" if last.get("activation") == "linear" else (
+        "binary" if units in (1, 2) else "multiclass")
+    kind = "text" if exp.model.layers and exp.model.layers[0].get("type") == "Embedding" else "table"
+    return DatasetInfo("input_shape", kind, task, shape, n_classes=0 if task == "regression" else max(units, 2))
+
+
+# ---- layers --------------------------------------------------------------------------
+
+def _regularizer(spec: dict | None):
+    if not spec:
+        return None
+    return keras.regularizers.L1L2(l1=spec.get("l1", 0.0), l2=spec.get("l2", 0.0))
+
+
+def make_layer(layer: dict, name: str, default_regularizer: dict | None = None) -> keras.layers.Layer:
+    """One Keras layer from a layer dict (parameters are Keras's own names)."""
+    layer = L.complete(layer)
+    kind = layer.pop("type")
+    if kind == "Bidirectional":
+        inner = make_layer(layer.pop("layer"), f"{name}_inner", default_regularizer)
+        return keras.layers.Bidirectional(inner, name=name, **layer)
+    if "kernel_regularizer" in layer:
+        layer["kernel_regularizer"] = _regularizer(layer["kernel_regularizer"] or default_regularizer)
+    cls = getattr(keras.layers, kind)
+    return cls(name=name, **layer)
+
+
+def layer_name(index: int, layer: dict) -> str:
+    return f"{layer['type'].lower()}_{index + 1}"
+
+
+def _augmentation(aug: dict | None, image: bool) -> list:
+    """Keras augmentation layers (active only in training) for the spec's augmentation."""
+    a = {**AUGMENTATION_DEFAULTS, **(aug or {})}
+    out = []
+    if image:
+        if a["flip"] != "none":
+            out.append(keras.layers.RandomFlip(a["flip"], name="random_flip"))
+        if a["rotation"]:
+            out.append(keras.layers.RandomRotation(a["rotation"], name="random_rotation"))
+        if a["zoom"]:
+            out.append(keras.layers.RandomZoom(a["zoom"], name="random_zoom"))
+        if a["translation"]:
+            out.append(keras.layers.RandomTranslation(a["translation"], a["translation"],
+                                                      name="random_translation"))
+        if a["contrast"]:
+            # Inputs are normalized, not 0..255: a wide range keeps RandomContrast from clipping.
+            out.append(keras.layers.RandomContrast(a["contrast"], value_range=(-1e4, 1e4),
+                                                   name="random_contrast"))
+    if a["noise"]:
+        out.append(keras.layers.GaussianNoise(a["noise"], name="gaussian_noise"))
+    return out
+
+
+def _head(info: DatasetInfo) -> keras.layers.Layer:
+    if info.task == "multiclass":
+        return keras.layers.Dense(info.n_classes, activation="softmax", name="output")
+    if info.task == "binary":
+        return keras.layers.Dense(1, activation="sigmoid", name="output")
+    return keras.layers.Dense(1, activation="linear", name="output")
+
+
+def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
+    """The keras.Sequential the spec describes, on the dataset's input shape."""
+    m = exp.model
+    shape = tuple(m.input_shape) if m.input_shape is not None else tuple(info.input_shape)
+    first = m.layers[0]["type"] if m.layers else None
+    dtype = "int32" if first == "Embedding" else "float32"
+    stack = [keras.Input(shape=shape, dtype=dtype, name="input")]
+    stack += _augmentation(exp.train.augmentation, image=len(shape) == 3)
+    stack += [make_layer(layer, layer_name(i, layer), exp.train.regularization)
+              for i, layer in enumerate(m.layers)]
+    if m.output == "auto":
+        stack.append(_head(info))
+    return keras.Sequential(stack, name="nnplay")
+
+
+# ---- optimizer, loss, metrics ----------------------------------------------------------
+
+OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
+                     "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "Ftrl"}
+
+
+def learning_rate(train: TrainSpec):
+    """A float, or a keras LearningRateSchedule when the spec asks for one."""
+    s = train.lr_schedule
+    if not s:
+        return train.learning_rate
+    kind = s["type"]
+    args = {**SCHEDULE_DEFAULTS[kind], **{k: v for k, v in s.items() if k != "type"}}
+    return getattr(keras.optimizers.schedules, kind)(train.learning_rate, **args)
+
+
+def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
+    cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[train.optimizer])
+    extra = {"momentum": train.momentum} if train.optimizer in ("sgd", "rmsprop") else {}
+    return cls(learning_rate=learning_rate(train), **extra)
+
+
+def output_kind(model: keras.Model) -> tuple[int, str]:
+    """Units and activation name of the model's last layer."""
+    last = model.layers[-1]
+    units = last.output.shape[-1]
+    act = getattr(getattr(last, "activation", None), "__name__", "linear")
+    return units, act
+
+
+def resolve_loss(exp: Experiment, info: DatasetInfo, model: keras.Model) -> tuple[str, keras.losses.Loss]:
+    """The loss the spec names, or for 'auto' the one that fits the task and the head."""
+    units, act = output_kind(model)
+    logits = act == "linear" and info.task != "regression"
+    name = exp.train.loss
+    if name == "auto":
+        name = {"multiclass": "sparse_categorical_crossentropy", "regression": "mean_squared_error",
+                "binary": "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
+                }[info.task]
+    losses = keras.losses
+    make = {"sparse_categorical_crossentropy": lambda: losses.SparseCategoricalCrossentropy(from_logits=logits),
+            "binary_crossentropy": lambda: losses.BinaryCrossentropy(from_logits=logits),
+            "mean_squared_error": losses.MeanSquaredError,
+            "mean_absolute_error": losses.MeanAbsoluteError,
+            "huber": losses.Huber}
+    return name, make[name]()
+
+
+def resolve_metrics(train: TrainSpec, info: DatasetInfo, model: keras.Model) -> list:
+    """Metric objects named as Keras names them; ones that do not fit the task are dropped,
+    and the task's main metric (accuracy, or mae for regression) is always there."""
+    units, act = output_kind(model)
+    names = list(dict.fromkeys(train.metrics))
+    m = keras.metrics
+    if info.task == "regression":
+        names = [n for n in names if n in ("mae", "mse")] or ["mae"]
+        return [m.MeanAbsoluteError(name="mae") if n == "mae" else m.MeanSquaredError(name="mse")
+                for n in names]
+    sigmoid_head = units == 1
+    if not sigmoid_head:  # AUC/precision/recall here are defined on one sigmoid output
+        names = [n for n in names if n == "accuracy"]
+    names = [n for n in names if n not in ("mae", "mse")]
+    if "accuracy" not in names:
+        names.insert(0, "accuracy")
+    threshold = 0.0 if act == "linear" else 0.5
+    make = {"accuracy": (lambda: m.BinaryAccuracy(name="accuracy", threshold=threshold))
+            if sigmoid_head else (lambda: m.SparseCategoricalAccuracy(name="accuracy")),
+            "auc": lambda: m.AUC(name="auc", from_logits=act == "linear"),
+            "precision": lambda: m.Precision(name="precision", thresholds=threshold),
+            "recall": lambda: m.Recall(name="recall", thresholds=threshold)}
+    return [make[n]() for n in names]
+
+
+def build(exp: Experiment, info: DatasetInfo | None = None) -> Built:
+    """Validate, then build model, optimizer, loss and metrics for `exp`."""
+    if info is None:
+        if exp.model.input_shape is None:
+            raise SpecError([Problem("model.input_shape", "is null, so the data decides the shape: "
+                                     "pass the dataset's info, or set an input_shape")])
+        info = info_from_shape(exp)
+    check(exp, info)
+    with _BUILD_LOCK:
+        keras.utils.set_random_seed(exp.train.seed)
+        model = build_model(exp, info)
+        optimizer = make_optimizer(exp.train)
+        loss_name, loss = resolve_loss(exp, info, model)
+        metrics = resolve_metrics(exp.train, info, model)
+    units, _ = output_kind(model)
+    return Built(model, optimizer, loss, loss_name, metrics, info.task, binary_output=units == 1)
+
+
+# ---- summary ---------------------------------------------------------------------------
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ")"
+
+
+def summary_rows(model: keras.Model) -> list[dict]:
+    """One row per layer as Keras's model.summary() reports it."""
+    return [{"name": layer.name, "type": type(layer).__name__,
+             "output_shape": _shape_text(layer.output.shape), "params": layer.count_params()}
+            for layer in model.layers]
+
+
+def summary(model: keras.Model) -> dict:
+    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+    return {"layers": summary_rows(model), "total_params": model.count_params(),
+            "trainable_params": trainable}
+
+
+def summary_text(model: keras.Model) -> str:
+    """The layer table as Keras prints it; the last line is 'Total params: N'."""
+    s = summary(model)
+    rows = [("Layer (type)", "Output Shape", "Param #")] + [
+        (f"{r['name']} ({r['type']})", r["output_shape"], f"{r['params']:,}") for r in s["layers"]]
+    widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+    line = "-" * sum(widths)
+    out = [f'Model: "{model.name}"', line]
+    for i, r in enumerate(rows):
+        out.append("".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        out.append("=" * sum(widths) if i == 0 else line)
+    out += [f"Trainable params: {s['trainable_params']:,}",
+            f"Non-trainable params: {s['total_params'] - s['trainable_params']:,}",
+            f"Total params: {s['total_params']}"]
+    return "\n".join(out)

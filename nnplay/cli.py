@@ -1,0 +1,160 @@
+"""python -m nnplay summary | train | export | bench | datasets
+
+`--json` prints one JSON object as the last line. Bad input exits non-zero with a one-line
+reason on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stdout
+
+from .spec import Experiment, SpecError  # noqa: E402
+
+
+class CliError(Exception):
+    """A one-line reason for a non-zero exit."""
+
+
+def read_spec(path: str) -> Experiment:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"no spec file at {path}")
+    try:
+        return Experiment.from_json(p.read_text())
+    except SpecError as e:
+        raise CliError(f"{path}: {e}") from None
+
+
+def _dataset_info(exp: Experiment):
+    from .build import info_from_shape
+    from .data import describe
+    return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
+
+
+def cmd_summary(args) -> dict:
+    from .build import build, summary, summary_text
+    exp = read_spec(args.spec)
+    built = build(exp, _dataset_info(exp))
+    if not args.json:
+        print(summary_text(built.model))
+    return summary(built.model)
+
+
+def _progress(job, total: int, quiet: bool):
+    """Follow a job with a tqdm bar on stderr until it ends."""
+    from tqdm import tqdm
+    bar = tqdm(total=total, unit="epoch", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    while True:
+        s = job.snapshot()
+        bar.update(s.epoch - bar.n)
+        shown = {k: f"{v[-1]:.4g}" for k, v in s.history.items() if v}
+        if shown:
+            bar.set_postfix(shown, refresh=False)
+        if s.finished:
+            break
+        time.sleep(0.1)
+    bar.close()
+    return s
+
+
+def _save_run(job, snap, directory: str):
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "spec.json").write_text(job.exp.to_json())
+    (out / "history.json").write_text(json.dumps(snap.history))
+    if job.engine is not None:
+        job.engine.model.save(out / "model.keras")
+
+
+def cmd_train(args) -> dict:
+    from .data import load
+    from .job import TrainingJob
+    exp = read_spec(args.spec)
+    if args.epochs is not None:
+        exp.train.epochs = args.epochs
+    from .spec import check
+    check(exp, _dataset_info(exp))
+    dataset = load(exp.data)
+    job = TrainingJob(exp, dataset).start()
+    snap = _progress(job, exp.train.epochs, quiet=args.json and not sys.stderr.isatty())
+    if snap.status == "failed":
+        raise CliError(f"training failed: {snap.message}")
+    if args.save:
+        _save_run(job, snap, args.save)
+    result = {"epochs": snap.epoch, "seconds": round(snap.elapsed, 3), "stopped": snap.status,
+              "final": snap.final, "history": snap.history}
+    if not args.json:
+        finals = ", ".join(f"{k} {v:.4f}" for k, v in snap.final.items())
+        print(f"{snap.message} in {snap.elapsed:.1f} s: {finals}")
+    return result
+
+
+def cmd_export(args):
+    from .codegen import export_script
+    exp = read_spec(args.spec)
+    from .spec import check
+    check(exp, _dataset_info(exp))
+    sys.stdout.write(export_script(exp))
+
+
+def cmd_bench(args) -> dict:
+    from .bench import run_bench
+    return run_bench(verbose=not args.json)
+
+
+def cmd_datasets(args) -> dict:
+    from .data import datasets_table
+    rows = datasets_table()
+    if not args.json:
+        width = max(len(r["name"]) for r in rows) + 2
+        for r in rows:
+            where = "offline" if r["offline"] else "needs a download (not in the Keras cache)"
+            print(f"{r['name'].ljust(width)}{r['kind']:<10}{r['task']:<12}{where}")
+    return {"datasets": rows}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nnplay", description="nnplay from the terminal")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("summary", help="the model's layer table; last line 'Total params: N'")
+    s.add_argument("spec")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_summary)
+    t = sub.add_parser("train", help="train headless with a progress bar")
+    t.add_argument("spec")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--save", metavar="DIR", help="write spec.json, history.json and model.keras")
+    t.set_defaults(run=cmd_train)
+    e = sub.add_parser("export", help="a runnable Keras script on stdout")
+    e.add_argument("spec")
+    e.set_defaults(run=cmd_export, json=False)
+    b = sub.add_parser("bench", help="speed against plain model.fit, as ratios")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(run=cmd_bench)
+    d = sub.add_parser("datasets", help="what is available offline")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(run=cmd_datasets)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from .data import DataError
+    try:
+        result = args.run(args)
+    except (CliError, SpecError, DataError) as e:
+        print(f"nnplay {args.command}: {e}".splitlines()[0], file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nnplay {args.command}: interrupted", file=sys.stderr)
+        return 130
+    if args.json and result is not None:
+        print(json.dumps(result))
+    return 0

@@ -1,0 +1,328 @@
+"""The layer catalogue: every layer kind a student can stack, its parameters with Keras's own
+names, defaults, allowed ranges and a one-line help text, and pure-Python shape inference.
+
+Nothing here imports TensorFlow: the spec is checked (and the page can draw the stack) before
+any model is built.
+
+    >>> output_shape({"type": "Dense", "units": 4}, (2,))
+    (4,)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax", "elu", "selu", "gelu",
+               "swish", "leaky_relu", "softplus", "relu6", "hard_sigmoid", "mish")
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                "lecun_uniform", "lecun_normal", "random_normal", "random_uniform",
+                "orthogonal", "zeros", "ones")
+RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+
+
+class ShapeError(ValueError):
+    """A layer cannot take the shape that reaches it."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument of a Keras layer, as the layer editor shows it."""
+    name: str
+    type: str  # int | float | bool | choice | size | shape | regularizer | layer
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    max_exclusive: bool = False
+    choices: tuple = ()
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    name: str
+    help: str
+    params: tuple[Param, ...]
+    group: str = "core"
+    example: dict = field(default_factory=dict)
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def defaults(self) -> dict:
+        """A complete layer dict with every parameter at its default."""
+        layer = {"type": self.name}
+        for p in self.params:
+            layer[p.name] = dict(p.default) if isinstance(p.default, dict) else p.default
+        return layer
+
+
+def _activation(default: str, help_: str = "The function applied to each output.") -> Param:
+    return Param("activation", "choice", default, help_, choices=ACTIVATIONS)
+
+
+def _kernel_params(default_init: str = "glorot_uniform") -> tuple[Param, ...]:
+    return (
+        Param("use_bias", "bool", True, "Add a learned bias to each output."),
+        Param("kernel_initializer", "choice", default_init,
+              "How the weights are set before training starts.", choices=INITIALIZERS),
+        Param("kernel_regularizer", "regularizer", None,
+              "Penalty on large weights, e.g. {\"l2\": 0.001}: fights overfitting.", nullable=True),
+    )
+
+
+_UNITS = Param("units", "int", 8, "How many neurons (outputs) the layer has.", min=1, max=8192)
+_RNN = (
+    Param("units", "int", 32, "Size of the hidden state carried from step to step.", min=1, max=4096),
+    _activation("tanh", "Squashes the hidden state at each step."),
+    Param("return_sequences", "bool", False,
+          "Output the state at every step (needed before another recurrent layer)."),
+    Param("dropout", "float", 0.0, "Fraction of inputs dropped at each step while training.",
+          min=0.0, max=1.0, max_exclusive=True),
+    Param("kernel_regularizer", "regularizer", None,
+          "Penalty on large input weights, e.g. {\"l2\": 0.001}.", nullable=True),
+)
+_POOL = (
+    Param("pool_size", "size", 2, "Size of the window that is summarised.", min=1, max=64),
+    Param("strides", "size", None, "Step between windows (empty: same as pool size).",
+          min=1, max=64, nullable=True),
+    Param("padding", "choice", "valid", "'valid' drops the edge, 'same' pads to keep the size.",
+          choices=("valid", "same")),
+)
+
+CATALOGUE: dict[str, LayerKind] = {k.name: k for k in (
+    LayerKind("Dense", "Every input connected to every neuron: the basic building block.",
+              (_UNITS, _activation("relu")) + _kernel_params()),
+    LayerKind("Conv1D", "Slides small filters along a sequence to find local patterns.",
+              (Param("filters", "int", 16, "How many filters (feature detectors) to learn.", min=1, max=2048),
+               Param("kernel_size", "int", 3, "Length of each filter window.", min=1, max=512),
+               Param("strides", "int", 1, "Step between filter positions.", min=1, max=64),
+               Param("padding", "choice", "valid", "'valid' shrinks the output, 'same' keeps its length.",
+                     choices=("valid", "same", "causal")),
+               _activation("relu")) + _kernel_params(), group="convolution"),
+    LayerKind("Conv2D", "Slides small filters over an image to find edges, textures, shapes.",
+              (Param("filters", "int", 16, "How many filters (feature maps) to learn.", min=1, max=2048),
+               Param("kernel_size", "size", 3, "Height and width of each filter.", min=1, max=64),
+               Param("strides", "size", 1, "Step between filter positions.", min=1, max=64),
+               Param("padding", "choice", "valid", "'valid' shrinks the image, 'same' keeps its size.",
+                     choices=("valid", "same")),
+               _activation("relu")) + _kernel_params(), group="convolution"),
+    LayerKind("MaxPooling2D", "Keeps the largest value in each window: halves the image, keeps strong features.",
+              _POOL, group="convolution"),
+    LayerKind("AveragePooling2D", "Averages each window: a smoother way to shrink the image.",
+              _POOL, group="convolution"),
+    LayerKind("GlobalAveragePooling2D", "Averages each feature map to one number.",
+              (), group="convolution"),
+    LayerKind("Flatten", "Unrolls an image or grid into one long vector for Dense layers.", ()),
+    LayerKind("Reshape", "Rearranges the values into a new shape with the same size.",
+              (Param("target_shape", "shape", [1], "The new shape, e.g. [28, 28, 1].", min=1),)),
+    LayerKind("Dropout", "Randomly zeroes a fraction of inputs while training: fights overfitting.",
+              (Param("rate", "float", 0.5, "Fraction of inputs dropped (0 to just under 1).",
+                     min=0.0, max=1.0, max_exclusive=True),), group="regularization"),
+    LayerKind("BatchNormalization", "Re-centres and re-scales each batch: steadier, faster training.",
+              (Param("momentum", "float", 0.99, "How slowly the running statistics move.",
+                     min=0.0, max=1.0, max_exclusive=True),), group="regularization"),
+    LayerKind("Activation", "Applies an activation function on its own.", (_activation("relu"),)),
+    LayerKind("SimpleRNN", "The plainest recurrent layer: forgets quickly.", _RNN, group="recurrent"),
+    LayerKind("LSTM", "Recurrent layer with gates that remember over long spans.", _RNN, group="recurrent"),
+    LayerKind("GRU", "A lighter gated recurrent layer, often as good as LSTM.", _RNN, group="recurrent"),
+    LayerKind("Bidirectional", "Runs a recurrent layer forwards and backwards and joins both.",
+              (Param("layer", "layer", {"type": "LSTM", "units": 32},
+                     "The recurrent layer to run both ways."),
+               Param("merge_mode", "choice", "concat", "How the two directions are joined.",
+                     choices=("concat", "sum", "mul", "ave"))), group="recurrent"),
+    LayerKind("Embedding", "Turns word ids into learned vectors; must be the first layer.",
+              (Param("input_dim", "int", 8000, "Vocabulary size: the largest word id + 1.", min=1, max=1_000_000),
+               Param("output_dim", "int", 64, "Length of each word vector.", min=1, max=4096)),
+              group="recurrent"),
+)}
+
+GROUPS = ("core", "convolution", "recurrent", "regularization")
+
+
+def complete(layer: dict) -> dict:
+    """The layer with every missing parameter filled with its default (nested layers too)."""
+    kind = CATALOGUE[layer["type"]]
+    full = kind.defaults()
+    full.update(layer)
+    if kind.name == "Bidirectional" and isinstance(full.get("layer"), dict) \
+            and full["layer"].get("type") in RECURRENT:
+        full["layer"] = complete(full["layer"])
+    return full
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_param(p: Param, value) -> str | None:
+    """Why `value` is not acceptable for parameter `p`, or None when it is."""
+    if value is None:
+        return None if p.nullable else f"'{p.name}' needs a value"
+    t = p.type
+    if t == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        return f"'{p.name}' must be a whole number, got {value!r}"
+    if t == "float" and not _is_number(value):
+        return f"'{p.name}' must be a number, got {value!r}"
+    if t == "bool" and not isinstance(value, bool):
+        return f"'{p.name}' must be true or false, got {value!r}"
+    if t == "choice" and value not in p.choices:
+        return f"'{p.name}' must be one of {', '.join(p.choices)}; got {value!r}"
+    if t == "size":
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value))
+        if not ok:
+            return f"'{p.name}' must be a whole number or a pair like [3, 3], got {value!r}"
+        values = _pair(value)
+    elif t == "shape":
+        if not (isinstance(value, (list, tuple)) and value
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            return f"'{p.name}' must be a list of whole numbers like [28, 28, 1], got {value!r}"
+        values = tuple(value)
+    elif t == "regularizer":
+        if not isinstance(value, dict) or not value or set(value) - {"l1", "l2"} \
+                or not all(_is_number(v) and v >= 0 for v in value.values()):
+            return (f"'{p.name}' must look like {{\"l2\": 0.001}} (keys l1 and/or l2, "
+                    f"values >= 0), got {value!r}")
+        return None
+    elif t in ("int", "float"):
+        values = (value,)
+    else:
+        return None
+    for v in values:
+        if p.min is not None and v < p.min:
+            return f"'{p.name}' must be at least {p.min:g}, got {v!r}"
+        if p.max is not None and (v >= p.max if p.max_exclusive else v > p.max):
+            bound = f"below {p.max:g}" if p.max_exclusive else f"at most {p.max:g}"
+            return f"'{p.name}' must be {bound}, got {v!r}"
+    return None
+
+
+def check_layer(layer: Any) -> list[str]:
+    """Problems with one layer dict's type, keys and values (not its shape)."""
+    if not isinstance(layer, dict):
+        return [f"a layer must be an object like {{\"type\": \"Dense\", \"units\": 8}}, got {layer!r}"]
+    kind_name = layer.get("type")
+    if kind_name not in CATALOGUE:
+        return [f"unknown layer type {kind_name!r}; choose one of {', '.join(CATALOGUE)}"]
+    kind = CATALOGUE[kind_name]
+    known = {p.name for p in kind.params}
+    problems = [f"{kind_name} has no parameter '{k}'; it takes {', '.join(sorted(known)) or 'none'}"
+                for k in layer if k not in known | {"type"}]
+    for p in kind.params:
+        if p.name in layer:
+            message = check_param(p, layer[p.name])
+            if message:
+                problems.append(message)
+    if kind_name == "Bidirectional" and "layer" in layer:
+        inner = layer["layer"]
+        if not isinstance(inner, dict) or inner.get("type") not in RECURRENT:
+            problems.append("Bidirectional wraps a recurrent layer: set 'layer' to "
+                            "{\"type\": \"LSTM\", \"units\": 32} (or SimpleRNN, GRU)")
+        else:
+            problems += [f"inner {inner['type']}: {m}" for m in check_layer(inner)]
+    return problems
+
+
+def _conv_length(size: int | None, kernel: int, stride: int, padding: str) -> int | None:
+    if size is None:
+        return None
+    if padding in ("same", "causal"):
+        return math.ceil(size / stride)
+    return (size - kernel) // stride + 1
+
+
+def _recurrent_output(layer: dict, shape: tuple) -> tuple:
+    if len(shape) != 2:
+        raise ShapeError(
+            f"{layer['type']} reads a sequence (steps, features) but gets shape {list(shape)}; "
+            + ("put a Reshape to [steps, features] before it, or use a sequence dataset"
+               if len(shape) == 1 else "add a Reshape or Flatten to make it 2-D"))
+    units = layer["units"]
+    return (shape[0], units) if layer["return_sequences"] else (units,)
+
+
+def _pool_output(layer: dict, shape: tuple, name: str) -> tuple:
+    if len(shape) != 3:
+        raise ShapeError(f"{name} needs an image (height, width, channels) but gets shape {list(shape)}; "
+                         "use it before Flatten, on image data")
+    pool = _pair(layer["pool_size"])
+    strides = _pair(layer["strides"]) if layer["strides"] is not None else pool
+    out = tuple(_conv_length(shape[i], pool[i], strides[i], layer["padding"]) for i in range(2))
+    if any(o is not None and o < 1 for o in out):
+        raise ShapeError(f"{name}'s pool {list(pool)} is larger than its {list(shape[:2])} input; "
+                         "use a smaller pool_size or padding 'same'")
+    return out + (shape[2],)
+
+
+def output_shape(layer: dict, shape: tuple) -> tuple:
+    """The per-sample output shape of `layer` on a per-sample input `shape` (no batch axis).
+
+    Raises ShapeError with a message that says what to change when they cannot connect.
+    """
+    layer = complete(layer)
+    t = layer["type"]
+    shape = tuple(shape)
+    if t == "Dense":
+        if not shape:
+            raise ShapeError("Dense needs at least a vector input")
+        return shape[:-1] + (layer["units"],)
+    if t in ("Dropout", "BatchNormalization", "Activation"):
+        return shape
+    if t == "Flatten":
+        if any(s is None for s in shape):
+            raise ShapeError("Flatten needs a fixed size but the input has a variable length; "
+                             "use a recurrent layer or GlobalAveragePooling instead")
+        return (math.prod(shape),)
+    if t == "Reshape":
+        target = tuple(layer["target_shape"])
+        if None not in shape and math.prod(target) != math.prod(shape):
+            raise ShapeError(f"Reshape to {list(target)} holds {math.prod(target)} values but the "
+                             f"input {list(shape)} has {math.prod(shape)}; choose a shape with that many")
+        return target
+    if t == "Conv2D":
+        if len(shape) != 3:
+            raise ShapeError(f"Conv2D needs an image (height, width, channels) but gets shape {list(shape)}; "
+                             + ("it cannot come after Flatten or Dense: move it before Flatten"
+                                if len(shape) == 1 else "add a Reshape to [height, width, channels] first"))
+        k, s = _pair(layer["kernel_size"]), _pair(layer["strides"])
+        out = tuple(_conv_length(shape[i], k[i], s[i], layer["padding"]) for i in range(2))
+        if any(o is not None and o < 1 for o in out):
+            raise ShapeError(f"Conv2D's kernel {list(k)} is larger than its {list(shape[:2])} input; "
+                             "use a smaller kernel_size or padding 'same'")
+        return out + (layer["filters"],)
+    if t == "Conv1D":
+        if len(shape) != 2:
+            raise ShapeError(f"Conv1D needs a sequence (steps, channels) but gets shape {list(shape)}; "
+                             "use it on sequence data, before Flatten")
+        length = _conv_length(shape[0], layer["kernel_size"], layer["strides"], layer["padding"])
+        if length is not None and length < 1:
+            raise ShapeError(f"Conv1D's kernel {layer['kernel_size']} is longer than the {shape[0]} steps; "
+                             "use a smaller kernel_size or padding 'same'")
+        return (length, layer["filters"])
+    if t in ("MaxPooling2D", "AveragePooling2D"):
+        return _pool_output(layer, shape, t)
+    if t == "GlobalAveragePooling2D":
+        if len(shape) != 3:
+            raise ShapeError(f"GlobalAveragePooling2D needs an image (height, width, channels) but gets "
+                             f"shape {list(shape)}")
+        return (shape[2],)
+    if t in RECURRENT:
+        return _recurrent_output(layer, shape)
+    if t == "Bidirectional":
+        inner = _recurrent_output(complete(layer["layer"]), shape)
+        if layer["merge_mode"] == "concat":
+            return inner[:-1] + (inner[-1] * 2,)
+        return inner
+    if t == "Embedding":
+        if len(shape) != 1:
+            raise ShapeError(f"Embedding reads a list of word ids but gets shape {list(shape)}; "
+                             "use it first, on text data")
+        return shape + (layer["output_dim"],)
+    raise ShapeError(f"unknown layer type {t!r}")

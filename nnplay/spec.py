@@ -1,0 +1,380 @@
+"""The experiment spec: one value that says what data, which model and how to train.
+
+Pages, saved runs, shared links, exported code and the command line are all renderings of
+an `Experiment`. It round-trips JSON exactly and has a compact URL-safe form.
+
+    >>> exp = Experiment.from_dict({"data": {"dataset": "xor"}})
+    >>> Experiment.from_url(exp.to_url()) == exp
+    True
+
+`validate()` checks an experiment before TensorFlow is touched and returns `Problem`s that
+name the field or layer and say what to change; `check()` raises the first as `SpecError`.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import zlib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from . import layers as L
+
+VERSION = 1
+TOY_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta", "adagrad", "adamax", "nadam", "ftrl")
+SCHEDULES = ("ExponentialDecay", "InverseTimeDecay", "CosineDecay")
+LOSSES = ("auto", "sparse_categorical_crossentropy", "binary_crossentropy",
+          "mean_squared_error", "mean_absolute_error", "huber")
+METRICS = ("accuracy", "auc", "precision", "recall", "mae", "mse")
+NORMALIZE = ("standard", "minmax", "none")
+FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
+TASKS = ("binary", "multiclass", "regression")
+
+
+class SpecError(ValueError):
+    """An experiment that cannot be built; `problems` lists every reason."""
+
+    def __init__(self, problems: list["Problem"]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str          # "data.noise", "model.layers[2]", "train.optimizer", ...
+    message: str
+    layer: int | None = None  # index into model.layers when the problem belongs to a layer
+
+    def __str__(self):
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class DataSpec:
+    dataset: str = "circle"
+    samples: int = 500
+    noise: float = 0.0          # TensorFlow Playground starts with no noise
+    features: list = field(default_factory=lambda: ["x1", "x2"])
+    validation_split: float = 0.5
+    test_split: float = 0.0
+    normalize: str = "standard"
+    seed: int = 0
+    target: str | None = None   # CSV: the column to predict (None: the last column)
+    path: str | None = None     # CSV: the file on the server
+    window: int = 20            # sequences: how many past values predict the next
+    num_words: int = 8000       # text: vocabulary size kept
+    maxlen: int = 200           # text: reviews cut or padded to this many words
+
+
+@dataclass
+class ModelSpec:
+    input_shape: list | None = None
+    layers: list = field(default_factory=lambda: [
+        {"type": "Dense", "units": 4, "activation": "tanh"},
+        {"type": "Dense", "units": 2, "activation": "tanh"}])
+    output: str = "auto"
+
+
+@dataclass
+class TrainSpec:
+    optimizer: str = "sgd"
+    learning_rate: float = 0.03
+    momentum: float = 0.0        # SGD and RMSprop only
+    batch_size: int = 10
+    epochs: int = 500
+    loss: str = "auto"
+    metrics: list = field(default_factory=lambda: ["accuracy"])
+    seed: int = 0
+    regularization: dict | None = None  # {"l1": a, "l2": b} for every layer without its own
+    early_stopping: dict | None = None  # {"monitor", "patience", "min_delta", "restore_best_weights"}
+    lr_schedule: dict | None = None     # {"type": "ExponentialDecay", "decay_steps", "decay_rate", ...}
+    augmentation: dict | None = None    # {"flip", "rotation", "zoom", "translation", "contrast", "noise"}
+
+
+EARLY_STOPPING_DEFAULTS = {"monitor": "val_loss", "patience": 10, "min_delta": 0.0,
+                           "restore_best_weights": True}
+SCHEDULE_DEFAULTS = {"ExponentialDecay": {"decay_steps": 1000, "decay_rate": 0.9},
+                     "InverseTimeDecay": {"decay_steps": 1000, "decay_rate": 0.5},
+                     "CosineDecay": {"decay_steps": 10000, "alpha": 0.0}}
+AUGMENTATION_DEFAULTS = {"flip": "none", "rotation": 0.0, "zoom": 0.0, "translation": 0.0,
+                         "contrast": 0.0, "noise": 0.0}
+PARTS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec}
+
+
+@dataclass
+class Experiment:
+    data: DataSpec = field(default_factory=DataSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+
+    # ---- forms -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"version": VERSION, **copy.deepcopy(asdict(self))}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_url(self) -> str:
+        """A compact, URL-safe string that holds the whole experiment."""
+        raw = json.dumps(self.to_dict(), separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "Experiment":
+        """Read a spec dict; missing keys take defaults, unknown keys are refused."""
+        if not isinstance(d, dict):
+            raise SpecError([Problem("spec", f"must be a JSON object, got {type(d).__name__}")])
+        d = upgrade(d)
+        unknown = [k for k in d if k not in PARTS and k != "version"]
+        if unknown:
+            raise SpecError([Problem(k, "unknown section; a spec has data, model and train")
+                             for k in unknown])
+        parts = {}
+        for name, part_cls in PARTS.items():
+            section = d.get(name, {})
+            if not isinstance(section, dict):
+                raise SpecError([Problem(name, f"must be an object, got {section!r}")])
+            known = {f.name for f in fields(part_cls)}
+            bad = [k for k in section if k not in known]
+            if bad:
+                raise SpecError([Problem(f"{name}.{k}", f"unknown key; {name} takes "
+                                         f"{', '.join(sorted(known))}") for k in bad])
+            parts[name] = part_cls(**copy.deepcopy(section))
+        return cls(**parts)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Experiment":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError([Problem("spec", f"is not valid JSON (line {e.lineno}, column {e.colno}: "
+                                     f"{e.msg})")]) from None
+        return cls.from_dict(d)
+
+    @classmethod
+    def from_url(cls, text: str) -> "Experiment":
+        try:
+            raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (ValueError, zlib.error):
+            raise SpecError([Problem("link", "is damaged or cut short: copy the whole link again")]) from None
+        return cls.from_json(raw.decode())
+
+    def copy(self) -> "Experiment":
+        return Experiment.from_dict(self.to_dict())
+
+
+def upgrade(d: dict) -> dict:
+    """Convert an older spec dict to the current version (version 1 is the first)."""
+    version = d.get("version", VERSION)
+    if not isinstance(version, int) or version < 1:
+        raise SpecError([Problem("version", f"must be a positive whole number, got {version!r}")])
+    if version > VERSION:
+        raise SpecError([Problem("version", f"{version} was written by a newer nnplay; "
+                                 f"this one reads up to version {VERSION}")])
+    return d
+
+
+# ---- validation ------------------------------------------------------------------------
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _range(where: str, v, lo, hi, *, integer=False, hi_open=False, lo_open=False) -> list[Problem]:
+    kind = "a whole number" if integer else "a number"
+    if not (_is_int(v) if integer else _is_num(v)):
+        return [Problem(where, f"must be {kind}, got {v!r}")]
+    if (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi):
+        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
+        return [Problem(where, f"must be in {left}{lo:g}, {hi:g}{right}, got {v!r}")]
+    return []
+
+
+def _choice(where: str, v, choices) -> list[Problem]:
+    if v not in choices:
+        return [Problem(where, f"must be one of {', '.join(choices)}; got {v!r}")]
+    return []
+
+
+def _check_data(d: DataSpec) -> list[Problem]:
+    p = []
+    if not isinstance(d.dataset, str) or not d.dataset:
+        p.append(Problem("data.dataset", f"must name a dataset, got {d.dataset!r}"))
+    p += _range("data.samples", d.samples, 10, 100_000, integer=True)
+    p += _range("data.noise", d.noise, 0, 1)
+    if not isinstance(d.features, list) or not d.features:
+        p.append(Problem("data.features", "must list at least one input feature, e.g. [\"x1\", \"x2\"]"))
+    else:
+        p += [Problem("data.features", f"unknown feature {f!r}; choose from {', '.join(TOY_FEATURES)}")
+              for f in d.features if f not in TOY_FEATURES]
+    splits = _range("data.validation_split", d.validation_split, 0, 0.9) + \
+        _range("data.test_split", d.test_split, 0, 0.9)
+    p += splits
+    if not splits and d.validation_split + d.test_split > 0.9:
+        p.append(Problem("data.validation_split", "validation and test together must leave at least "
+                         "10% for training; lower one of them"))
+    p += _choice("data.normalize", d.normalize, NORMALIZE)
+    p += _range("data.seed", d.seed, 0, 2**31 - 1, integer=True)
+    p += _range("data.window", d.window, 2, 500, integer=True)
+    p += _range("data.num_words", d.num_words, 100, 100_000, integer=True)
+    p += _range("data.maxlen", d.maxlen, 5, 5000, integer=True)
+    for key in ("target", "path"):
+        v = getattr(d, key)
+        if v is not None and not isinstance(v, str):
+            p.append(Problem(f"data.{key}", f"must be text or null, got {v!r}"))
+    return p
+
+
+def _check_subdict(where: str, value, defaults: dict) -> list[Problem]:
+    if not isinstance(value, dict):
+        return [Problem(where, f"must be an object or null, got {value!r}")]
+    return [Problem(f"{where}.{k}", f"unknown key; it takes {', '.join(defaults)}")
+            for k in value if k not in defaults]
+
+
+def _check_train(t: TrainSpec) -> list[Problem]:
+    p = _choice("train.optimizer", t.optimizer, OPTIMIZERS)
+    p += _range("train.learning_rate", t.learning_rate, 0, 10, lo_open=True)
+    p += _range("train.momentum", t.momentum, 0, 1, hi_open=True)
+    p += _range("train.batch_size", t.batch_size, 1, 65536, integer=True)
+    p += _range("train.epochs", t.epochs, 1, 100_000, integer=True)
+    p += _choice("train.loss", t.loss, LOSSES)
+    if not isinstance(t.metrics, list):
+        p.append(Problem("train.metrics", f"must be a list like [\"accuracy\"], got {t.metrics!r}"))
+    else:
+        p += [Problem("train.metrics", f"unknown metric {m!r}; choose from {', '.join(METRICS)}")
+              for m in t.metrics if m not in METRICS]
+    p += _range("train.seed", t.seed, 0, 2**31 - 1, integer=True)
+    if t.regularization is not None:
+        msg = L.check_param(L.Param("regularization", "regularizer", None, "", nullable=True),
+                            t.regularization)
+        if msg:
+            p.append(Problem("train.regularization", msg.replace("'regularization' ", "")))
+    if t.early_stopping is not None:
+        p += _check_subdict("train.early_stopping", t.early_stopping, EARLY_STOPPING_DEFAULTS)
+        if isinstance(t.early_stopping, dict):
+            es = {**EARLY_STOPPING_DEFAULTS, **t.early_stopping}
+            p += _range("train.early_stopping.patience", es["patience"], 0, 100_000, integer=True)
+            p += _range("train.early_stopping.min_delta", es["min_delta"], 0, 1e9)
+            if not isinstance(es["monitor"], str):
+                p.append(Problem("train.early_stopping.monitor", "must name a metric like val_loss"))
+    if t.lr_schedule is not None:
+        s = t.lr_schedule
+        if not isinstance(s, dict) or s.get("type") not in SCHEDULES:
+            p.append(Problem("train.lr_schedule", f"must be null or an object with type one of "
+                             f"{', '.join(SCHEDULES)}; got {s!r}"))
+        else:
+            defaults = {"type": None, **SCHEDULE_DEFAULTS[s["type"]]}
+            p += _check_subdict("train.lr_schedule", s, defaults)
+            full = {**defaults, **s}
+            p += _range("train.lr_schedule.decay_steps", full["decay_steps"], 1, 10**9, integer=True)
+            if "decay_rate" in full:
+                p += _range("train.lr_schedule.decay_rate", full["decay_rate"], 0, 100, lo_open=True)
+            if "alpha" in full:
+                p += _range("train.lr_schedule.alpha", full["alpha"], 0, 1)
+    if t.augmentation is not None:
+        p += _check_subdict("train.augmentation", t.augmentation, AUGMENTATION_DEFAULTS)
+        if isinstance(t.augmentation, dict):
+            a = {**AUGMENTATION_DEFAULTS, **t.augmentation}
+            p += _choice("train.augmentation.flip", a["flip"], FLIPS)
+            for key, hi in (("rotation", 0.5), ("zoom", 0.9), ("translation", 0.5),
+                            ("contrast", 1.0), ("noise", 10.0)):
+                p += _range(f"train.augmentation.{key}", a[key], 0, hi)
+    return p
+
+
+def _layer_where(i: int, layer) -> str:
+    kind = layer.get("type", "?") if isinstance(layer, dict) else "?"
+    return f"layer {i + 1} ({kind})"
+
+
+def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
+    """Per-layer keys and values, then shapes flowing through the stack, then the head."""
+    if not isinstance(m.layers, list):
+        return [Problem("model.layers", "must be a list of layers")]
+    if m.output not in ("auto", "none"):
+        return [Problem("model.output", f"must be 'auto' or 'none', got {m.output!r}")]
+    problems = []
+    for i, layer in enumerate(m.layers):
+        problems += [Problem(_layer_where(i, layer), msg, i) for msg in L.check_layer(layer)]
+        if isinstance(layer, dict) and layer.get("type") == "Embedding" and i > 0:
+            problems.append(Problem(_layer_where(i, layer), "Embedding turns word ids into vectors, "
+                                    "so it must be the first layer: move it to the top", i))
+    if m.input_shape is not None and not (
+            isinstance(m.input_shape, list) and m.input_shape
+            and all(v is None or (_is_int(v) and v > 0) for v in m.input_shape)):
+        problems.append(Problem("model.input_shape", "must be null or a list of positive whole "
+                                f"numbers (null for a variable length), got {m.input_shape!r}"))
+    if problems:
+        return problems
+    if m.output == "none" and not m.layers:
+        return [Problem("model.layers", "with output 'none' the stack needs at least one layer")]
+    shape = tuple(m.input_shape) if m.input_shape is not None else (
+        tuple(info.input_shape) if info is not None else None)
+    if shape is None:
+        return []
+    first = m.layers[0] if m.layers else None
+    if info is not None and getattr(info, "kind", None) == "text" and (
+            first is None or first.get("type") != "Embedding") and m.input_shape is None:
+        return [Problem("model.layers", "text data is a list of word ids: start the stack with an "
+                        "Embedding layer", 0)]
+    for i, layer in enumerate(m.layers):
+        try:
+            shape = L.output_shape(layer, shape)
+        except L.ShapeError as e:
+            return [Problem(_layer_where(i, layer), str(e), i)]
+    return _check_head(m, info, train, shape)
+
+
+def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Problem]:
+    where = _layer_where(len(m.layers) - 1, m.layers[-1]) if m.layers else "model.layers"
+    last = len(m.layers) - 1 if m.layers else None
+    if len(shape) != 1:
+        return [Problem(where, f"the stack ends with shape {list(shape)}, but the output needs a flat "
+                        "vector: add Flatten (or GlobalAveragePooling2D, or set return_sequences "
+                        "false on the last recurrent layer)", last)]
+    if info is None or m.output == "auto":
+        return _check_loss(train, info)
+    n = shape[0]
+    if info.task == "multiclass" and n != info.n_classes:
+        return [Problem(where, f"outputs {n} values but the data has {info.n_classes} classes: "
+                        f"set its units to {info.n_classes}, or choose output 'auto'", last)]
+    if info.task == "binary" and n not in (1, 2):
+        return [Problem(where, f"outputs {n} values but the task has 2 classes: set units to 1 "
+                        "(sigmoid) or 2 (softmax), or choose output 'auto'", last)]
+    if info.task == "regression" and n != 1:
+        return [Problem(where, f"outputs {n} values but the task predicts one number: set units to 1 "
+                        "with a linear activation, or choose output 'auto'", last)]
+    return _check_loss(train, info)
+
+
+def _check_loss(train: TrainSpec, info) -> list[Problem]:
+    if info is None or train.loss == "auto":
+        return []
+    fits = {"multiclass": ("sparse_categorical_crossentropy",),
+            "binary": ("binary_crossentropy", "sparse_categorical_crossentropy"),
+            "regression": ("mean_squared_error", "mean_absolute_error", "huber")}[info.task]
+    if train.loss not in fits:
+        return [Problem("train.loss", f"{train.loss} does not fit a {info.task} task; use "
+                        f"{' or '.join(fits)}, or 'auto'")]
+    return []
+
+
+def validate(exp: Experiment, info=None) -> list[Problem]:
+    """Every problem with `exp`, given the dataset's `info` (a `data.DatasetInfo`) when known."""
+    problems = _check_data(exp.data) + _check_train(exp.train)
+    return problems + _check_stack(exp.model, info, exp.train)
+
+
+def check(exp: Experiment, info=None) -> Experiment:
+    """Raise SpecError listing every problem; return `exp` when there are none."""
+    problems = validate(exp, info)
+    if problems:
+        raise SpecError(problems)
+    return exp

@@ -1,0 +1,224 @@
+"""Exported Keras scripts: they run on their own, load the data nnplay loads, and build the
+model nnplay builds (same layers, parameter count and initial weights)."""
+import os
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from nnplay import data
+from nnplay.build import build
+from nnplay.codegen import LINE_LENGTH, export_script
+
+from conftest import make_exp
+
+# Each is run once as its own process with NNPLAY_EPOCHS=1 (about 5 s each, run side by side).
+RUN_SPECS = {
+    "circle": {},
+    "iris dropout l2": dict(
+        data={"dataset": "iris", "validation_split": 0.2, "test_split": 0.2},
+        model={"layers": [{"type": "Dense", "units": 16, "kernel_regularizer": {"l2": 0.001}},
+                          {"type": "Dropout", "rate": 0.2}]},
+        train={"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16,
+               "early_stopping": {"patience": 5}}),
+    "digits conv augmented": dict(
+        data={"dataset": "digits", "validation_split": 0.2},
+        model={"layers": [{"type": "Conv2D", "filters": 4, "padding": "same"},
+                          {"type": "MaxPooling2D"}, {"type": "Flatten"}]},
+        train={"batch_size": 64, "augmentation": {"flip": "horizontal", "rotation": 0.05}}),
+    "sine lstm": dict(
+        data={"dataset": "sine", "noise": 0.1, "validation_split": 0.2, "test_split": 0.1},
+        model={"layers": [{"type": "LSTM", "units": 8}]},
+        train={"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}),
+}
+
+# In-process checks of load_data() against nnplay.data.load: every offline dataset.
+DATA_SPECS = {
+    **{f"{toy} features": dict(data={"dataset": toy, "noise": 0.3, "test_split": 0.1,
+                                     "features": ["x1", "x2", "x1*x2", "sin(x1)", "x2^2"]})
+       for toy in ("circle", "xor", "gauss", "spiral", "moons", "plane", "reg-gauss")},
+    "iris": dict(data={"dataset": "iris", "validation_split": 0.25, "test_split": 0.15}),
+    "wine minmax": dict(data={"dataset": "wine", "normalize": "minmax"}),
+    "breast_cancer": dict(data={"dataset": "breast_cancer", "validation_split": 0.3}),
+    "diabetes": dict(data={"dataset": "diabetes", "test_split": 0.2}),
+    "digits": dict(data={"dataset": "digits", "test_split": 0.1},
+                   model={"layers": [{"type": "Flatten"}]}),
+    "sine": dict(data={"dataset": "sine", "noise": 0.2, "test_split": 0.1},
+                 model={"layers": [{"type": "GRU", "units": 4}]}),
+    "sunspots minmax": dict(data={"dataset": "sunspots", "normalize": "minmax", "window": 10},
+                            model={"layers": [{"type": "Flatten"}]}),
+    "co2 raw": dict(data={"dataset": "co2", "normalize": "none", "validation_split": 0.2},
+                    model={"layers": [{"type": "Flatten"}]}),
+}
+
+# In-process checks of build_model() against nnplay.build: layers, heads, losses, optimizers.
+MODEL_SPECS = {
+    "logits head with auc and schedule": dict(
+        model={"layers": [{"type": "Dense", "units": 4}, {"type": "BatchNormalization"},
+                          {"type": "Dense", "units": 1, "activation": "linear"}],
+               "output": "none"},
+        train={"metrics": ["accuracy", "auc", "precision", "recall"], "optimizer": "rmsprop",
+               "momentum": 0.5, "lr_schedule": {"type": "CosineDecay", "decay_steps": 100},
+               "regularization": {"l1": 0.001, "l2": 0.01}}),
+    "bidirectional gru": dict(
+        data={"dataset": "sine"},
+        model={"layers": [{"type": "Conv1D", "filters": 4, "padding": "causal"},
+                          {"type": "Bidirectional", "merge_mode": "sum",
+                           "layer": {"type": "GRU", "units": 3, "return_sequences": True}},
+                          {"type": "SimpleRNN", "units": 2, "kernel_regularizer": {"l1": 0.1}}]},
+        train={"optimizer": "nadam", "lr_schedule": {"type": "InverseTimeDecay"}}),
+    "image stack": dict(
+        data={"dataset": "digits"},
+        model={"layers": [{"type": "Conv2D", "filters": 3, "kernel_size": [2, 3], "strides": 2},
+                          {"type": "AveragePooling2D", "pool_size": 1, "padding": "same"},
+                          {"type": "Activation", "activation": "gelu"},
+                          {"type": "GlobalAveragePooling2D"}, {"type": "Reshape",
+                                                               "target_shape": [3, 1]},
+                          {"type": "Flatten"}]},
+        train={"augmentation": {"zoom": 0.1, "translation": 0.1, "contrast": 0.2, "noise": 0.1},
+               "loss": "sparse_categorical_crossentropy"}),
+    "regression huber": dict(
+        data={"dataset": "plane"},
+        model={"layers": [{"type": "Dense", "units": 3, "activation": "linear",
+                           "use_bias": False, "kernel_initializer": "he_normal"}]},
+        train={"loss": "huber", "metrics": ["mse", "mae"], "optimizer": "ftrl"}),
+}
+
+# Downloadable sets cannot be loaded offline: their scripts are only compiled and checked.
+DOWNLOAD_SPECS = {
+    "mnist": dict(data={"dataset": "mnist"}, model={"layers": [{"type": "Flatten"}]}),
+    "cifar10": dict(data={"dataset": "cifar10", "test_split": 0.1},
+                    model={"layers": [{"type": "Flatten"}]}),
+    "imdb": dict(data={"dataset": "imdb", "maxlen": 50},
+                 model={"layers": [{"type": "Embedding", "input_dim": 8000, "output_dim": 8},
+                                   {"type": "LSTM", "units": 4}]}),
+    "boston_housing": dict(data={"dataset": "boston_housing"}),
+}
+
+
+def script_namespace(exp) -> dict:
+    """The exported script's functions, defined in this process without running main()."""
+    namespace = {"__name__": "exported_script"}
+    exec(compile(export_script(exp), "exported_script.py", "exec"), namespace)
+    return namespace
+
+
+def nnplay_parts(dataset) -> list:
+    parts = [(dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val),
+             (dataset.x_test, dataset.y_test)]
+    return [part for part in parts if len(part[1])]
+
+
+def last_params_line(stdout: str) -> int:
+    lines = [line for line in stdout.splitlines() if line.startswith("params: ")]
+    return int(lines[-1].split()[1])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """{name: (exp, CompletedProcess-like result)} for RUN_SPECS, run in parallel."""
+    folder = tmp_path_factory.mktemp("exported")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    started = {}
+    for i, (name, parts) in enumerate(RUN_SPECS.items()):
+        exp = make_exp(**parts)
+        script = folder / f"script_{i}.py"
+        script.write_text(export_script(exp))
+        # run from its own folder with no PYTHONPATH, so nnplay cannot be imported
+        started[name] = exp, subprocess.Popen(
+            [sys.executable, str(script)], cwd=folder, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    finished = {}
+    for name, (exp, process) in started.items():
+        stdout, stderr = process.communicate(timeout=180)
+        finished[name] = exp, process.returncode, stdout, stderr
+    return finished
+
+
+@pytest.mark.parametrize("name", RUN_SPECS)
+def test_exported_script_trains_on_its_own(runs, name):
+    exp, returncode, stdout, stderr = runs[name]
+    assert returncode == 0, stderr[-3000:]
+    assert re.search(r" - loss: [\d.]+ .* - val_loss: [\d.]+", stdout), stdout[-2000:]
+    expected = build(exp, data.describe(exp.data)).model.count_params()
+    assert last_params_line(stdout) == expected
+
+
+def test_exported_script_evaluates_on_the_test_part(runs):
+    _, _, stdout, _ = runs["iris dropout l2"]
+    assert "test: {" in stdout and "'accuracy'" in stdout
+
+
+@pytest.mark.parametrize("name", DATA_SPECS)
+def test_load_data_gives_nnplay_arrays(name):
+    exp = make_exp(**DATA_SPECS[name])
+    exported = script_namespace(exp)["load_data"]()
+    expected = nnplay_parts(data.load(exp.data))
+    assert len(exported) == len(expected)
+    for (x, y), (x_nnplay, y_nnplay) in zip(exported, expected):
+        np.testing.assert_allclose(x, x_nnplay, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(y, y_nnplay, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("task, target", [("binary", "label"), ("regression", "price")])
+def test_load_data_reads_the_csv_as_nnplay_does(tmp_path, task, target):
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.normal():.3f};{rng.integers(9)};{rng.normal() * 10 + 50:.2f};"
+            f"{['red', 'green', 'blue'][i % 3]};{['yes', 'no'][i % 2]}" for i in range(60)]
+    path = tmp_path / "table.csv"
+    path.write_text("a;b;price;colour;label\n" + "\n".join(rows) + "\n")
+    exp = make_exp(data={"dataset": "csv", "path": str(path), "target": target,
+                         "test_split": 0.2})
+    assert data.describe(exp.data).task == task
+    exported = script_namespace(exp)["load_data"]()
+    for (x, y), (x_nnplay, y_nnplay) in zip(exported, nnplay_parts(data.load(exp.data))):
+        np.testing.assert_allclose(x, x_nnplay, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(y, y_nnplay, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(MODEL_SPECS) + list(RUN_SPECS) + list(DOWNLOAD_SPECS))
+def test_build_model_matches_nnplay(name):
+    exp = make_exp(**{**MODEL_SPECS, **RUN_SPECS, **DOWNLOAD_SPECS}[name])
+    build_model = script_namespace(exp)["build_model"]
+    keras.utils.set_random_seed(exp.train.seed)
+    model = build_model()
+    built = build(exp, data.describe(exp.data))
+    assert [(layer.name, type(layer)) for layer in model.layers] == \
+        [(layer.name, type(layer)) for layer in built.model.layers]
+    assert model.count_params() == built.model.count_params()
+    for exported, expected in zip(model.get_weights(), built.model.get_weights()):
+        np.testing.assert_array_equal(exported, expected)
+    assert type(model.optimizer) is type(built.optimizer)
+
+
+def test_compiled_metrics_carry_nnplay_names():
+    exp = make_exp(**MODEL_SPECS["logits head with auc and schedule"])
+    model = script_namespace(exp)["build_model"]()
+    x, y = np.zeros((4, 2), "float32"), np.array([0, 1, 0, 1])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "auc", "precision", "recall"}
+
+
+@pytest.mark.parametrize("name", list(DATA_SPECS) + list(MODEL_SPECS) + list(DOWNLOAD_SPECS))
+def test_script_is_standalone_and_tidy(name):
+    script = export_script(make_exp(**{**DATA_SPECS, **MODEL_SPECS, **DOWNLOAD_SPECS}[name]))
+    compile(script, "exported_script.py", "exec")
+    assert "nnplay import" not in script and "import nnplay" not in script
+    lines = script.splitlines()
+    assert all(len(line) <= LINE_LENGTH for line in lines), max(lines, key=len)
+    assert all(line == line.rstrip() for line in lines)
+    assert script.endswith("\n") and "\n\n\n\n" not in script
+    assert 'EPOCHS = int(os.environ.get("NNPLAY_EPOCHS"' in script
+
+
+def test_only_non_default_arguments_are_written():
+    script = export_script(make_exp(
+        model={"layers": [{"type": "Dense", "units": 8, "activation": "linear"}]},
+        train={"optimizer": "adam", "early_stopping": {}}))
+    assert 'keras.layers.Dense(8, name="dense_1")' in script
+    assert "keras.optimizers.Adam(learning_rate=0.03)" in script
+    assert "EarlyStopping(\n        patience=10, restore_best_weights=True\n    )" in script

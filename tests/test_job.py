@@ -1,0 +1,153 @@
+"""TrainingJob and JobManager: the background thread, its controls, snapshots and failures."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from nnplay.data import load
+from nnplay.job import JobManager, TrainingJob
+
+from conftest import make_exp
+
+
+def wait_until(predicate, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture(scope="module")
+def circle():
+    return load(make_exp().data)
+
+
+def test_job_trains_to_completion_with_views(circle):
+    job = TrainingJob(make_exp(train={"epochs": 150}), circle).start()
+    snap = job.wait(60)
+    assert snap.status == "completed" and snap.epoch == 150
+    assert len(snap.history["loss"]) == len(snap.history["val_accuracy"]) == 150
+    assert snap.final["val_accuracy"] == snap.history["val_accuracy"][-1]
+    assert snap.grid.shape == (100, 100) and 0 <= snap.grid.min() <= snap.grid.max() <= 1
+    assert snap.weights[0]["layer"] == "dense_1"
+    assert snap.weights[0]["weights"][0]["shape"] == [2, 4]
+    assert snap.weight_history[0]["epoch"] == 0 and snap.weight_history[-1]["epoch"] == 150
+    assert len(snap.grad_norms) == 150 and snap.samples_per_sec > 0
+    assert snap.message == "finished all 150 epochs"
+
+
+def test_pause_resume_step_stop(circle):
+    job = TrainingJob(make_exp(train={"epochs": 100_000}), circle).start()
+    assert wait_until(lambda: job.snapshot().epoch > 0)
+    job.pause()
+    assert wait_until(lambda: job.snapshot().status == "paused")
+    frozen = job.snapshot().epoch
+    time.sleep(0.3)
+    assert job.snapshot().epoch == frozen
+    job.step()
+    assert wait_until(lambda: job.snapshot().epoch == frozen + 1)
+    time.sleep(0.2)
+    assert job.snapshot().epoch == frozen + 1 and job.snapshot().status == "paused"
+    job.resume()
+    assert wait_until(lambda: job.snapshot().epoch > frozen + 50)
+    job.set_learning_rate(0.1)
+    assert wait_until(lambda: job.snapshot().learning_rate == pytest.approx(0.1))
+    job.stop()
+    snap = job.wait(10)
+    assert snap.status == "stopped" and not job.alive
+    assert snap.message.startswith("stopped by hand at epoch")
+
+
+def test_a_nan_loss_fails_the_job_with_a_reason(circle):
+    exp = make_exp(model={"layers": [{"type": "Dense", "units": 32, "activation": "relu"}] * 3},
+                   data={"dataset": "plane"},
+                   train={"learning_rate": 9.0, "epochs": 500, "optimizer": "sgd", "momentum": 0.9})
+    snap = TrainingJob(exp).start().wait(60)
+    assert snap.status == "failed"
+    assert "NaN" in snap.message and "learning rate" in snap.message
+
+
+def test_a_bad_spec_fails_the_job_not_the_thread(circle):
+    exp = make_exp(model={"layers": [{"type": "Conv2D"}]})
+    snap = TrainingJob(exp, circle).start().wait(30)
+    assert snap.status == "failed" and "Conv2D needs an image" in snap.message
+
+
+def test_early_stopping_reported_in_snapshot():
+    exp = make_exp(data={"dataset": "gauss", "samples": 200, "noise": 0.5},
+                   model={"layers": [{"type": "Dense", "units": 64, "activation": "relu"}] * 2},
+                   train={"optimizer": "adam", "learning_rate": 0.05, "epochs": 400,
+                          "early_stopping": {"patience": 5}})
+    snap = TrainingJob(exp).start().wait(60)
+    assert snap.status == "early_stopping" and snap.epoch < 400
+    assert snap.final["val_loss"] == pytest.approx(min(snap.history["val_loss"]))
+    assert f"epoch {snap.best_epoch}" in snap.message
+
+
+def test_test_split_is_evaluated_at_the_end():
+    exp = make_exp(data={"dataset": "iris", "validation_split": 0.2, "test_split": 0.2},
+                   train={"epochs": 5, "optimizer": "adam"})
+    snap = TrainingJob(exp).start().wait(60)
+    assert {"test_loss", "test_accuracy"} <= set(snap.final)
+
+
+def test_manager_queues_beyond_its_limit(circle):
+    manager = JobManager(max_running=1)
+    jobs = [manager.submit(make_exp(train={"epochs": 60}), circle) for _ in range(3)]
+    assert wait_until(lambda: jobs[2].snapshot().queue_position == 2 or jobs[2].snapshot().finished)
+    statuses = [j.snapshot().status for j in jobs]
+    assert statuses.count("queued") == 2
+    snaps = [j.wait(60) for j in jobs]
+    assert all(s.status == "completed" for s in snaps)
+    # the same spec and seed gives the same curve, whichever thread ran it
+    assert snaps[0].history["val_loss"] == snaps[2].history["val_loss"]
+
+
+def test_a_paused_job_lets_the_queue_move(circle):
+    manager = JobManager(max_running=1)
+    first = manager.submit(make_exp(train={"epochs": 100_000}), circle)
+    second = manager.submit(make_exp(train={"epochs": 20}), circle)
+    assert wait_until(lambda: first.snapshot().epoch > 0)
+    first.pause()
+    assert second.wait(60).status == "completed"
+    first.stop()
+    assert first.wait(10).status == "stopped"
+
+
+def test_abandoned_session_jobs_stop_after_grace_unless_reattached(circle):
+    manager = JobManager(max_running=2, grace_seconds=0.3)
+    kept = manager.submit(make_exp(train={"epochs": 100_000}), circle, owner="tab-1")
+    lost = manager.submit(make_exp(train={"epochs": 100_000}), circle, owner="tab-1")
+    manager.release_owner("tab-1")
+    assert manager.attach(kept.id, "tab-2") is kept
+    assert lost.wait(20).status == "stopped"
+    assert kept.alive
+    kept.stop()
+    kept.wait(10)
+
+
+def test_concurrent_jobs_with_session_clearing_all_finish(circle):
+    """Keras's clear_session (Streamlit calls it after script runs) must not break jobs that
+    are building or training in other threads."""
+    import keras
+    done = threading.Event()
+
+    def clear_repeatedly():
+        while not done.is_set():
+            keras.backend.clear_session()
+            time.sleep(0.05)
+
+    clearer = threading.Thread(target=clear_repeatedly, daemon=True)
+    clearer.start()
+    try:
+        jobs = [TrainingJob(make_exp(train={"epochs": 20, "seed": i % 2}), circle).start()
+                for i in range(4)]
+        snaps = [j.wait(120) for j in jobs]
+    finally:
+        done.set()
+    assert [s.status for s in snaps] == ["completed"] * 4, [s.message for s in snaps]
+    assert snaps[0].history["val_loss"] == snaps[2].history["val_loss"]
+    assert np.all(np.isfinite(snaps[1].history["loss"]))
