@@ -210,7 +210,8 @@ class TrainingJob:
                   learning_rate=self.engine.current_learning_rate)
         self._started_at = time.perf_counter()
         self._last_grid = self._last_stats = -math.inf
-        self._refresh_views(force=True)
+        # The first views are drawn after the first epoch: tracing the grid's predict
+        # function first would delay the first point the student sees.
 
     def _controls(self) -> str:
         """Apply pending controls; return 'stop', 'step', 'run' (or block while paused)."""
