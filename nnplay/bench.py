@@ -60,6 +60,16 @@ def _job_rate(exp: Experiment, dataset) -> tuple[float, float, float]:
     return (eb - ea) / (tb - ta), len(grids) / (tb - ta), first
 
 
+def _polled_rate(dataset):
+    """Epochs/s with the Train page polling (Streamlit installed), else None. The one place
+    the core reaches into nnplay.ui, lazily, because the figure is about the page."""
+    try:
+        from .ui.bench import polled_job_rate
+    except ImportError:
+        return None
+    return polled_job_rate(_toy_experiment(TOY_EPOCHS * 3), dataset)
+
+
 def _mlp_dataset(n: int = 60_000, seed: int = 0):
     from .data import Dataset, DatasetInfo
     rng = np.random.default_rng(seed)
@@ -100,6 +110,10 @@ def run_bench(verbose: bool = True) -> dict:
     say(f"  nnplay job     {job_eps:8.1f} epochs/s  (decision grid {grids_per_s:.1f}/s)   "
         f"ratio {job_eps / fit_eps:.1f}x")
     say(f"  first epoch's metrics after {first:.2f} s")
+    polled = _polled_rate(toy_data)
+    if polled:
+        say(f"  with the Train page open and polling {polled[1]} times: {polled[0]:8.1f} epochs/s   "
+            f"{polled[0] / job_eps:.2f}x of headless")
     say("mlp: 60,000 x 784 -> 128 relu -> dropout 0.2 -> 10 softmax, Adam, batch 128")
     mlp_data, mlp_exp = _mlp_dataset(), _mlp_experiment()
     fit_sps = _fit_rate(mlp_exp, mlp_data, 2, per_sample=True)
@@ -110,4 +124,6 @@ def run_bench(verbose: bool = True) -> dict:
                     "ratio": round(job_eps / fit_eps, 1), "grid_per_s": round(grids_per_s, 1)},
             "mlp": {"nnplay": round(eng_sps), "fit": round(fit_sps),
                     "ratio": round(eng_sps / fit_sps, 2)},
-            "first_point_s": round(first, 3)}
+            "first_point_s": round(first, 3),
+            **({"page_polling": {"nnplay": round(polled[0], 1),
+                                 "ratio_to_headless": round(polled[0] / job_eps, 2)}} if polled else {})}

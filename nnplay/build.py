@@ -97,6 +97,18 @@ def _augmentation(aug: dict | None, image: bool) -> list:
     return out
 
 
+def augment_samples(exp: Experiment, x, copies: int = 3):
+    """`copies` augmented versions of the images x, as training would see them."""
+    import numpy as np
+    layers_ = _augmentation(exp.train.augmentation, image=x.ndim == 4)
+    if not layers_:
+        return np.concatenate([x] * copies)
+    with _BUILD_LOCK:
+        keras.utils.set_random_seed(exp.train.seed)
+        pipeline = keras.Sequential(layers_)
+    return np.concatenate([np.asarray(pipeline(x, training=True)) for _ in range(copies)])
+
+
 def _head(info: DatasetInfo) -> keras.layers.Layer:
     if info.task == "multiclass":
         return keras.layers.Dense(info.n_classes, activation="softmax", name="output")

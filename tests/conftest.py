@@ -18,3 +18,18 @@ def toy_exp():
 def make_exp(**parts) -> Experiment:
     """An Experiment from partial sections: make_exp(data={...}, model={...}, train={...})."""
     return Experiment.from_dict(parts)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str, exp: Experiment | None = None, timeout: float = 60, **state):
+    """Run app.py in Streamlit's AppTest, switched to `page` ("pages/train.py"), with the
+    experiment and any other session state primed. Through app.py, st.page_link works."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.session_state["nnplay_experiment"] = exp or Experiment()
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(page)
+    return at.run()

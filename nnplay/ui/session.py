@@ -1,0 +1,213 @@
+"""Session glue: the one Experiment in st.session_state, the URL, widgets bound to the spec,
+datasets cached per spec, and the training job this browser session follows.
+
+Pages call these instead of touching st.session_state themselves, so no page keeps a second
+copy of a setting.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+
+from nnplay.spec import Experiment, SpecError
+
+EXP_KEY = "nnplay_experiment"
+JOB_KEY = "nnplay_job_id"
+WIDGET_PREFIX = "w:"
+
+
+# ---- keeping Streamlit from clearing Keras's session ----------------------------------
+
+def install_streamlit_guards():
+    """Streamlit calls keras.backend.clear_session() after every script and fragment run
+    (`_clean_problem_modules`). That holds the GIL ~0.16 s with TensorFlow loaded and resets
+    Keras's global state under training threads, so replace it with a version that leaves
+    Keras alone and still does the rest. Streamlit is pinned; tests/test_streamlit_guard.py
+    fails loudly if the private function moves."""
+    from streamlit.runtime.scriptrunner import script_runner
+    if getattr(script_runner._clean_problem_modules, "_nnplay_guard", False):
+        return
+
+    def clean_problem_modules_except_keras():
+        # What Streamlit's version does, minus keras.backend.clear_session().
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            try:
+                plt.close("all")
+            except Exception:  # as Streamlit: never crash the app over matplotlib
+                pass
+
+    clean_problem_modules_except_keras._nnplay_guard = True
+    script_runner._clean_problem_modules = clean_problem_modules_except_keras
+
+
+# ---- the experiment ---------------------------------------------------------------------
+
+def experiment() -> Experiment:
+    """The session's experiment: from session state, else the link's ?x=, else the default."""
+    exp = st.session_state.get(EXP_KEY)
+    if exp is None:
+        exp = Experiment()
+        link = st.query_params.get("x")
+        if link:
+            try:
+                exp = Experiment.from_url(link)
+            except SpecError as e:
+                st.session_state["nnplay_link_error"] = str(e)
+        st.session_state[EXP_KEY] = exp
+    return exp
+
+
+def set_experiment(exp: Experiment):
+    """Replace the whole experiment (preset, lesson, uploaded spec); widgets re-read it."""
+    st.session_state[EXP_KEY] = exp
+    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
+        del st.session_state[key]
+    sync_url()
+
+
+def sync_url():
+    """Keep the address bar a shareable link to the current experiment (and job)."""
+    exp = st.session_state.get(EXP_KEY)
+    if exp is not None:
+        link = exp.to_url()
+        if st.query_params.get("x") != link:
+            st.query_params["x"] = link
+    job_id = st.session_state.get(JOB_KEY)
+    if job_id and st.query_params.get("job") != job_id:
+        st.query_params["job"] = job_id
+
+
+def link_error() -> str | None:
+    return st.session_state.pop("nnplay_link_error", None)
+
+
+def seeded(widget: Callable, label: str, key: str, current: Any, **kwargs) -> Any:
+    """A widget keyed `w:<key>` whose first value is `current` (from the experiment).
+    set_experiment() drops these keys, so a new experiment re-seeds every widget."""
+    key = WIDGET_PREFIX + key
+    if key not in st.session_state:
+        st.session_state[key] = current
+    return widget(label, key=key, **kwargs)
+
+
+def bound(widget: Callable, label: str, path: str, **kwargs) -> Any:
+    """A widget whose value lives in the experiment at `path` ("data.noise").
+
+    The widget's state is seeded from the experiment, and its value written back on every
+    run, so the experiment stays the only copy of the setting.
+    """
+    section, name = path.split(".", 1)
+    part = getattr(experiment(), section)
+    value = seeded(widget, label, path, getattr(part, name), **kwargs)
+    setattr(part, name, value)
+    return value
+
+
+# ---- data -------------------------------------------------------------------------------
+
+def uploads_dir() -> Path:
+    home = Path(os.environ.get("NNPLAY_HOME", "~/.nnplay")).expanduser()
+    path = home / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_upload(data: bytes, suffix: str = ".csv") -> str:
+    """Keep an uploaded file on the server (named by content) so the spec can point at it."""
+    path = uploads_dir() / (hashlib.sha256(data).hexdigest()[:16] + suffix)
+    if not path.exists():
+        path.write_bytes(data)
+    return str(path)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading data…")
+def _load_cached(data_json: str):
+    from nnplay.data import load
+    from nnplay.spec import DataSpec
+    import json
+    return load(DataSpec(**json.loads(data_json)))
+
+
+def dataset(exp: Experiment | None = None):
+    """The loaded Dataset for the experiment's data part (cached per data spec).
+    Raises nnplay.data.DataError with a message for the page to show."""
+    import json
+    from dataclasses import asdict
+    exp = exp or experiment()
+    return _load_cached(json.dumps(asdict(exp.data), sort_keys=True))
+
+
+def problems(exp: Experiment, info) -> list:
+    """What stops this experiment from training, from the core's validation."""
+    from nnplay.spec import validate
+    return validate(exp, info)
+
+
+def dataset_info(exp: Experiment | None = None):
+    from nnplay.data import describe
+    return describe((exp or experiment()).data)
+
+
+# ---- the training job -------------------------------------------------------------------
+
+def _release_owner(owner: str):
+    from nnplay.job import MANAGER
+    MANAGER.release_owner(owner)
+
+
+@st.cache_resource(scope="session", on_release=_release_owner)
+def owner_id() -> str:
+    """An id for this browser session; when the session ends, its jobs are released."""
+    return uuid.uuid4().hex
+
+
+def current_job():
+    """The job this session follows: from session state, else the link's ?job=."""
+    from nnplay.job import MANAGER
+    job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
+    if not job_id:
+        return None
+    job = MANAGER.attach(job_id, owner_id())
+    if job is None:
+        st.session_state.pop(JOB_KEY, None)
+        if "job" in st.query_params:
+            del st.query_params["job"]
+        return None
+    st.session_state[JOB_KEY] = job_id
+    return job
+
+
+def start_job(exp: Experiment | None = None, paused: bool = False):
+    """Train the experiment in the background; the session now follows this job."""
+    from nnplay.job import MANAGER
+    exp = (exp or experiment()).copy()
+    old = current_job()
+    if old is not None and old.alive:
+        old.stop()
+    job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused)
+    _keep_run(job)
+    st.session_state[JOB_KEY] = job.id
+    sync_url()
+    return job
+
+
+def _keep_run(job):
+    """Save the run as it trains, when the run store is available."""
+    try:
+        from nnplay.store import RunStore, attach
+    except ImportError:
+        return
+    attach(job, store())
+
+
+@st.cache_resource
+def store():
+    from nnplay.store import RunStore
+    return RunStore()

@@ -1,0 +1,300 @@
+"""The Train page's pieces: training settings bound to the experiment, the job controls and
+the live panel (progress, curves, decision boundary) polled from the job's snapshot."""
+from __future__ import annotations
+
+import streamlit as st
+
+from nnplay import plots
+from nnplay.spec import (AUGMENTATION_DEFAULTS, EARLY_STOPPING_DEFAULTS, FLIPS, METRICS,
+                         OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
+from nnplay.ui import session
+
+POLL_SECONDS = 0.25  # the live panel refreshes 4 times a second while a job trains
+RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
+                    "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "Ftrl"}
+LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
+               "binary_crossentropy": "binary cross-entropy", "mean_squared_error": "mean squared error",
+               "mean_absolute_error": "mean absolute error", "huber": "Huber"}
+
+
+def _nearest_rate(value: float, rates=RATES) -> float:
+    return min(rates, key=lambda r: abs(r - value))
+
+
+# ---- settings ---------------------------------------------------------------------------
+
+def optimizer_settings(exp: Experiment):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    with c1:
+        session.bound(st.selectbox, "Optimizer", "train.optimizer", options=OPTIMIZERS,
+                      format_func=OPTIMIZER_LABELS.get,
+                      help="How the weights are moved along the gradient.")
+    with c2:
+        exp.train.learning_rate = session.seeded(
+            st.select_slider, "Learning rate", "train.learning_rate",
+            _nearest_rate(exp.train.learning_rate), options=RATES,
+            help="Size of each step. Too small: slow. Too large: the loss jumps or explodes.")
+    with c3:
+        session.bound(st.number_input, "Batch size", "train.batch_size", min_value=1,
+                      max_value=4096, step=1, help="Samples per weight update.")
+    with c4:
+        session.bound(st.number_input, "Epochs", "train.epochs", min_value=1,
+                      max_value=100_000, step=10, help="Passes over the training data.")
+    with c5:
+        session.bound(st.number_input, "Seed", "train.seed", min_value=0, step=1,
+                      help="Same seed, same initial weights and shuffles: the run repeats exactly.")
+    c1, c2, c3 = st.columns([1, 2, 2])
+    if exp.train.optimizer in ("sgd", "rmsprop"):
+        with c1:
+            session.bound(st.number_input, "Momentum", "train.momentum", min_value=0.0,
+                          max_value=0.99, step=0.1, format="%.2f")
+    with c2:
+        _schedule(exp)
+
+
+def _schedule(exp: Experiment):
+    current = exp.train.lr_schedule or {}
+    kind = session.seeded(st.selectbox, "Learning-rate schedule", "train.lr_schedule.type",
+                          current.get("type", "none"), options=("none",) + SCHEDULES,
+                          help="Lower the learning rate as training goes on.")
+    if kind == "none":
+        exp.train.lr_schedule = None
+        return
+    defaults = {**SCHEDULE_DEFAULTS[kind], **{k: v for k, v in current.items() if k != "type"}}
+    steps = session.seeded(st.number_input, "Decay steps (batches)", f"train.lr_schedule.{kind}.steps",
+                           defaults["decay_steps"], min_value=1, step=100)
+    schedule = {"type": kind, "decay_steps": int(steps)}
+    if "decay_rate" in SCHEDULE_DEFAULTS[kind]:
+        schedule["decay_rate"] = session.seeded(
+            st.number_input, "Decay rate", f"train.lr_schedule.{kind}.rate",
+            float(defaults["decay_rate"]), min_value=0.01, max_value=10.0, step=0.05)
+    exp.train.lr_schedule = schedule
+
+
+def auto_loss(exp: Experiment, info) -> str:
+    """The loss 'auto' picks for this task, as build.resolve_loss picks it."""
+    if info.task == "regression":
+        return "mean_squared_error"
+    if info.task == "binary" and exp.model.output == "auto":
+        return "binary_crossentropy"
+    return "sparse_categorical_crossentropy"
+
+
+def loss_and_metrics(exp: Experiment, info):
+    c1, c2 = st.columns(2)
+    fits = {"regression": ["mean_squared_error", "mean_absolute_error", "huber"],
+            "binary": ["binary_crossentropy", "sparse_categorical_crossentropy"],
+            "multiclass": ["sparse_categorical_crossentropy"]}[info.task]
+    auto = f"auto ({LOSS_LABELS[auto_loss(exp, info)]})"
+    with c1:
+        choice = session.seeded(st.selectbox, "Loss", "train.loss",
+                                exp.train.loss if exp.train.loss in fits else "auto",
+                                options=["auto"] + fits,
+                                format_func=lambda v: auto if v == "auto" else LOSS_LABELS[v])
+        exp.train.loss = choice
+    usable = ["mae", "mse"] if info.task == "regression" else (
+        ["accuracy", "auc", "precision", "recall"] if info.task == "binary" else ["accuracy"])
+    with c2:
+        chosen = session.seeded(st.multiselect, "Metrics", "train.metrics",
+                                [m for m in exp.train.metrics if m in usable] or usable[:1],
+                                options=usable)
+        exp.train.metrics = list(chosen) or usable[:1]
+
+
+def regularization_and_stopping(exp: Experiment):
+    c1, c2, c3, c4 = st.columns(4)
+    reg = exp.train.regularization or {}
+    with c1:
+        kind = session.seeded(st.selectbox, "Regularization", "train.regularization.kind",
+                              "l2" if "l2" in reg else ("l1" if "l1" in reg else "none"),
+                              options=("none", "l1", "l2"),
+                              help="A penalty on large weights for every layer that has none "
+                                   "of its own: fights overfitting.")
+    with c2:
+        rate = session.seeded(st.select_slider, "Regularization rate", "train.regularization.rate",
+                              _nearest_rate(max(reg.values(), default=0.0), REG_RATES),
+                              options=REG_RATES, disabled=kind == "none")
+    exp.train.regularization = {kind: rate} if kind != "none" and rate > 0 else None
+    es = exp.train.early_stopping
+    with c3:
+        on = session.seeded(st.toggle, "Early stopping", "train.early_stopping.on", es is not None,
+                            help="Stop when the monitored value has not improved for a while, "
+                                 "and go back to the best weights.")
+    with c4:
+        patience = session.seeded(st.number_input, "Patience (epochs)", "train.early_stopping.patience",
+                                  (es or EARLY_STOPPING_DEFAULTS)["patience"], min_value=0, step=5,
+                                  disabled=not on)
+    exp.train.early_stopping = ({**EARLY_STOPPING_DEFAULTS, **(es or {}), "patience": int(patience)}
+                                if on else None)
+
+
+def augmentation_settings(exp: Experiment, info):
+    """Image augmentation (flip, rotation, zoom, translation, contrast) and input noise."""
+    aug = {**AUGMENTATION_DEFAULTS, **(exp.train.augmentation or {})}
+    image = len(info.input_shape) == 3
+    st.markdown("**Data augmentation**" + ("" if image else " — input noise (image augmentations "
+                                                           "apply to image data)"))
+    cols = st.columns(6 if image else 1)
+    values = dict(aug)
+    if image:
+        with cols[0]:
+            values["flip"] = session.seeded(st.selectbox, "Flip", "train.augmentation.flip",
+                                            aug["flip"], options=FLIPS)
+        for col, (name, hi) in zip(cols[1:5], (("rotation", 0.5), ("zoom", 0.9),
+                                               ("translation", 0.5), ("contrast", 1.0))):
+            with col:
+                values[name] = session.seeded(st.slider, name.capitalize(),
+                                              f"train.augmentation.{name}", float(aug[name]),
+                                              min_value=0.0, max_value=hi, step=0.05)
+    with cols[-1]:
+        values["noise"] = session.seeded(st.slider, "Gaussian noise", "train.augmentation.noise",
+                                         float(aug["noise"]), min_value=0.0, max_value=1.0, step=0.05,
+                                         help="Noise added to the inputs while training.")
+    active = {k: v for k, v in values.items() if v != AUGMENTATION_DEFAULTS[k]}
+    exp.train.augmentation = active or None
+    if image and active:
+        _augmentation_preview(exp)
+
+
+def _augmentation_preview(exp: Experiment):
+    from nnplay.build import augment_samples
+    if not st.toggle("Preview augmented samples", key="augment_preview"):
+        return
+    data = session.dataset(exp)
+    images = augment_samples(exp, data.x_train[:8], copies=3)
+    labels = [data.info.class_names[int(y)] if data.info.class_names else str(y)
+              for y in data.y_train[:8]] * 3
+    st.plotly_chart(plots.image_grid(images, labels, columns=8,
+                                     title="The same 8 training images, augmented 3 times"),
+                    key="augment_grid")
+
+
+# ---- controls and the live panel ----------------------------------------------------------
+
+def _controls(job, exp: Experiment):
+    snap = job.snapshot() if job is not None else None
+    active = snap is not None and not snap.finished
+    paused = active and snap.status == "paused"
+    c = st.columns([1.2, 1.2, 1, 1, 1, 3])
+    if c[0].button("▶ Train", type="primary", disabled=active and not paused,
+                   width="stretch", help="Train the current experiment from the start"
+                   if not paused else "Continue training"):
+        if paused:
+            job.resume()
+        else:
+            session.start_job(exp)
+        st.rerun()
+    if c[1].button("⏸ Pause" if not paused else "⏵ Resume", disabled=not active,
+                   width="stretch"):
+        job.resume() if paused else job.pause()
+    if c[2].button("⏭ Step", disabled=active and not paused, width="stretch",
+                   help="Train exactly one more epoch"):
+        if not active:
+            job = session.start_job(exp, paused=True)
+        job.step()
+        st.rerun()
+    if c[3].button("⏹ Stop", disabled=not active, width="stretch"):
+        job.stop()
+    if c[4].button("↺ Reset", width="stretch",
+                   help="Back to epoch 0 with the same seed: the same initial weights"):
+        session.start_job(exp, paused=True)
+        st.rerun()
+    if active and not exp.train.lr_schedule:
+        with c[5]:
+            _live_learning_rate(job, snap)
+
+
+def _live_learning_rate(job, snap):
+    current = _nearest_rate(snap.learning_rate or job.exp.train.learning_rate)
+    if st.session_state.get("live_lr_job") != job.id:
+        st.session_state["live_lr_job"] = job.id
+        st.session_state["live_lr"] = current
+    rate = st.select_slider("Learning rate (while training)", options=RATES, key="live_lr",
+                            label_visibility="collapsed",
+                            format_func=lambda r: f"learning rate {r:g}")
+    if rate != current:
+        job.set_learning_rate(rate)
+
+
+def _format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _progress(snap):
+    text = {"queued": f"Waiting for a free training slot — position {snap.queue_position} in the queue",
+            "building": "Building the model…"}.get(snap.status)
+    if text is None:
+        text = (f"Epoch {snap.epoch:,} / {snap.epochs:,} · {snap.samples_per_sec:,.0f} samples/s · "
+                f"{_format_seconds(snap.eta if not snap.finished else 0)} left · {snap.status}")
+    st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
+
+
+def _curves(snap):
+    metric = plots.main_metric(snap.history)
+    cols = st.columns(2 if metric else 1)
+    with cols[0]:
+        st.plotly_chart(plots.learning_curves(snap.history, "loss", best_epoch=snap.best_epoch),
+                        key="curve_loss")
+    if metric:
+        with cols[1]:
+            st.plotly_chart(plots.learning_curves(snap.history, metric, best_epoch=snap.best_epoch),
+                            key="curve_metric")
+
+
+def _boundary(job, snap):
+    data = job.dataset
+    if data is None or data.raw_train is None or snap.grid is None:
+        return
+    fig = plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
+                             data.info.task, grid=snap.grid, bounds=data.grid_bounds,
+                             title=f"Decision boundary after epoch {snap.grid_epoch}")
+    st.plotly_chart(fig, key="boundary")
+
+
+def _outcome(snap):
+    if snap.status == "failed":
+        st.error(f"Training failed: {snap.message}")
+        return
+    st.success(f"**{snap.status.replace('_', ' ').capitalize()}** — {snap.message}. "
+               f"Best epoch: {snap.best_epoch}.")
+    shown = [(k, v) for k, v in snap.final.items()]
+    cols = st.columns(min(len(shown), 6) or 1)
+    for i, (name, value) in enumerate(shown):
+        cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4f}")
+
+
+def _live(exp: Experiment):
+    job = session.current_job()
+    _controls(job, exp)
+    if job is None:
+        st.info("Press **Train** to start. The curves and the decision boundary appear as the "
+                "model learns; you can switch pages while it trains.")
+        return
+    snap = job.snapshot()
+    _progress(snap)
+    if job.dataset is not None and job.dataset.raw_train is not None:
+        left, right = st.columns([3, 2])
+        with left:
+            _curves(snap)
+        with right:
+            _boundary(job, snap)
+    else:
+        _curves(snap)
+    if snap.finished:
+        _outcome(snap)
+    was_active = st.session_state.get("live_active")
+    st.session_state["live_active"] = not snap.finished
+    if was_active and snap.finished:
+        st.rerun()  # a full run stops the polling
+
+
+def live_panel(exp: Experiment, info):
+    job = session.current_job()
+    active = job is not None and not job.snapshot().finished
+    st.session_state["live_active"] = active
+    st.fragment(_live, run_every=POLL_SECONDS if active else None)(exp)

@@ -1,0 +1,30 @@
+"""Train: choose how to train, press Train, watch the curves and the decision boundary live."""
+import streamlit as st
+
+from nnplay.data import DataError
+from nnplay.ui import session, train_view
+
+exp = session.experiment()
+st.title("Train")
+
+try:
+    info = session.dataset_info(exp)
+except DataError as e:
+    st.error(f"The data cannot be loaded: {e}")
+    st.page_link("pages/data.py", label="Choose other data", icon="📊")
+    st.stop()
+
+with st.expander("Training settings", expanded=session.current_job() is None):
+    train_view.optimizer_settings(exp)
+    train_view.loss_and_metrics(exp, info)
+    train_view.regularization_and_stopping(exp)
+    train_view.augmentation_settings(exp, info)
+
+problems = session.problems(exp, info)
+if problems:
+    st.error("This experiment cannot be trained yet:\n\n" +
+             "\n".join(f"- **{p.where}**: {p.message}" for p in problems))
+    st.page_link("pages/model.py", label="Fix the model", icon="🧱")
+    st.stop()
+
+train_view.live_panel(exp, info)

@@ -1,0 +1,60 @@
+"""The Train page through Streamlit's AppTest: settings write the experiment, training runs
+in the background and the page shows its progress and outcome."""
+from nnplay.job import MANAGER
+from nnplay.spec import Experiment
+
+from conftest import open_page
+
+
+def page(exp=None, **state):
+    return open_page("pages/train.py", exp, **state)
+
+
+def button(at, label):
+    return next(b for b in at.button if label in b.label)
+
+
+def test_settings_write_the_experiment():
+    at = page()
+    at.selectbox(key="w:train.optimizer").set_value("adam").run()
+    at.select_slider(key="w:train.learning_rate").set_value(0.001).run()
+    at.number_input(key="w:train.batch_size").set_value(32).run()
+    at.toggle(key="w:train.early_stopping.on").set_value(True).run()
+    exp = at.session_state["nnplay_experiment"]
+    assert exp.train.optimizer == "adam" and exp.train.learning_rate == 0.001
+    assert exp.train.batch_size == 32 and exp.train.early_stopping["patience"] == 10
+    assert not at.exception
+
+
+def test_loss_auto_is_named():
+    at = page()
+    assert "binary cross-entropy" in at.selectbox(key="w:train.loss").format_func("auto")
+
+
+def test_train_runs_and_reports():
+    exp = Experiment()
+    exp.train.epochs = 40
+    at = page(exp)
+    button(at, "Train").click().run()
+    job_id = at.session_state["nnplay_job_id"]
+    job = MANAGER.get(job_id)
+    assert job.wait(60).status == "completed"
+    at.run()
+    text = " ".join(m.value for m in at.success)
+    assert "Completed" in text and "finished all 40 epochs" in text
+    assert any(m.label == "val accuracy" for m in at.metric)
+    assert not at.exception
+
+
+def test_invalid_model_blocks_training_with_a_message():
+    exp = Experiment.from_dict({"model": {"layers": [{"type": "Conv2D"}]}})
+    at = page(exp)
+    assert "Conv2D needs an image" in at.error[0].value
+    assert not [b for b in at.button if "Train" in b.label]
+
+
+def test_missing_keras_dataset_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = page(Experiment.from_dict({"data": {"dataset": "mnist"}}))
+    assert "Keras cache" in at.error[0].value
+    assert not at.exception
