@@ -76,9 +76,277 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
     return np.divide(np.diag(matrix), totals, out=np.zeros(len(matrix)), where=totals > 0)
 
 
-def predicted_classes(outputs: np.ndarray) -> np.ndarray:
-    """Class ids from model outputs: argmax over classes, or a 0.5 threshold on one sigmoid."""
+def predicted_classes(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Class ids from model outputs: argmax over classes, or a threshold on one unit (0.5 on a
+    sigmoid, 0 on a linear unit whose output is a logit)."""
     outputs = np.asarray(outputs)
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         return outputs.argmax(axis=1)
-    return (outputs.reshape(-1) > 0.5).astype(int)
+    return (outputs.reshape(-1) > threshold).astype(int)
+
+
+# ---- weights over time ----------------------------------------------------------------------
+
+def _find_weight(layers: list[dict], layer: str, weight: str) -> dict | None:
+    """The weight_stats entry of `layer` whose path or name is `weight` (path wins: the two
+    directions of a Bidirectional layer both have a 'kernel')."""
+    for entry in layers:
+        if entry["layer"] != layer:
+            continue
+        for w in entry["weights"]:
+            if w["path"] == weight:
+                return w
+        return next((w for w in entry["weights"] if w["name"] == weight), None)
+    return None
+
+
+def _rebin(counts, edges, new_edges: np.ndarray) -> np.ndarray:
+    """Spread a histogram's counts over `new_edges`, each bin's count in proportion to how much
+    of it overlaps each new bin (the values are taken as even within a bin)."""
+    counts, edges = np.asarray(counts, float), np.asarray(edges, float)
+    if counts.size == 0:
+        return np.zeros(len(new_edges) - 1)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    overlap = np.minimum(hi, new_edges[None, 1:]) - np.maximum(lo, new_edges[None, :-1])
+    share = np.clip(overlap, 0, None) / np.maximum(hi - lo, 1e-300)
+    return counts @ share
+
+
+def distribution_over_time(weight_history: list[dict], layer: str, weight: str,
+                           bins: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How one weight's distribution moved during training, TensorBoard-style.
+
+    `weight_history` is the snapshot's [{"epoch", "layers": weight_stats}]; `weight` is a
+    weight's path or name ("kernel"). Every snapshot's histogram is spread over one common
+    range, so rows can be compared. Returns (epochs (k,), edges (bins + 1,), counts (k, bins));
+    when several snapshots share an epoch the last one is kept.
+
+        >>> epochs, edges, counts = distribution_over_time(snap.weight_history, "dense_1", "kernel")
+    """
+    found = {}
+    for item in weight_history:
+        w = _find_weight(item["layers"], layer, weight)
+        if w is not None and w["histogram"]["edges"]:
+            found[int(item["epoch"])] = w["histogram"]
+    if not found:
+        return np.zeros(0, int), np.linspace(-1.0, 1.0, bins + 1), np.zeros((0, bins))
+    epochs = np.array(sorted(found))
+    lo = min(found[e]["edges"][0] for e in epochs)
+    hi = max(found[e]["edges"][-1] for e in epochs)
+    edges = np.linspace(lo, hi, bins + 1)
+    counts = np.stack([_rebin(found[e]["counts"], found[e]["edges"], edges) for e in epochs])
+    return epochs, edges, counts
+
+
+def weight_table(weight_stats_: list[dict]) -> list[dict]:
+    """One row per weight, in the order layer.get_weights() lists them: layer, weight, shape,
+    params, trainable."""
+    return [{"layer": entry["layer"], "weight": w["name"],
+             "shape": str(tuple(w["shape"])),
+             "params": int(np.prod(w["shape"])) if w["shape"] else 1,
+             "trainable": w["trainable"]}
+            for entry in weight_stats_ for w in entry["weights"]]
+
+
+def weight_values(model, path: str) -> np.ndarray:
+    """A copy of one weight's current values, by path ("nnplay/dense_1/kernel").
+
+    Reading with .numpy() is safe while a training thread updates the model."""
+    for w in model.weights:
+        if w.path == path:
+            return np.array(w.numpy())
+    raise KeyError(f"the model has no weight {path!r}")
+
+
+def gradient_table(grad_names: list[str], grad_norms: list[list[float]]) -> tuple[list[str], np.ndarray]:
+    """(short names such as "dense_1/kernel", norms as an (epochs, variables) array)."""
+    names = [n.split("/", 1)[1] if n.count("/") >= 2 else n for n in grad_names]
+    norms = np.asarray(grad_norms, dtype=float).reshape(len(grad_norms), len(grad_names))
+    return names, norms
+
+
+# ---- activations ----------------------------------------------------------------------------
+
+import threading  # noqa: E402  (kept with the one function that needs them)
+import weakref  # noqa: E402
+
+# model -> {layer names: keras.Model}: building an extractor costs more than running it
+_EXTRACTORS = weakref.WeakKeyDictionary()
+_EXTRACTORS_LOCK = threading.Lock()
+
+
+def _extractor(model, layer_names: tuple):
+    """A keras.Model from the model's inputs to the named layers' outputs (kept per model)."""
+    import keras
+    with _EXTRACTORS_LOCK:
+        per_model = _EXTRACTORS.setdefault(model, {})
+        if layer_names not in per_model:
+            outputs = [model.get_layer(name).output for name in layer_names]
+            inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+            per_model[layer_names] = keras.Model(inputs=inputs, outputs=outputs)
+        return per_model[layer_names]
+
+
+def layer_outputs(model, x: np.ndarray, layer_names: list[str],
+                  batch_size: int = 1024) -> dict[str, np.ndarray]:
+    """Each named layer's output for inputs `x`, computed with training=False (so dropout and
+    augmentation layers at the front of the model pass inputs through unchanged).
+
+        >>> layer_outputs(model, x_val[:1], ["conv2d_1"])["conv2d_1"].shape
+        (1, 6, 6, 4)
+    """
+    names = tuple(layer_names)
+    if not names:
+        return {}
+    extractor = _extractor(model, names)
+    parts = []
+    for start in range(0, len(x), batch_size):
+        out = extractor(x[start:start + batch_size], training=False)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        parts.append([np.asarray(o) for o in out])
+    if not parts:
+        return {name: np.zeros((0,)) for name in names}
+    return {name: np.concatenate([p[i] for p in parts]) for i, name in enumerate(names)}
+
+
+def _activation_name(layer) -> str:
+    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+
+
+def layers_of_type(model, *type_names: str) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ in type_names]
+
+
+def dense_unit_images(model, max_units: int = 16) -> tuple[str, np.ndarray] | None:
+    """The first Dense layer's incoming weights per unit, shaped as the input image.
+
+    Only when that Dense layer reads flattened pixels (Flatten right after the input, with
+    at most shape-keeping layers such as augmentation in between); returns
+    (layer name, array (units, h, w, channels)) or None.
+    """
+    dense = layers_of_type(model, "Dense")
+    if not dense:
+        return None
+    layer = dense[0]
+    index = model.layers.index(layer)
+    before = model.layers[:index]
+    flatten = [l for l in before if type(l).__name__ == "Flatten"]
+    image_shape = tuple(model.inputs[0].shape[1:])
+    if not flatten or len(image_shape) != 3 or tuple(flatten[-1].input.shape[1:]) != image_shape:
+        return None
+    kernel = np.array(layer.kernel.numpy())        # (h*w*c, units)
+    units = kernel.T[:max_units]
+    return layer.name, units.reshape((len(units),) + image_shape)
+
+
+def conv_filters(model, max_filters: int = 32) -> tuple[str, np.ndarray] | None:
+    """The first Conv2D layer's kernels as (layer name, array (filters, kh, kw, in_channels))."""
+    conv = layers_of_type(model, "Conv2D")
+    if not conv:
+        return None
+    kernel = np.array(conv[0].kernel.numpy())       # (kh, kw, in, filters)
+    return conv[0].name, np.transpose(kernel, (3, 0, 1, 2))[:max_filters]
+
+
+def feature_map_layers(model) -> list[str]:
+    """Names of layers whose output is a stack of 2-D feature maps (batch, h, w, channels),
+    augmentation layers left out."""
+    skip = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+            "GaussianNoise")
+    return [layer.name for layer in model.layers
+            if len(layer.output.shape) == 4 and type(layer).__name__ not in skip]
+
+
+# ---- the network view (TensorFlow Playground) ------------------------------------------------
+
+_PASS_THROUGH = ("Dropout", "GaussianNoise", "BatchNormalization", "Activation")
+
+
+def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> dict | None:
+    """What TensorFlow Playground draws: every neuron's output over the 2-D input square.
+
+    Returns None unless the data is a 2-D toy and the model is a stack of Dense layers (with
+    dropout, noise, batch norm or activations between them). Otherwise:
+      {"bounds": (lo, hi), "resolution": r,
+       "columns": [{"name", "activation", "labels": [...], "units": n,
+                    "maps": array (min(n, max_units), r, r)}],   # inputs first, output last
+       "weights": [array (shown units before, shown units after) per Dense layer]}
+    A map's row 0 is the bottom of the square (as grid_points orders it).
+    """
+    if dataset.info.kind != "toy" or dataset.raw_train is None:
+        return None
+    dense = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            dense.append(layer)
+        elif kind not in _PASS_THROUGH:
+            return None
+    if not dense:
+        return None
+    points = grid_points(dataset.grid_bounds, resolution)
+    inputs = dataset.features_for(points)
+    outputs = layer_outputs(model, inputs, [layer.name for layer in dense])
+
+    def column(name, activation, labels, values):
+        shown = values[:, :max_units].T.reshape(-1, resolution, resolution)
+        return {"name": name, "activation": activation, "labels": labels[:max_units],
+                "units": values.shape[1], "maps": shown}
+
+    features = list(dataset.info.feature_names) or [f"x{i + 1}" for i in range(inputs.shape[1])]
+    columns = [column("input", "", features, inputs)]
+    weights = []
+    for layer in dense:
+        values = outputs[layer.name]
+        kernel = np.array(layer.kernel.numpy())
+        weights.append(kernel[:max_units, :max_units])
+        labels = [f"{layer.name} #{i + 1}" for i in range(values.shape[1])]
+        columns.append(column(layer.name, _activation_name(layer), labels, values))
+    return {"bounds": tuple(dataset.grid_bounds), "resolution": resolution,
+            "columns": columns, "weights": weights}
+
+
+# ---- evaluation -----------------------------------------------------------------------------
+
+def class_probabilities(outputs: np.ndarray, from_logits: bool = False) -> np.ndarray:
+    """(n, classes) probabilities from a softmax, one sigmoid unit, or logits of either."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        if from_logits:
+            e = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        return outputs
+    p = outputs.reshape(-1)
+    if from_logits:
+        p = 1.0 / (1.0 + np.exp(-p))
+    return np.stack([1.0 - p, p], axis=1)
+
+
+def evaluate_classes(outputs: np.ndarray, y_true: np.ndarray, n_classes: int,
+                     from_logits: bool = False) -> dict:
+    """Predicted classes, their probability, the confusion matrix, per-class and overall
+    accuracy, and the indices of the wrong predictions.
+
+    `from_logits`: the last layer is linear (its outputs are logits, not probabilities)."""
+    probs = class_probabilities(outputs, from_logits)
+    predicted = probs.argmax(axis=1)
+    y_true = np.asarray(y_true, dtype=int)
+    matrix = confusion_matrix(y_true, predicted, max(n_classes, probs.shape[1]))
+    total = matrix.sum()
+    return {"predicted": predicted, "confidence": probs.max(axis=1), "matrix": matrix,
+            "per_class": per_class_accuracy(matrix),
+            "accuracy": float(np.trace(matrix) / total) if total else 0.0,
+            "wrong": np.flatnonzero(predicted != y_true)}
+
+
+def regression_values(outputs: np.ndarray, y_true: np.ndarray, offset: float = 0.0,
+                      scale: float = 1.0) -> dict:
+    """Predictions and targets in the data's own unit (undoing target normalization), the
+    residuals and their mean absolute error and R²."""
+    predicted = offset + np.asarray(outputs, float).reshape(len(y_true), -1)[:, 0] * scale
+    actual = offset + np.asarray(y_true, float) * scale
+    residual = predicted - actual
+    spread = float(((actual - actual.mean()) ** 2).sum()) if len(actual) else 0.0
+    return {"predicted": predicted, "actual": actual, "residual": residual,
+            "mae": float(np.abs(residual).mean()) if len(actual) else 0.0,
+            "r2": 1.0 - float((residual ** 2).sum()) / spread if spread > 0 else 0.0}

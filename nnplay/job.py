@@ -210,8 +210,9 @@ class TrainingJob:
                   learning_rate=self.engine.current_learning_rate)
         self._started_at = time.perf_counter()
         self._last_grid = self._last_stats = -math.inf
-        # The first views are drawn after the first epoch: tracing the grid's predict
-        # function first would delay the first point the student sees.
+        # Weights at epoch 0 now (plain numpy); the grid after the first epoch, since tracing
+        # its predict function first would delay the first point the student sees.
+        self._refresh_views(force=True, grid=False)
 
     def _controls(self) -> str:
         """Apply pending controls; return 'stop', 'step', 'run' (or block while paused)."""
@@ -286,11 +287,11 @@ class TrainingJob:
         (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
-    def _refresh_views(self, force: bool = False):
+    def _refresh_views(self, force: bool = False, grid: bool = True):
         """Decision grid and weight statistics, throttled by wall time, not by epoch."""
         from .inspect import grid_values, weight_stats
         now = time.perf_counter()
-        if self._grid_points is not None and (force or now - self._last_grid >= GRID_EVERY_S):
+        if grid and self._grid_points is not None and (force or now - self._last_grid >= GRID_EVERY_S):
             grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task)
             self._last_grid = now
             self._set(grid=grid, grid_epoch=self.engine.epoch)

@@ -7,6 +7,14 @@ import pytest  # noqa: E402
 from nnplay.spec import Experiment  # noqa: E402
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can screenshot failures."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
 @pytest.fixture
 def toy_exp():
     """TensorFlow Playground's default experiment, shortened."""

@@ -119,7 +119,7 @@ def last_params_line(stdout: str) -> int:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{name: (exp, CompletedProcess-like result)} for RUN_SPECS, run in parallel."""
+    """{name: (exp, exit code, stdout, stderr)} of the RUN_SPECS scripts, run side by side."""
     folder = tmp_path_factory.mktemp("exported")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2")
@@ -133,9 +133,14 @@ def runs(tmp_path_factory):
             [sys.executable, str(script)], cwd=folder, env=env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     finished = {}
-    for name, (exp, process) in started.items():
-        stdout, stderr = process.communicate(timeout=180)
-        finished[name] = exp, process.returncode, stdout, stderr
+    try:
+        for name, (exp, process) in started.items():
+            stdout, stderr = process.communicate(timeout=180)
+            finished[name] = exp, process.returncode, stdout, stderr
+    finally:
+        for _, process in started.values():
+            if process.poll() is None:
+                process.kill()
     return finished
 
 

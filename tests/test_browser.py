@@ -1,0 +1,143 @@
+"""End to end in real Chromium (Debian's, driven by Playwright) against `streamlit run app.py`.
+
+Screenshots of failures land in tests/artifacts/.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from nnplay.spec import Experiment
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_home")),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def epoch_shown(pg) -> int:
+    text = pg.locator('[data-testid="stProgress"]').first.inner_text()
+    match = re.search(r"Epoch ([\d,]+)", text)
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
+def status_shown(pg) -> str:
+    return pg.locator('[data-testid="stProgress"]').first.inner_text().rsplit("·", 1)[-1].strip()
+
+
+def curve_points(pg, index: int = 0) -> int:
+    return pg.evaluate(f"""() => {{
+        const plots = document.querySelectorAll('.js-plotly-plot');
+        const p = plots[{index}];
+        return p && p.data && p.data[0] ? p.data[0].x.length : 0; }}""")
+
+
+def last_validation(pg, index: int) -> float:
+    return pg.evaluate(f"""() => {{
+        const p = document.querySelectorAll('.js-plotly-plot')[{index}];
+        const t = p.data.find(d => d.name === 'validation');
+        return t.y[t.y.length - 1]; }}""")
+
+
+def wait_for(predicate, timeout=60.0, step=0.25):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if predicate():
+                return True
+        except Exception:  # the page is re-rendering
+            pass
+        time.sleep(step)
+    return False
+
+
+def click(pg, label: str):
+    pg.get_by_role("button", name=label).first.click()
+
+
+def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
+    exp = Experiment()
+    exp.train.epochs = 3000
+    page.goto(f"{server}/train?x={exp.to_url()}")
+    page.get_by_role("button", name="▶ Train").wait_for()
+    click(page, "▶ Train")
+    assert wait_for(lambda: epoch_shown(page) > 0), "the epoch counter never moved"
+    first_epoch, first_points = epoch_shown(page), curve_points(page)
+    assert wait_for(lambda: epoch_shown(page) > first_epoch + 20 and curve_points(page) > first_points)
+
+    click(page, "⏸ Pause")
+    assert wait_for(lambda: status_shown(page) == "paused")
+    frozen = epoch_shown(page)
+    time.sleep(1.5)
+    assert epoch_shown(page) == frozen, "training went on while paused"
+
+    click(page, "⏵ Resume")
+    assert wait_for(lambda: epoch_shown(page) > frozen)
+    assert wait_for(lambda: "Completed" in page.locator('[data-testid="stAlert"]').first.inner_text(),
+                    timeout=120)
+    assert last_validation(page, 1) > 0.9
+
+    page.get_by_role("link", name="Inspect").first.click()
+    page.get_by_text("Weights").first.wait_for()
+    assert wait_for(lambda: page.locator(".js-plotly-plot").count() > 0)
