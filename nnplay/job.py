@@ -277,8 +277,9 @@ class TrainingJob:
             s.best_epoch = eng.best_epoch
             s.elapsed = now - self._started_at
             s.samples_per_sec = self._rate()
-            per_epoch = s.elapsed / max(s.epoch, 1)
-            s.eta = per_epoch * (s.epochs - s.epoch)
+            # From the recent speed, not the average: the first epochs include compilation.
+            samples_left = (s.epochs - s.epoch) * len(self.dataset.x_train)
+            s.eta = samples_left / s.samples_per_sec if s.samples_per_sec > 0 else None
         self._emit("epochs", rows)
 
     def _rate(self) -> float:

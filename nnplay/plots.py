@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 
 ORANGE, BLUE = "#f59322", "#0877bd"
 BOUNDARY_SCALE = [[0.0, ORANGE], [0.5, "#e8eaeb"], [1.0, BLUE]]
+# The background is paler than the points (as in TensorFlow Playground), so points of a
+# class stay visible on their own side of the boundary.
+BACKGROUND_SCALE = [[0.0, "#f9c99a"], [0.5, "#f2f3f4"], [1.0, "#9fc6e6"]]
 PALETTE = ["#0877bd", "#f59322", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
@@ -38,7 +41,8 @@ def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
     for prefix, dash, label in (("", "solid", "train"), ("val_", "dash", "validation")):
         values = history.get(prefix + metric)
         if values:
-            fig.add_scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines", name=label,
+            fig.add_scatter(x=np.arange(1, len(values) + 1), y=values, name=label,
+                            mode="lines" if len(values) > 1 else "markers",
                             line=dict(color=BLUE if not prefix else ORANGE, dash=dash, width=2))
     if best_epoch and history.get("val_" + metric):
         fig.add_vline(x=best_epoch, line=dict(color="#888", dash="dot", width=1),
@@ -77,7 +81,7 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
             scale = [[i / 9, PALETTE[i]] for i in range(10)]
             zmin, zmax = 0, 9
         else:
-            scale, (zmin, zmax) = BOUNDARY_SCALE, ((0, 1) if task == "binary" else (-1, 1))
+            scale, (zmin, zmax) = BACKGROUND_SCALE, ((0, 1) if task == "binary" else (-1, 1))
         fig.add_heatmap(x=axis, y=axis, z=grid, colorscale=scale, zmin=zmin, zmax=zmax,
                         opacity=0.75 if task == "multiclass" else 1.0, showscale=False,
                         hoverinfo="skip")
@@ -118,4 +122,426 @@ def image_grid(images: np.ndarray, labels: list[str], columns: int = 8,
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
     fig.update_layout(**_LAYOUT, height=110 * rows + 40, title=title, showlegend=False)
     fig.update_annotations(font_size=11)
+    return fig
+
+
+# ---- data page and model page -------------------------------------------------------------
+
+SPLIT_COLORS = {"train": BLUE, "validation": ORANGE, "test": "#7f7f7f"}
+
+
+def class_balance(labels: dict, class_names, title: str = "Examples per class") -> go.Figure:
+    """Grouped bars: how many examples of each class each split holds.
+
+    `labels` maps a split name ("train", "validation", "test") to its int class labels."""
+    names = [str(c) for c in class_names]
+    fig = _figure(title, height=300, barmode="group", xaxis_title="class",
+                  yaxis_title="examples")
+    for split, y in labels.items():
+        if len(y) == 0:
+            continue
+        counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(names))[:len(names)]
+        fig.add_bar(x=names, y=counts, name=split, marker_color=SPLIT_COLORS.get(split, BLUE))
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def value_histogram(values: dict, title: str = "", xaxis_title: str = "value") -> go.Figure:
+    """Overlaid histograms of a number per split (a regression target, review lengths)."""
+    fig = _figure(title, height=300, barmode="overlay", xaxis_title=xaxis_title,
+                  yaxis_title="examples")
+    for split, v in values.items():
+        if len(v) == 0:
+            continue
+        fig.add_histogram(x=np.asarray(v), name=split, opacity=0.6, nbinsx=30,
+                          marker_color=SPLIT_COLORS.get(split, BLUE))
+    return fig
+
+
+GROUP_COLORS = {"input": "#e8eaeb", "core": "#d6e9f8", "convolution": "#fde3c4",
+                "recurrent": "#dcefd9", "regularization": "#ece0f5", "output": "#fff4c2"}
+
+
+def _dot_text(text) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def stack_dot(boxes: list[dict]) -> str:
+    """A Graphviz DOT diagram of a layer stack, top to bottom, for st.graphviz_chart.
+
+    Each box: {"title", "shape", "group"} and optionally "params" (int), "problem" (bool:
+    drawn with a red border) and "dashed" (bool: a layer added for you, like the auto head).
+    """
+    lines = ['digraph stack {', '  rankdir=TB; nodesep=0.2; ranksep=0.25; bgcolor="transparent";',
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+             'width=2.6, penwidth=1, color="#9aa0a6"];',
+             '  edge [color="#9aa0a6", arrowsize=0.6];']
+    for i, box in enumerate(boxes):
+        label = [_dot_text(box["title"]), _dot_text(box.get("shape", ""))]
+        if box.get("params"):
+            label.append(f"{box['params']:,} params")
+        style = "rounded,filled,dashed" if box.get("dashed") else "rounded,filled"
+        border = ', color="#d62728", penwidth=2' if box.get("problem") else ""
+        fill = GROUP_COLORS.get(box.get("group", "core"), "#ffffff")
+        text = "\\n".join(label)  # DOT's own line break inside a label
+        lines.append(f'  n{i} [label="{text}", fillcolor="{fill}", style="{style}"{border}];')
+        if i:
+            lines.append(f"  n{i - 1} -> n{i};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# ---- Inspect page: weights, gradients, filters, the network, evaluation -----------------------
+
+WEIGHT_SCALE = BOUNDARY_SCALE   # orange negative, white zero, blue positive
+DENSITY_SCALE = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [1.0, BLUE]]
+WRONG = "#d62728"
+MAX_LINE_POINTS = 1500
+
+
+def weight_histogram(histogram: dict, title: str = "", color: str = BLUE) -> go.Figure:
+    """Bars of one weight_stats histogram ({"counts", "edges"})."""
+    fig = _figure(title, height=230, bargap=0.02, showlegend=False,
+                  xaxis_title="value", yaxis_title="count")
+    edges = np.asarray(histogram.get("edges") or [], dtype=float)
+    if len(edges) > 1:
+        fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=histogram["counts"], width=np.diff(edges),
+                    marker_color=color,
+                    hovertemplate="%{x:.3g}: %{y}<extra></extra>")
+    return fig
+
+
+def weight_distribution_over_time(epochs: np.ndarray, edges: np.ndarray, counts: np.ndarray,
+                                  title: str = "") -> go.Figure:
+    """TensorBoard's histogram dashboard as a heatmap: one row per epoch, one column per bin
+    (a common range for all epochs), darker where more weights are."""
+    fig = _figure(title, height=260, xaxis_title="value", yaxis_title="epoch")
+    if len(epochs):
+        centers = (edges[:-1] + edges[1:]) / 2
+        fig.add_heatmap(x=centers, y=epochs, z=counts, colorscale=DENSITY_SCALE, showscale=False,
+                        hovertemplate="epoch %{y}<br>value %{x:.3g}<br>%{z:.1f} weights"
+                                      "<extra></extra>")
+    return fig
+
+
+def kernel_heatmap(matrix: np.ndarray, title: str = "", *, row_labels=None, col_labels=None,
+                   x_title: str = "unit", y_title: str = "input") -> go.Figure:
+    """A weight matrix (inputs x units) in orange (negative) / blue (positive), 0 white."""
+    matrix = np.asarray(matrix, dtype=float)
+    rows, cols = matrix.shape
+    limit = float(np.abs(matrix).max()) or 1.0
+    fig = _figure(title, height=int(min(620, max(240, 16 * rows + 90))),
+                  xaxis_title=x_title, yaxis_title=y_title)
+    fig.add_heatmap(z=matrix, x=col_labels or list(range(1, cols + 1)),
+                    y=row_labels or list(range(1, rows + 1)), colorscale=WEIGHT_SCALE,
+                    zmin=-limit, zmax=limit, colorbar=dict(thickness=10),
+                    hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.3f}}<extra></extra>")
+    fig.update_yaxes(autorange="reversed", type="category" if row_labels else None)
+    fig.update_xaxes(type="category" if col_labels else None)
+    return fig
+
+
+def tile_maps(maps: np.ndarray, labels: list[str], *, columns: int = 8, title: str = "",
+              colorscale="gray", symmetric: bool = False, tile_px: int = 90) -> go.Figure:
+    """Small square heatmaps in a grid: filters (symmetric: orange/white/blue around 0, each
+    tile scaled to its own largest magnitude) or feature maps. `maps` is (n, h, w) or
+    (n, h, w, 3) for colour; row 0 of a map is its top."""
+    from plotly.subplots import make_subplots
+    maps = np.asarray(maps, dtype=float)
+    n = len(maps)
+    columns = max(1, min(columns, n))
+    rows = max(1, int(np.ceil(n / columns)))
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(labels[:n]),
+                        horizontal_spacing=0.02, vertical_spacing=0.12 / rows + 0.04)
+    for i, tile in enumerate(maps):
+        r, c = divmod(i, columns)
+        if tile.ndim == 3:  # colour: stretch to 0..255 (weights: 0 in the middle)
+            lo, hi = (-np.abs(tile).max(), np.abs(tile).max()) if symmetric else (tile.min(), tile.max())
+            rgb = ((tile - lo) / (hi - lo + 1e-9) * 255).astype(np.uint8)
+            fig.add_trace(go.Image(z=rgb, hoverinfo="skip"), row=r + 1, col=c + 1)
+            continue
+        extra = {}
+        if symmetric:
+            limit = float(np.abs(tile).max()) or 1.0
+            extra = dict(zmin=-limit, zmax=limit)
+        fig.add_trace(go.Heatmap(z=tile[::-1], colorscale=WEIGHT_SCALE if symmetric else colorscale,
+                                 showscale=False, hovertemplate="%{z:.3f}<extra></extra>", **extra),
+                      row=r + 1, col=c + 1)
+    for i in range(n):
+        axis = "" if i == 0 else str(i + 1)
+        fig.layout[f"yaxis{axis}"].update(scaleanchor=f"x{axis}", scaleratio=1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(**{**_LAYOUT, "margin": dict(l=10, r=10, t=60 if title else 30, b=10)},
+                      height=tile_px * rows + (60 if title else 30), showlegend=False,
+                      title=dict(text=title, x=0.0, font=dict(size=15)))
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most MAX_LINE_POINTS evenly spread rows, the last one kept."""
+    if n <= MAX_LINE_POINTS:
+        return np.arange(n)
+    return np.unique(np.append(np.linspace(0, n - 1, MAX_LINE_POINTS).astype(int), n - 1))
+
+
+def gradient_norms(norms: np.ndarray, names: list[str], title: str = "Gradient norm per epoch"
+                   ) -> go.Figure:
+    """One line per variable (epoch on x, the epoch's mean gradient norm on a log y axis)."""
+    norms = np.asarray(norms, dtype=float)
+    fig = _figure(title, height=380, xaxis_title="epoch", yaxis_title="‖gradient‖",
+                  hovermode="x unified", uirevision="gradients")
+    rows = _thin(len(norms))
+    for j, name in enumerate(names):
+        values = norms[rows, j] if len(norms) else []
+        values = np.where(np.asarray(values) > 0, values, np.nan)
+        fig.add_scatter(x=rows + 1, y=values, mode="lines", name=name,
+                        line=dict(color=PALETTE[j % len(PALETTE)], width=2,
+                                  dash="dot" if name.endswith("bias") else "solid"),
+                        hovertemplate="%{y:.3g}")
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01))
+    return fig
+
+
+# -- the network view: TensorFlow Playground's columns of neurons --
+
+_NEURON, _ROW_GAP, _COL_GAP = 1.0, 1.35, 3.2
+
+
+def _neuron_png(values: np.ndarray, zero_to_one: bool):
+    """A small RGB picture of one neuron's output over the input square (top row first)."""
+    from PIL import Image
+    if zero_to_one:
+        t = np.clip(values, 0.0, 1.0)
+    else:
+        limit = float(np.abs(values).max()) or 1.0
+        t = 0.5 + values / (2 * limit)
+    stops = np.array([[0xf5, 0x93, 0x22], [0xe8, 0xea, 0xeb], [0x08, 0x77, 0xbd]], dtype=float)
+    low = np.clip(t * 2, 0, 1)[..., None]
+    high = np.clip(t * 2 - 1, 0, 1)[..., None]
+    rgb = np.where(t[..., None] < 0.5, stops[0] + (stops[1] - stops[0]) * low,
+                   stops[1] + (stops[2] - stops[1]) * high)
+    return Image.fromarray(rgb[::-1].astype(np.uint8), "RGB")
+
+
+def _neuron_y(i: int, n: int) -> float:
+    return ((n - 1) / 2 - i) * _ROW_GAP
+
+
+def _edge_traces(fig: go.Figure, view: dict):
+    """Edges coloured by sign and as thick as |weight| (the largest drawn 5 px), grouped into a
+    few traces so the figure stays light; an invisible marker in the middle of each edge says
+    its weight on hover."""
+    biggest = max((float(np.abs(w).max()) for w in view["weights"] if w.size), default=1.0) or 1.0
+    groups, hover_x, hover_y, hover_text = {}, [], [], []
+    columns = view["columns"]
+    for c, w in enumerate(view["weights"]):
+        src, dst = columns[c], columns[c + 1]
+        x0, x1 = c * _COL_GAP + _NEURON / 2, (c + 1) * _COL_GAP - _NEURON / 2
+        n_src, n_dst = len(src["maps"]), len(dst["maps"])
+        for i in range(min(n_src, w.shape[0])):
+            for j in range(min(n_dst, w.shape[1])):
+                value = float(w[i, j])
+                y0, y1 = _neuron_y(i, n_src), _neuron_y(j, n_dst)
+                key = (value >= 0, min(3, int(abs(value) / biggest * 4)))
+                xs, ys = groups.setdefault(key, ([], []))
+                xs += [x0, x1, None]
+                ys += [y0, y1, None]
+                hover_x.append(x0 + (x1 - x0) * 0.3)
+                hover_y.append(y0 + (y1 - y0) * 0.3)
+                hover_text.append(f"{src['labels'][i]} → {dst['labels'][j]}<br>weight {value:.3f}")
+    for (positive, level), (xs, ys) in sorted(groups.items()):
+        fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                        line=dict(color=BLUE if positive else ORANGE, width=0.6 + 1.5 * level),
+                        opacity=0.35 + 0.2 * level)
+    fig.add_scatter(x=hover_x, y=hover_y, mode="markers", text=hover_text, showlegend=False,
+                    marker=dict(size=8, opacity=0), hovertemplate="%{text}<extra></extra>")
+
+
+def network_figure(view: dict, title: str = "") -> go.Figure:
+    """TensorFlow Playground's network drawing from inspect.network_view(): a column per layer
+    (inputs first), each neuron a small picture of its output over the input square (orange
+    negative, blue positive), edges coloured by the weight's sign and sized by its size."""
+    columns = view["columns"]
+    tallest = max(len(col["maps"]) for col in columns)
+    half = (tallest - 1) / 2 * _ROW_GAP + _NEURON / 2
+    fig = _figure(title, height=int(max(330, 78 * tallest + 150)), showlegend=False,
+                  margin=dict(l=10, r=10, t=70 if title else 50, b=30), plot_bgcolor="white")
+    _edge_traces(fig, view)
+    centers_x, centers_y, centers_text = [], [], []
+    for c, col in enumerate(columns):
+        x = c * _COL_GAP
+        n = len(col["maps"])
+        zero_to_one = col["activation"] in ("sigmoid", "softmax")
+        for i, values in enumerate(col["maps"]):
+            y = _neuron_y(i, n)
+            fig.add_layout_image(source=_neuron_png(values, zero_to_one), xref="x", yref="y",
+                                 x=x - _NEURON / 2, y=y + _NEURON / 2, sizex=_NEURON,
+                                 sizey=_NEURON, sizing="stretch", layer="above")
+            centers_x.append(x)
+            centers_y.append(y)
+            centers_text.append(f"{col['labels'][i]}<br>output {values.min():.2f} … "
+                                f"{values.max():.2f}")
+        heading = "Input" if c == 0 else col["name"]
+        detail = f"{col['units']} feature{'s' * (col['units'] != 1)}" if c == 0 else \
+            f"{col['units']} neuron{'s' * (col['units'] != 1)}, {col['activation']}"
+        fig.add_annotation(x=x, y=half + 0.15, text=f"<b>{heading}</b><br>{detail}",
+                           showarrow=False, yanchor="bottom", font=dict(size=12))
+        if col["units"] > n:
+            fig.add_annotation(x=x, y=-half - 0.1, text=f"+{col['units'] - n} more",
+                               showarrow=False, yanchor="top", font=dict(size=11, color="#666"))
+        if c == 0:
+            for i, label in enumerate(col["labels"]):
+                fig.add_annotation(x=x - _NEURON / 2 - 0.1, y=_neuron_y(i, n), text=label,
+                                   showarrow=False, xanchor="right", font=dict(size=12))
+    fig.add_scatter(x=centers_x, y=centers_y, mode="markers", text=centers_text,
+                    marker=dict(size=30, symbol="square", opacity=0),
+                    hovertemplate="%{text}<extra></extra>")
+    span_x = [-_NEURON / 2 - 1.4, (len(columns) - 1) * _COL_GAP + _NEURON / 2 + 0.3]
+    fig.update_xaxes(visible=False, range=span_x, fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-half - 0.6, half + 1.3], fixedrange=True,
+                     scaleanchor="x", scaleratio=1)
+    return fig
+
+
+# -- evaluation --
+
+def confusion_figure(matrix: np.ndarray, class_names, title: str = "Confusion matrix") -> go.Figure:
+    """Rows: true class, columns: predicted class. Colour: the share of the row (so a rare
+    class's mistakes show as plainly as a common one's); text: the count."""
+    matrix = np.asarray(matrix)
+    n = len(matrix)
+    names = [str(c) for c in class_names][:n] if class_names is not None and len(class_names) >= n \
+        else [str(i) for i in range(n)]
+    totals = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, totals, out=np.zeros(matrix.shape, float), where=totals > 0)
+    size = int(min(620, max(320, 46 * n + 140)))
+    fig = _figure(title, height=size, xaxis_title="predicted class", yaxis_title="true class")
+    fig.add_heatmap(z=share, x=names, y=names, text=matrix, texttemplate="%{text}",
+                    colorscale=DENSITY_SCALE, zmin=0, zmax=1, showscale=False,
+                    hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.0%} of the row)"
+                                  "<extra></extra>")
+    fig.update_xaxes(type="category", side="bottom", constrain="domain")
+    fig.update_yaxes(type="category", autorange="reversed", scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def per_class_accuracy_figure(accuracy: np.ndarray, class_names, counts=None,
+                              title: str = "Accuracy per class") -> go.Figure:
+    """A bar per class with its share of correct predictions (recall)."""
+    names = [str(c) for c in class_names][:len(accuracy)]
+    if len(names) < len(accuracy):
+        names = [str(i) for i in range(len(accuracy))]
+    hover = "%{x}: %{y:.1%}" + (" of %{customdata} examples" if counts is not None else "")
+    fig = _figure(title, height=300, yaxis=dict(range=[0, 1.05], tickformat=".0%"),
+                  xaxis_title="true class", showlegend=False)
+    fig.add_bar(x=names, y=accuracy, customdata=counts, text=[f"{a:.0%}" for a in accuracy],
+                textposition="outside", cliponaxis=False,
+                marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
+                hovertemplate=hover + "<extra></extra>")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def misclassified_scatter(raw_val, y_val, wrong, task: str, *, grid=None, bounds=(-6.0, 6.0),
+                          title: str = "") -> go.Figure:
+    """Validation points over the decision boundary, the misclassified ones ringed in red."""
+    fig = data_scatter(None, None, raw_val, y_val, task, grid=grid, bounds=bounds, title=title)
+    wrong = np.asarray(wrong, dtype=int)
+    if len(wrong):
+        fig.add_scatter(x=raw_val[wrong, 0], y=raw_val[wrong, 1], mode="markers",
+                        name=f"misclassified ({len(wrong)})",
+                        marker=dict(size=15, symbol="circle-open", color=WRONG, line=dict(width=2.5)),
+                        hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<extra>misclassified</extra>")
+    return fig
+
+
+def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray, title: str = "Predicted vs actual",
+                        unit: str = "") -> go.Figure:
+    """Each validation example at (actual, predicted); perfect predictions sit on the y = x line."""
+    lo = float(min(np.min(actual), np.min(predicted))) if len(actual) else 0.0
+    hi = float(max(np.max(actual), np.max(predicted))) if len(actual) else 1.0
+    pad = (hi - lo) * 0.05 or 1.0
+    span = [lo - pad, hi + pad]
+    suffix = f" ({unit})" if unit else ""
+    fig = _figure(title, height=400, xaxis=dict(title="actual" + suffix, range=span),
+                  yaxis=dict(title="predicted" + suffix, range=span, scaleanchor="x", scaleratio=1))
+    fig.add_scatter(x=span, y=span, mode="lines", name="y = x (perfect)",
+                    line=dict(color="#888", dash="dash", width=1), hoverinfo="skip")
+    fig.add_scatter(x=actual, y=predicted, mode="markers", name="validation",
+                    marker=dict(color=BLUE, size=6, opacity=0.7, line=dict(color="white", width=0.5)),
+                    hovertemplate="actual %{x:.4g}<br>predicted %{y:.4g}<extra></extra>")
+    return fig
+
+
+def residuals_figure(predicted: np.ndarray, residual: np.ndarray, title: str = "Residuals",
+                     unit: str = "") -> go.Figure:
+    """Prediction error (predicted − actual) against the prediction: a band around 0 with no
+    pattern is what a good fit looks like."""
+    suffix = f" ({unit})" if unit else ""
+    fig = _figure(title, height=400, xaxis_title="predicted" + suffix,
+                  yaxis_title="predicted − actual" + suffix, showlegend=False)
+    fig.add_hline(y=0, line=dict(color="#888", dash="dash", width=1))
+    fig.add_scatter(x=predicted, y=residual, mode="markers",
+                    marker=dict(color=ORANGE, size=6, opacity=0.7, line=dict(color="white", width=0.5)),
+                    hovertemplate="predicted %{x:.4g}<br>error %{y:.4g}<extra></extra>")
+    return fig
+
+
+def smooth(values, weight: float) -> np.ndarray:
+    """TensorBoard's exponential moving average (weight 0: raw values), debiased at the start."""
+    values = np.asarray(values, dtype=float)
+    if weight <= 0 or len(values) == 0:
+        return values
+    out, last, norm = np.empty_like(values), 0.0, 0.0
+    for i, v in enumerate(values):
+        last = last * weight + (1 - weight) * v
+        norm = norm * weight + (1 - weight)
+        out[i] = last / norm
+    return out
+
+
+def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0.0,
+                 log_y: bool = False, title: str | None = None) -> go.Figure:
+    """Several runs on one chart: one colour per run, train solid, validation dashed, and a
+    marker at each run's best epoch. `runs`: [{"name", "history", "best_epoch"}]."""
+    fig = _figure(title or metric.replace("_", " "), height=420, hovermode="x unified",
+                  xaxis_title="epoch", uirevision=metric)
+    for i, run in enumerate(runs):
+        color = PALETTE[i % len(PALETTE)]
+        for prefix, dash in (("", "solid"), ("val_", "dash")):
+            values = run["history"].get(prefix + metric)
+            if not values:
+                continue
+            fig.add_scatter(x=np.arange(1, len(values) + 1), y=smooth(values, smoothing),
+                            mode="lines", line=dict(color=color, dash=dash, width=2),
+                            name=f"{run['name']} · {'validation' if prefix else 'train'}",
+                            legendgroup=run["name"])
+        best = run.get("best_epoch") or 0
+        val = run["history"].get("val_" + metric)
+        if val and 0 < best <= len(val):
+            fig.add_scatter(x=[best], y=[smooth(val, smoothing)[best - 1]], mode="markers",
+                            marker=dict(color=color, size=11, symbol="star"),
+                            name=f"{run['name']} · best epoch {best}", legendgroup=run["name"],
+                            showlegend=False)
+    if log_y:
+        fig.update_yaxes(type="log")
+    fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, xanchor="left", yanchor="top"))
+    return fig
+
+
+def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure:
+    """Validation loss minus training loss per epoch: growing means overfitting."""
+    fig = _figure("generalization gap (validation loss − training loss)", height=320,
+                  hovermode="x unified", xaxis_title="epoch")
+    for i, run in enumerate(runs):
+        h = run["history"]
+        if not h.get("val_loss") or not h.get("loss"):
+            continue
+        gap = np.asarray(h["val_loss"]) - np.asarray(h["loss"])
+        fig.add_scatter(x=np.arange(1, len(gap) + 1), y=smooth(gap, smoothing), mode="lines",
+                        name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+    fig.add_hline(y=0, line=dict(color="#999", width=1))
     return fig

@@ -378,3 +378,35 @@ def check(exp: Experiment, info=None) -> Experiment:
     if problems:
         raise SpecError(problems)
     return exp
+
+
+# ---- comparing experiments ---------------------------------------------------------------
+
+def flatten(exp: Experiment) -> dict:
+    """The experiment as {"train.optimizer": "adam", "model.layers": "Dense(8, relu) → ...", ...}."""
+    d = exp.to_dict()
+    flat = {}
+    for section in PARTS:
+        for key, value in d[section].items():
+            flat[f"{section}.{key}"] = describe_layers(value) if key == "layers" else (
+                json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value)
+    return flat
+
+
+def describe_layers(layers: list) -> str:
+    """A short human form of a layer stack: "Dense(8, relu) → Dropout(0.5)"."""
+    def one(layer: dict) -> str:
+        args = [str(v) for k, v in layer.items() if k != "type" and not isinstance(v, (dict, list))
+                and v is not None][:2]
+        if "layer" in layer and isinstance(layer["layer"], dict):
+            args = [one(layer["layer"])] + args
+        return f"{layer.get('type', '?')}({', '.join(args)})"
+    return " → ".join(one(layer) for layer in layers) or "(no hidden layers)"
+
+
+def differing_settings(exps: list[Experiment]) -> list[str]:
+    """The flattened setting names whose values are not the same in every experiment."""
+    flats = [flatten(e) for e in exps]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str)
+                                    for f in flats}) > 1]

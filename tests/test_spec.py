@@ -149,3 +149,14 @@ def test_check_raises_with_every_problem():
     with pytest.raises(SpecError) as err:
         check(exp)
     assert len(err.value.problems) == 2
+
+
+def test_differing_settings_names_only_what_changed():
+    from nnplay.spec import differing_settings, flatten
+    a = Experiment()
+    b = Experiment.from_dict({"train": {"optimizer": "adam"},
+                              "model": {"layers": [{"type": "Dense", "units": 8, "activation": "relu"},
+                                                   {"type": "Dropout", "rate": 0.5}]}})
+    assert differing_settings([a, b, a.copy()]) == ["model.layers", "train.optimizer"]
+    assert flatten(b)["model.layers"] == "Dense(8, relu) → Dropout(0.5)"
+    assert differing_settings([a, a.copy()]) == []

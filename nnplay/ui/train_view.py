@@ -178,7 +178,7 @@ def _controls(job, exp: Experiment):
     active = snap is not None and not snap.finished
     paused = active and snap.status == "paused"
     c = st.columns([1.2, 1.2, 1, 1, 1, 3])
-    if c[0].button("▶ Train", type="primary", disabled=active and not paused,
+    if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
                    width="stretch", help="Train the current experiment from the start"
                    if not paused else "Continue training"):
         if paused:
@@ -186,18 +186,19 @@ def _controls(job, exp: Experiment):
         else:
             session.start_job(exp)
         st.rerun()
-    if c[1].button("⏸ Pause" if not paused else "⏵ Resume", disabled=not active,
+    if c[1].button("Pause" if not paused else "Resume", disabled=not active,
+                   icon=":material/pause:" if not paused else ":material/play_arrow:",
                    width="stretch"):
         job.resume() if paused else job.pause()
-    if c[2].button("⏭ Step", disabled=active and not paused, width="stretch",
+    if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
                    help="Train exactly one more epoch"):
         if not active:
             job = session.start_job(exp, paused=True)
         job.step()
         st.rerun()
-    if c[3].button("⏹ Stop", disabled=not active, width="stretch"):
+    if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
         job.stop()
-    if c[4].button("↺ Reset", width="stretch",
+    if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
                    help="Back to epoch 0 with the same seed: the same initial weights"):
         session.start_job(exp, paused=True)
         st.rerun()
