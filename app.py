@@ -11,6 +11,7 @@ pages = [
     st.Page("pages/model.py", title="Model", icon="🧱"),
     st.Page("pages/train.py", title="Train", icon="▶️"),
     st.Page("pages/inspect_page.py", title="Inspect", icon="🔬", url_path="inspect"),
+    st.Page("pages/compare.py", title="Compare", icon="📈"),
 ]
 st.navigation(pages).run()
 session.sync_url()

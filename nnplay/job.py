@@ -74,8 +74,9 @@ class TrainingJob:
     """Train `exp` in a background thread. `dataset` may be passed to skip loading."""
 
     def __init__(self, exp: Experiment, dataset=None, manager: "JobManager | None" = None,
-                 job_id: str | None = None):
+                 job_id: str | None = None, initial_weights: str | None = None):
         self.exp = exp.copy()
+        self.initial_weights = initial_weights  # a saved .keras model to continue from
         self.id = job_id or uuid.uuid4().hex[:12]
         self.dataset = dataset
         self.manager = manager
@@ -199,6 +200,8 @@ class TrainingJob:
         if self.dataset is None:
             self.dataset = data_mod.load(self.exp.data)
         built = build(self.exp, self.dataset.info)
+        if self.initial_weights:
+            built.model.load_weights(self.initial_weights)
         self.engine = Engine(built, self.dataset, self.exp.train)
         self._grid_points = None
         if self.dataset.raw_train is not None and self.dataset.info.kind == "toy":
@@ -343,8 +346,8 @@ class JobManager:
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
-               paused: bool = False) -> TrainingJob:
-        job = TrainingJob(exp, dataset=dataset, manager=self)
+               paused: bool = False, initial_weights: str | None = None) -> TrainingJob:
+        job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
         with self._lock:
             self.jobs[job.id] = job
             if owner:

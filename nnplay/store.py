@@ -189,7 +189,8 @@ class RunStore:
     def _connection(self, write: bool = False):
         """A pooled connection; with `write`, inside one BEGIN IMMEDIATE transaction."""
         with self._pool_lock:
-            if self._pool_pid != os.getpid():       # forked: never reuse the parent's handles
+            if self._pool_pid != os.getpid():   # forked: the parent's handles are neither
+                self._inherited = self._pool    # used nor closed here (SQLite's rule)
                 self._pool, self._pool_pid = [], os.getpid()
             conn = self._pool.pop() if self._pool else None
         conn = conn or self._open()
@@ -202,7 +203,8 @@ class RunStore:
                     yield conn
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:     # SQLite may have rolled back already
+                        conn.execute("ROLLBACK")
                     raise
         finally:
             with self._pool_lock:

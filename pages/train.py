@@ -8,7 +8,7 @@ exp = session.experiment()
 st.title("Train")
 
 try:
-    info = session.dataset_info(exp)
+    info = session.dataset(exp).info
 except DataError as e:
     st.error(f"The data cannot be loaded: {e}")
     st.page_link("pages/data.py", label="Choose other data", icon="📊")
@@ -28,3 +28,4 @@ if problems:
     st.stop()
 
 train_view.live_panel(exp, info)
+train_view.history_panel()

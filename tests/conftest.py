@@ -1,6 +1,8 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Runs that page tests start are kept in a throwaway store, not in the user's ~/.nnplay.
+os.environ.setdefault("NNPLAY_HOME", __import__("tempfile").mkdtemp(prefix="nnplay_test_home_"))
 
 import pytest  # noqa: E402
 

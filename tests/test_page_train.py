@@ -55,6 +55,24 @@ def test_invalid_model_blocks_training_with_a_message():
 
 def test_missing_keras_dataset_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    at = page(Experiment.from_dict({"data": {"dataset": "mnist"}}))
+    at = page(Experiment.from_dict({"data": {"dataset": "mnist"},
+                                    "model": {"layers": [{"type": "Flatten"}]}}))
     assert "Keras cache" in at.error[0].value
     assert not at.exception
+
+
+def test_history_lists_kept_runs_and_reopens_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    from nnplay.store import RunStore
+    from nnplay.ui import session
+    session.store.clear()
+    store = RunStore(tmp_path)
+    adam = Experiment.from_dict({"train": {"optimizer": "adam", "epochs": 3}})
+    run_id = store.create_run(adam, name="adam run")
+    store.add_epochs(run_id, [{"epoch": 1, "loss": 0.5, "val_loss": 0.6}])
+    store.finish(run_id, "completed", "finished all 1 epochs", {"val_loss": 0.6}, 1)
+    at = page()
+    assert any("adam run" in m.value for m in at.markdown)
+    next(b for b in at.button if b.key == f"open_{run_id}").click().run()
+    assert at.session_state["nnplay_experiment"].train.optimizer == "adam"
+    session.store.clear()

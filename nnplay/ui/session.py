@@ -184,27 +184,33 @@ def current_job():
     return job
 
 
-def start_job(exp: Experiment | None = None, paused: bool = False):
-    """Train the experiment in the background; the session now follows this job."""
+def start_job(exp: Experiment | None = None, paused: bool = False,
+              initial_weights: str | None = None, name: str | None = None):
+    """Train the experiment in the background; the session now follows this job.
+    `initial_weights`: a saved .keras model to continue from."""
     from nnplay.job import MANAGER
     exp = (exp or experiment()).copy()
     old = current_job()
     if old is not None and old.alive:
         old.stop()
-    job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused)
-    _keep_run(job)
+    job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
+                         initial_weights=initial_weights)
+    _keep_run(job, name)
     st.session_state[JOB_KEY] = job.id
     sync_url()
     return job
 
 
-def _keep_run(job):
-    """Save the run as it trains, when the run store is available."""
-    try:
-        from nnplay.store import RunStore, attach
-    except ImportError:
-        return
-    attach(job, store())
+def _keep_run(job, name: str | None = None):
+    """Save the run as it trains (spec, epochs, final metrics, the .keras model)."""
+    from nnplay.store import attach
+    st.session_state["nnplay_run_id"] = attach(job, store(), name=name)
+
+
+def follow_job(job_id: str):
+    """Make the session follow an existing job (a reopened run that is still training)."""
+    st.session_state[JOB_KEY] = job_id
+    sync_url()
 
 
 @st.cache_resource

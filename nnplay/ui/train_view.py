@@ -299,3 +299,49 @@ def live_panel(exp: Experiment, info):
     active = job is not None and not job.snapshot().finished
     st.session_state["live_active"] = active
     st.fragment(_live, run_every=POLL_SECONDS if active else None)(exp)
+
+
+# ---- history of runs ------------------------------------------------------------------------
+
+def history_panel():
+    """Every run kept in the store: reopen (the experiment becomes the current one),
+    continue from its saved weights, rename, delete."""
+    from nnplay.job import MANAGER
+    store = session.store()
+    runs = store.list_runs()
+    with st.expander(f"History — {len(runs)} run{'s' if len(runs) != 1 else ''} kept", expanded=False):
+        if not runs:
+            st.caption("Runs appear here as soon as they start, and stay after a restart.")
+            return
+        for run in runs[:30]:
+            _history_row(store, run, MANAGER.get(run.job_id))
+        st.page_link("pages/compare.py", label="Compare runs", icon="📈")
+
+
+def _history_row(store, run, live_job):
+    final = ", ".join(f"{k} {v:.3f}" for k, v in list(run.final.items())[:2])
+    c = st.columns([4, 2, 1, 1, 1, 1])
+    c[0].markdown(f"**{run.name}**  \n{run.status.replace('_', ' ')} · {run.epochs} epochs"
+                  + (f" · {final}" if final else ""))
+    new_name = c[1].text_input("Name", run.name, key=f"rename_{run.id}", label_visibility="collapsed")
+    if new_name.strip() and new_name != run.name:
+        store.rename(run.id, new_name.strip())
+        st.rerun()
+    if c[2].button("Open", key=f"open_{run.id}", disabled=run.spec is None,
+                   help="Make this run's experiment the current one"):
+        session.set_experiment(run.spec.copy())
+        if live_job is not None and live_job.alive:
+            session.follow_job(live_job.id)
+        st.rerun()
+    path = store.model_path(run.id)
+    if c[3].button("Continue", key=f"continue_{run.id}", disabled=path is None or run.spec is None,
+                   help="Train again starting from this run's saved weights"):
+        session.set_experiment(run.spec.copy())
+        session.start_job(run.spec, initial_weights=str(path), name=f"{run.name} (continued)")
+        st.rerun()
+    if path is not None:
+        c[4].download_button("Model", path.read_bytes(), file_name=f"{run.id}.keras",
+                             key=f"dl_{run.id}", help="Download the trained model (.keras)")
+    if c[5].button("Delete", key=f"delete_{run.id}", disabled=run.active):
+        store.delete(run.id)
+        st.rerun()

@@ -1,0 +1,251 @@
+"""Model presets as data, and the small pure helpers the model editor uses.
+
+A preset is a ready-made experiment part: the model (always), the data it was made for
+(when it needs particular data) and training settings that make it train well. Applying
+one keeps everything it does not name.
+
+    >>> exp, changes = apply_preset(Experiment(), "cnn")
+    >>> exp.data.dataset, exp.model.layers[0]["type"]
+    ('digits', 'Conv2D')
+
+`fallback_dataset` names an offline dataset to use when the preset's own one (a Keras
+download) is not available, so a preset always gives something that trains in class.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+from . import layers as L
+from .spec import Experiment, ModelSpec
+
+PRESETS: dict[str, dict] = {
+    "playground": {
+        "title": "TensorFlow Playground",
+        "description": "The Playground's starting network: two hidden layers of 4 and 2 tanh "
+                       "neurons on the circle, trained with plain SGD.",
+        "data": {"dataset": "circle", "features": ["x1", "x2"]},
+        "model": {"layers": [{"type": "Dense", "units": 4, "activation": "tanh"},
+                             {"type": "Dense", "units": 2, "activation": "tanh"}]},
+        "train": {"optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10},
+    },
+    "mlp": {
+        "title": "Simple MLP for 28x28 images",
+        "description": "Flatten the image, one hidden layer of 32 relu neurons, and a softmax "
+                       "over the 10 classes: the first network of Keras's tutorials.",
+        "data": {"dataset": "mnist"},
+        "fallback_dataset": "digits",
+        "model": {"layers": [{"type": "Flatten"},
+                             {"type": "Dense", "units": 32, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
+    },
+    "deep_mlp": {
+        "title": "Deep MLP with dropout",
+        "description": "Three hidden layers (128, 128, 64 relu) with dropout between them, "
+                       "for Fashion-MNIST: more capacity, and dropout against overfitting.",
+        "data": {"dataset": "fashion_mnist"},
+        "fallback_dataset": "digits",
+        "model": {"layers": [{"type": "Flatten"},
+                             {"type": "Dense", "units": 128, "activation": "relu"},
+                             {"type": "Dropout", "rate": 0.2},
+                             {"type": "Dense", "units": 128, "activation": "relu"},
+                             {"type": "Dropout", "rate": 0.2},
+                             {"type": "Dense", "units": 64, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
+    },
+    "cnn": {
+        "title": "Small CNN for 8x8 digits",
+        "description": "Two 3x3 convolutions (16 and 32 filters, padding 'same'), each followed "
+                       "by 2x2 max pooling, then Flatten and Dense 64: a CNN small enough for "
+                       "8x8 pictures.",
+        "data": {"dataset": "digits"},
+        "model": {"layers": [
+            {"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 64, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
+    },
+    "cnn_tutorial": {
+        "title": "CNN of the image tutorial",
+        "description": "Three 3x3 convolutions (16, 32, 64 filters, padding 'same') each with "
+                       "max pooling, then Flatten and Dense 512, as in TensorFlow's image "
+                       "classification tutorial; made for CIFAR-10's 32x32 colour photos.",
+        "data": {"dataset": "cifar10"},
+        "fallback_dataset": "digits",
+        "model": {"layers": [
+            {"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Conv2D", "filters": 64, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 512, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
+    },
+    "bilstm_text": {
+        "title": "Bidirectional LSTM for text",
+        "description": "Word ids become 64-long vectors (Embedding 8000x64), a bidirectional "
+                       "LSTM of 64 reads the review both ways, Dense 64 relu: the RNN of "
+                       "TensorFlow's text classification tutorial, on IMDB reviews.",
+        "data": {"dataset": "imdb", "num_words": 8000},
+        "model": {"layers": [
+            {"type": "Embedding", "input_dim": 8000, "output_dim": 64},
+            {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 64}},
+            {"type": "Dense", "units": 64, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 64},
+    },
+    "lstm_series": {
+        "title": "LSTM for a time series",
+        "description": "An LSTM of 32 reads the last 20 yearly sunspot numbers and a Dense "
+                       "layer predicts next year's.",
+        "data": {"dataset": "sunspots", "window": 20},
+        "model": {"layers": [{"type": "LSTM", "units": 32},
+                             {"type": "Dense", "units": 16, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32},
+    },
+    "housing": {
+        "title": "Housing price regressor",
+        "description": "Two hidden layers of 10 relu neurons predicting one number, the "
+                       "median house price of a Boston neighbourhood.",
+        "data": {"dataset": "boston_housing"},
+        "fallback_dataset": "diabetes",
+        "model": {"layers": [{"type": "Dense", "units": 10, "activation": "relu"},
+                             {"type": "Dense", "units": 10, "activation": "relu"}]},
+        "train": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32},
+    },
+}
+
+
+def apply_preset(exp: Experiment, name: str,
+                 available: Callable[[str], bool] | None = None) -> tuple[Experiment, list[str]]:
+    """A copy of `exp` with preset `name` applied, and one sentence per thing it changed.
+
+    `available(dataset)` says whether a dataset can be loaded now; when the preset's dataset
+    cannot and the preset has a `fallback_dataset`, that one is used instead.
+    """
+    preset = PRESETS[name]
+    new = exp.copy()
+    changes = []
+    data = copy.deepcopy(preset.get("data", {}))
+    wanted = data.get("dataset")
+    fallback = preset.get("fallback_dataset")
+    if wanted and fallback and available is not None and not available(wanted):
+        data["dataset"] = fallback
+        changes.append(f"{wanted} is not downloaded, so the data is {fallback} instead "
+                       f"(choose {wanted} on the Data page once you are online).")
+    for section, values in (("data", data), ("train", preset.get("train", {}))):
+        part = getattr(new, section)
+        for key, value in values.items():
+            if getattr(part, key) != value:
+                changes.append(f"{section}.{key}: {getattr(part, key)!r} → {value!r}")
+                setattr(part, key, copy.deepcopy(value))
+    new.model = ModelSpec(**copy.deepcopy(preset["model"]))
+    return new, changes
+
+
+# ---- the layer stack --------------------------------------------------------------------
+
+# Parameters shown behind "more" in the editor: rarely changed, same on every weight layer.
+ADVANCED_PARAMS = ("use_bias", "kernel_initializer", "kernel_regularizer")
+
+
+def new_layer(kind: str) -> dict:
+    """A layer of `kind` with its everyday parameters at their defaults (the rest implied)."""
+    full = L.CATALOGUE[kind].defaults()
+    return {k: v for k, v in full.items() if k not in ADVANCED_PARAMS}
+
+
+def moved(layers: list, index: int, offset: int) -> list:
+    """The layers with the one at `index` moved `offset` places (clamped to the ends)."""
+    out = list(layers)
+    target = min(max(index + offset, 0), len(out) - 1)
+    out.insert(target, out.pop(index))
+    return out
+
+
+def duplicated(layers: list, index: int) -> list:
+    """The layers with a copy of the one at `index` right after it."""
+    return layers[:index + 1] + [copy.deepcopy(layers[index])] + layers[index + 1:]
+
+
+def removed(layers: list, index: int) -> list:
+    return layers[:index] + layers[index + 1:]
+
+
+def layer_shapes(layers: list, input_shape) -> list:
+    """The output shape after each layer (per sample), None from the first that cannot be known."""
+    shapes, shape = [], tuple(input_shape) if input_shape is not None else None
+    for layer in layers:
+        if shape is not None:
+            try:
+                shape = None if L.check_layer(layer) else L.output_shape(layer, shape)
+            except (L.ShapeError, KeyError, TypeError, ValueError):
+                shape = None
+        shapes.append(shape)
+    return shapes
+
+
+def shape_text(shape) -> str:
+    """A per-sample shape as Keras prints it, with the batch axis: (None, 8, 8, 16)."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if s is None else str(s) for s in (None, *shape)) + ")"
+
+
+def _size_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "x".join(map(str, value))
+    return f"{value}x{value}"
+
+
+def layer_title(layer) -> str:
+    """A compact call-like title with the parameters that matter: "Dense(8, relu)"."""
+    if not isinstance(layer, dict) or layer.get("type") not in L.CATALOGUE:
+        return str(layer.get("type", "?") if isinstance(layer, dict) else layer)
+    full = L.complete(layer)
+    t = full["type"]
+    if t == "Dense":
+        args = [full["units"], full["activation"]]
+    elif t == "Conv2D":
+        args = [full["filters"], _size_text(full["kernel_size"]), full["padding"], full["activation"]]
+    elif t == "Conv1D":
+        args = [full["filters"], full["kernel_size"], full["padding"], full["activation"]]
+    elif t in ("MaxPooling2D", "AveragePooling2D"):
+        args = [_size_text(full["pool_size"])]
+    elif t == "Dropout":
+        args = [full["rate"]]
+    elif t == "Activation":
+        args = [full["activation"]]
+    elif t == "Reshape":
+        args = [list(full["target_shape"])]
+    elif t in L.RECURRENT:
+        args = [full["units"]] + (["sequences"] if full["return_sequences"] else [])
+    elif t == "Bidirectional":
+        args = [layer_title(full["layer"])]
+    elif t == "Embedding":
+        args = [f"{full['input_dim']}→{full['output_dim']}"]
+    else:
+        args = []
+    return f"{t}({', '.join(map(str, args))})"
+
+
+def parse_shape(text: str) -> list[int]:
+    """Whole numbers separated by commas or spaces ("28, 28, 1") as a list; ValueError else."""
+    parts = [p for p in text.replace(",", " ").replace("x", " ").split() if p]
+    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"{text!r} is not a shape: write positive whole numbers separated by "
+                         "commas, like 28, 28, 1")
+    return [int(p) for p in parts]
+
+
+def auto_head(info) -> dict:
+    """The layer `output: "auto"` appends for a dataset's task (as nnplay.build does)."""
+    if info.task == "multiclass":
+        return {"type": "Dense", "units": info.n_classes, "activation": "softmax"}
+    if info.task == "binary":
+        return {"type": "Dense", "units": 1, "activation": "sigmoid"}
+    return {"type": "Dense", "units": 1, "activation": "linear"}

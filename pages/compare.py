@@ -1,0 +1,48 @@
+"""Compare: runs laid over each other, to see overfitting; what changed and what happened."""
+import pandas as pd
+import streamlit as st
+
+from nnplay import plots
+from nnplay.compare import comparison_rows
+from nnplay.ui import session
+
+st.title("Compare runs")
+store = session.store()
+runs = store.list_runs()
+if not runs:
+    st.info("No runs yet. Every training run is kept: train two variants (say, with and "
+            "without dropout) and come back to lay their curves over each other.")
+    st.page_link("pages/train.py", label="Go to Train", icon="▶️")
+    st.stop()
+
+labels = {r.id: f"{r.name} · {r.status.replace('_', ' ')} · {r.epochs} epochs" for r in runs}
+chosen_ids = st.multiselect("Runs to compare", list(labels), default=list(labels)[:min(4, len(runs))],
+                            format_func=labels.get, key="compare_runs",
+                            help="Pick any number of runs; newest first.")
+chosen = [r for r in runs if r.id in chosen_ids]
+if not chosen:
+    st.info("Pick at least one run above.")
+    st.stop()
+
+histories = {r.id: store.history(r.id) for r in chosen}
+metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
+                             if n != "epoch"))
+c1, c2, c3 = st.columns([2, 3, 1])
+metric = c1.selectbox("Metric", metrics, key="compare_metric")
+smoothing = c2.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing",
+                      help="Exponential moving average, as in TensorBoard.")
+log_y = c3.toggle("Log scale", key="compare_log")
+
+series = [{"name": r.name, "history": histories[r.id], "best_epoch": r.best_epoch} for r in chosen]
+st.plotly_chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
+                                   title=f"{metric}: train solid, validation dashed, ★ best epoch"),
+                key="compare_overlay")
+st.plotly_chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
+st.caption("A gap that keeps growing while the training loss keeps falling is overfitting: "
+           "the model learns the training set, not the task.")
+
+st.subheader("What changed, and what happened")
+table = pd.DataFrame(comparison_rows(chosen, lambda run_id: histories[run_id]))
+st.dataframe(table, hide_index=True)
+st.download_button("Download these runs' metrics (CSV)", store.metrics_csv(chosen_ids),
+                   file_name="nnplay_runs.csv", mime="text/csv", icon=":material/download:")

@@ -1,0 +1,370 @@
+"""Inspect: look inside the model being trained (or just trained): weights and how they moved,
+gradients, filters and feature maps, the network as TensorFlow Playground draws it, and the
+model's mistakes on the validation set."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nnplay import inspect as nni
+from nnplay import plots
+from nnplay.ui import session
+
+LIVE = ("queued", "building", "running")
+EVAL_MAX = 5000          # validation examples predicted on the page (keeps a rerun light)
+GALLERY_MAX = 32         # misclassified examples shown
+KERNEL_MAX_ROWS = 400    # a bigger kernel is cut to its first rows for the heatmap
+CACHE_KEY = "inspect_cache"
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def chart(fig):
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+
+
+def cached(name: str, job, snap, compute):
+    """`compute()` once per job, epoch and status (the Refresh button clears the cache)."""
+    store = st.session_state.setdefault(CACHE_KEY, {})
+    stamp = (job.id, snap.epoch, snap.status)
+    if name not in store or store[name][0] != stamp:
+        store[name] = (stamp, compute())
+    return store[name][1]
+
+
+def live_fragment(name: str, job, was_live: bool, body):
+    """Draw `body(job, snap)` in a fragment that redraws every second while the job trains;
+    when training ends, rerun the whole page once so every section shows the final model."""
+    @st.fragment(run_every=1.0 if was_live else None, key=f"inspect_{name}")
+    def part():
+        snap = job.snapshot()
+        body(job, snap)
+        if was_live and snap.status not in LIVE:
+            st.rerun()
+    part()
+
+
+def short(path: str) -> str:
+    """'nnplay/dense_1/kernel' -> 'dense_1/kernel'."""
+    return path.split("/", 1)[1] if path.count("/") >= 2 else path
+
+
+def class_name(info, index: int) -> str:
+    names = info.class_names
+    return str(names[index]) if index < len(names) else str(index)
+
+
+def evaluation_split(ds):
+    """The validation split, or the training split when there is none (capped at EVAL_MAX)."""
+    if len(ds.x_val):
+        return ds.x_val[:EVAL_MAX], ds.y_val[:EVAL_MAX], "validation"
+    return ds.x_train[:EVAL_MAX], ds.y_train[:EVAL_MAX], "training"
+
+
+def model_outputs(job, snap):
+    x, _, _ = evaluation_split(job.dataset)
+    return cached("outputs", job, snap, lambda: job.engine.predict(x))
+
+
+def from_logits(model) -> bool:
+    from nnplay.build import output_kind
+    return output_kind(model)[1] == "linear"
+
+
+# ---- 1. weights -------------------------------------------------------------------------------
+
+
+def weights_section(job, snap):
+    if not snap.weights:
+        st.info("The weights are first measured after the first epoch; they appear here then.")
+        return
+    by_name = {entry["layer"]: entry for entry in snap.weights}
+    layer = st.selectbox("Layer", list(by_name), key="inspect_layer",
+                         format_func=lambda n: f"{n} ({by_name[n]['type']})")
+    entry = by_name[layer]
+    st.caption(f"Epoch {snap.epoch}. Top: how the values are spread now. Below: how that "
+               f"spread moved during training ({len(snap.weight_history)} snapshots, one common "
+               "value range per chart, darker = more weights).")
+    weights = entry["weights"]
+    for start in range(0, len(weights), 3):
+        for col, w in zip(st.columns(3), weights[start:start + 3]):
+            with col:
+                title = (f"{w['name']} {tuple(w['shape'])}<br><sup>mean {w['mean']:.3g}, "
+                         f"std {w['std']:.3g}</sup>")
+                chart(plots.weight_histogram(w["histogram"], title,
+                                             color=plots.BLUE if w["trainable"] else "#999"))
+                epochs, edges, counts = nni.distribution_over_time(snap.weight_history, layer,
+                                                                   w["path"])
+                chart(plots.weight_distribution_over_time(epochs, edges, counts,
+                                                          f"{w['name']} over epochs"))
+    kernel_view(job, snap, entry)
+    st.subheader("Weight shapes")
+    st.caption("Every weight array as `model.get_weights()` lists them, layer by layer.")
+    table = pd.DataFrame(nni.weight_table(snap.weights))
+    st.dataframe(table, hide_index=True, width="content")
+    st.caption(f"Total: {int(table['params'].sum()):,} parameters, "
+               f"{int(table.loc[table['trainable'], 'params'].sum()):,} trainable.")
+
+
+def kernel_view(job, snap, entry):
+    kernel = next((w for w in entry["weights"] if w["name"] == "kernel"), None)
+    if kernel is None or job.engine is None:
+        return
+    values = nni.weight_values(job.engine.model, kernel["path"])
+    st.subheader(f"The kernel of {entry['layer']}")
+    if values.ndim == 4:  # Conv2D: (kh, kw, in, filters)
+        filters = np.transpose(values, (3, 0, 1, 2))[:32]
+        filter_tiles(filters)
+        return
+    matrix = values.reshape(-1, values.shape[-1])
+    labels = input_labels(job.dataset.info, snap, entry, len(matrix))
+    if len(matrix) > KERNEL_MAX_ROWS:
+        st.caption(f"Showing the first {KERNEL_MAX_ROWS} of {len(matrix)} input rows.")
+        matrix, labels = matrix[:KERNEL_MAX_ROWS], None
+    chart(plots.kernel_heatmap(matrix, f"{entry['layer']}: inputs × units "
+                                       f"(blue positive, orange negative)", row_labels=labels))
+
+
+def input_labels(info, snap, entry, rows: int):
+    """Feature names for the first layer on tables and toys, else None (plain numbers)."""
+    names = list(info.feature_names)
+    first = snap.weights[0]["layer"] == entry["layer"]
+    return names if first and len(names) == rows else None
+
+
+def filter_tiles(filters: np.ndarray):
+    """(n, kh, kw, in) kernels as small pictures: colour for 3 input channels, else grey
+    (averaged over the input channels)."""
+    n, kh, kw, cin = filters.shape
+    pictures = filters if cin == 3 else filters.mean(axis=-1)
+    chart(plots.tile_maps(pictures, [f"filter {i + 1}" for i in range(n)], symmetric=True))
+    how = ("one colour picture per filter" if cin == 3 else "one picture per filter" if cin == 1
+           else f"each filter averaged over its {cin} input channels")
+    st.caption(f"{n} filters of {kh}×{kw}, {how}: blue weights respond to bright input, orange "
+               "to dark. Each tile is scaled to its own largest weight.")
+
+
+# ---- 2. gradients -----------------------------------------------------------------------------
+
+
+def gradients_section(job, snap):
+    names, norms = nni.gradient_table(snap.grad_names, snap.grad_norms)
+    if not len(norms):
+        st.info("Gradient norms appear after the first epoch.")
+        return
+    show_bias = st.toggle("Show biases too (dotted)", key="inspect_show_bias")
+    keep = [j for j, n in enumerate(names) if show_bias or not n.endswith("bias")] or \
+        list(range(len(names)))
+    chart(plots.gradient_norms(norms[:, keep], [names[j] for j in keep],
+                               "Gradient norm per epoch (mean over the epoch's batches)"))
+    kernels = [j for j, n in enumerate(names) if n.endswith("kernel")]
+    if len(kernels) >= 2 and norms[-1, kernels[-1]] > 0:
+        ratio = norms[-1, kernels[0]] / norms[-1, kernels[-1]]
+        st.caption(f"At epoch {len(norms)} the first layer's kernel gradient is {ratio:.3g}× "
+                   f"the last layer's ({names[kernels[0]]} vs {names[kernels[-1]]}).")
+    st.markdown(
+        "**What to look for.** If the first layers' lines sink toward 0, orders of magnitude "
+        "below the last layer's (typical of deep stacks of sigmoid or tanh), the gradients are "
+        "*vanishing* and those layers hardly learn. If the lines climb steeply or the loss "
+        "turns to NaN, they are *exploding*: lower the learning rate, use ReLU, or add "
+        "BatchNormalization.")
+
+
+# ---- 3. images: what the first layers look for ------------------------------------------------
+
+
+def images_section(job, snap):
+    model = job.engine.model
+    units = nni.dense_unit_images(model, 16)
+    conv = nni.conv_filters(model, 32)
+    if units is not None:
+        name, pictures = units
+        st.subheader(f"What {name}'s neurons look for")
+        chart(plots.tile_maps(pictures if pictures.shape[-1] == 3 else pictures[..., 0],
+                              [f"unit {i + 1}" for i in range(len(pictures))], symmetric=True))
+        st.caption("Each neuron's incoming weights laid out as the input image: blue pixels "
+                   "push the neuron up, orange ones push it down.")
+    if conv is not None:
+        name, filters = conv
+        st.subheader(f"Filters of {name}")
+        filter_tiles(filters)
+    if units is None and conv is None:
+        st.info("This model has no Conv2D layer and no Dense layer right after Flatten, so there "
+                "are no filters to draw: add a Conv2D layer on the Model page.")
+    if nni.feature_map_layers(model):
+        feature_maps(job, snap, model)
+
+
+def feature_maps(job, snap, model):
+    st.subheader("Feature maps of one example")
+    x, y, split = evaluation_split(job.dataset)
+    pick, layer_pick = st.columns([3, 2])
+    index = pick.slider(f"Example from the {split} set", 0, len(x) - 1, 0, key="inspect_sample")
+    layers = nni.feature_map_layers(model)
+    layer = layer_pick.selectbox("Layer", layers, key="inspect_map_layer")
+    maps = nni.layer_outputs(model, x[index:index + 1], [layer])[layer][0]   # (h, w, channels)
+    info = job.dataset.info
+    probs = nni.class_probabilities(model_outputs(job, snap)[index:index + 1], from_logits(model))
+    label = f"true {class_name(info, int(y[index]))}, predicted {class_name(info, int(probs.argmax()))}"
+    left, right = st.columns([1, 4])
+    with left:
+        chart(plots.image_grid(x[index:index + 1], [label], columns=1))
+    with right:
+        n = min(maps.shape[-1], 32)
+        chart(plots.tile_maps(np.moveaxis(maps[..., :n], -1, 0), [f"channel {i + 1}" for i in range(n)],
+                              colorscale="gray", columns=8))
+    st.caption(f"{layer}'s output for this example: {maps.shape[-1]} maps of "
+               f"{maps.shape[0]}×{maps.shape[1]}, bright where the filter found its pattern"
+               + (f" (the first {n} shown)" if n < maps.shape[-1] else "") + ".")
+
+
+# ---- 4. the network (2-D toys) ----------------------------------------------------------------
+
+
+def network_section(job, snap):
+    view = cached("network", job, snap,
+                  lambda: nni.network_view(job.engine.model, job.dataset, resolution=40, max_units=8))
+    if view is None:
+        st.info("The network view draws stacks of Dense layers on 2-D data; this model has other "
+                "layers in it.")
+        return
+    chart(plots.network_figure(view))
+    st.caption(f"Epoch {snap.epoch}. Each square is one neuron's output over the whole input "
+               "square (x1 across, x2 up): blue where it is positive, orange where negative, "
+               "each scaled to its own largest value (the sigmoid output: 0 orange … 1 blue). "
+               "Lines are weights: blue positive, orange negative, thicker = larger. Hover for "
+               "values. Up to 8 neurons per layer are drawn.")
+
+
+# ---- 5. evaluation ----------------------------------------------------------------------------
+
+
+def evaluation_section(job, snap):
+    ds = job.dataset
+    x, y, split = evaluation_split(ds)
+    if not len(x):
+        st.info("There are no examples to evaluate on.")
+        return
+    outputs = model_outputs(job, snap)
+    note = f"On {len(x)} {split} examples, epoch {snap.epoch}"
+    if split == "training":
+        note += " (there is no validation split, so these are examples the model trained on)"
+    st.caption(note + ".")
+    if ds.info.task == "regression":
+        regression_view(ds, outputs, y)
+    else:
+        classes_view(job, snap, outputs, x, y)
+
+
+def classes_view(job, snap, outputs, x, y):
+    ds, info = job.dataset, job.dataset.info
+    result = nni.evaluate_classes(outputs, y, info.n_classes, from_logits(job.engine.model))
+    names = [class_name(info, i) for i in range(len(result["matrix"]))]
+    st.metric("Accuracy", f"{result['accuracy']:.1%}",
+              help="The share of examples whose predicted class is the true class.")
+    left, right = st.columns(2)
+    with left:
+        chart(plots.confusion_figure(result["matrix"], names))
+    with right:
+        chart(plots.per_class_accuracy_figure(result["per_class"], names, result["matrix"].sum(axis=1)))
+        st.caption("Read a row of the matrix: where the examples of that true class went. "
+                   "Off-diagonal cells are mistakes; the colour is the share of the row.")
+    misclassified(job, snap, result, x, y, names)
+
+
+def misclassified(job, snap, result, x, y, names):
+    ds, info = job.dataset, job.dataset.info
+    wrong = result["wrong"]
+    st.subheader(f"Misclassified: {len(wrong)} of {len(y)}")
+    if not len(wrong):
+        st.success("Every example is classified correctly.")
+        return
+    if info.kind == "toy" and ds.raw_val is not None and len(ds.raw_val) == len(y):
+        chart(plots.misclassified_scatter(ds.raw_val, y, wrong, info.task, grid=snap.grid,
+                                          bounds=ds.grid_bounds))
+        return
+    shown = wrong[:GALLERY_MAX]
+    if info.kind == "image":
+        labels = [f"{names[y[i]]} → {names[result['predicted'][i]]}" for i in shown]
+        chart(plots.image_grid(x[shown], labels, columns=8))
+        st.caption("Each picture: true class → predicted class"
+                   + (f"; the first {len(shown)} shown." if len(shown) < len(wrong) else "."))
+        return
+    rows = pd.DataFrame({"example": shown, "true": [names[y[i]] for i in shown],
+                         "predicted": [names[result["predicted"][i]] for i in shown],
+                         "confidence": result["confidence"][shown]})
+    if x.ndim == 2 and x.shape[1] <= 64 and info.kind in ("table", "csv"):
+        columns = list(info.feature_names) if len(info.feature_names) == x.shape[1] else \
+            [f"x{i + 1}" for i in range(x.shape[1])]
+        rows = pd.concat([rows, pd.DataFrame(x[shown], columns=columns)], axis=1)
+        st.caption("Inputs as the model sees them (normalized).")
+    st.dataframe(rows, hide_index=True,
+                 column_config={"confidence": st.column_config.ProgressColumn(
+                     "confidence", min_value=0.0, max_value=1.0, format="percent")})
+
+
+def regression_view(ds, outputs, y):
+    values = nni.regression_values(outputs, y, ds.target_offset, ds.target_scale)
+    a, b = st.columns(2)
+    a.metric("Mean absolute error", f"{values['mae']:.4g}",
+             help="The average size of the error, in the target's own unit.")
+    b.metric("R²", f"{values['r2']:.3f}",
+             help="1 is perfect; 0 is no better than always predicting the mean.")
+    left, right = st.columns(2)
+    with left:
+        chart(plots.predicted_vs_actual(values["actual"], values["predicted"]))
+    with right:
+        chart(plots.residuals_figure(values["predicted"], values["residual"]))
+    if ds.target_scale != 1.0 or ds.target_offset != 0.0:
+        st.caption("Values in the target's own unit (the normalization used for training is undone).")
+
+
+# ---- the page ---------------------------------------------------------------------------------
+
+st.title("Inspect")
+job = session.current_job()
+if job is None:
+    st.info("There is no model to look inside yet: train one first on the Train page, then "
+            "come back here.")
+    st.page_link("pages/train.py", label="Go to Train", icon="▶️")
+    st.stop()
+
+snap = job.snapshot()
+was_live = snap.status in LIVE
+status, refresh = st.columns([5, 1], vertical_alignment="center")
+epochs = f"epoch {snap.epoch} of {snap.epochs}"
+status.caption(f"Job `{job.id}` on **{job.exp.data.dataset}**: {snap.status}, {epochs}"
+               + (f" — {snap.message}" if snap.message else ""))
+refresh.button("Refresh", icon=":material/refresh:", width="stretch",
+               on_click=lambda: st.session_state.pop(CACHE_KEY, None),
+               help="Redraw everything with the model's current weights.")
+if job.exp.to_dict() != session.experiment().to_dict():
+    st.caption("Your settings changed since this model was trained; this page shows the model "
+               "as it was trained. Train again to inspect the new one.")
+if snap.status == "failed":
+    st.error(f"Training failed: {snap.message}")
+if job.engine is None or job.dataset is None:
+    if was_live:
+        st.info(f"The model is {'waiting for a training slot' if snap.status == 'queued' else 'being built'}"
+                "; this page fills in as soon as training starts.")
+
+        @st.fragment(run_every=1.0)
+        def wait_for_model():
+            if job.engine is not None or not job.alive:
+                st.rerun()
+        wait_for_model()
+    st.stop()
+
+kind = job.dataset.info.kind
+sections = {"Weights": lambda: live_fragment("weights", job, was_live, weights_section),
+            "Gradients": lambda: live_fragment("gradients", job, was_live, gradients_section)}
+if kind == "image":
+    sections["Filters & feature maps"] = lambda: images_section(job, snap)
+if kind == "toy":
+    sections["Network"] = lambda: network_section(job, snap)
+sections["Evaluation"] = lambda: evaluation_section(job, snap)
+# Only the open tab runs (on_change="rerun"): the others cost nothing until chosen.
+for (name, draw), tab in zip(sections.items(), st.tabs(list(sections), key="inspect_tab",
+                                                       on_change="rerun")):
+    with tab:
+        if tab.open is not False:
+            draw()

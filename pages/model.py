@@ -1,0 +1,256 @@
+"""Model: stack layers, set their parameters, and see the network Keras builds from them."""
+import streamlit as st
+
+from nnplay import layers as L
+from nnplay import plots, presets
+from nnplay.data import DATASETS, DataError, DatasetInfo, is_available_offline
+from nnplay.spec import Experiment, validate
+from nnplay.ui import session, widgets
+
+LAYER_KEYS = session.WIDGET_PREFIX + "layer."
+HEAD_TEXT = {
+    "multiclass": "one output per class with softmax, trained with sparse categorical "
+                  "cross-entropy",
+    "binary": "one sigmoid output, the probability of the second class, trained with binary "
+              "cross-entropy",
+    "regression": "one linear output, the predicted number, trained with mean squared error",
+}
+NONE_TEXT = {
+    "multiclass": "so it must have {n} units (one per class), usually with softmax",
+    "binary": "so it must have 1 unit with sigmoid (or 2 with softmax)",
+    "regression": "so it must have 1 unit with a linear activation",
+}
+
+
+# ---- changing the stack (button callbacks run before the page is drawn again) -------------
+
+def restack(layers: list):
+    """Put a new layer list in the experiment; the layer widgets re-read it."""
+    session.experiment().model.layers = layers
+    for key in [k for k in st.session_state if str(k).startswith(LAYER_KEYS)]:
+        del st.session_state[key]
+
+
+def move(i: int, offset: int):
+    restack(presets.moved(session.experiment().model.layers, i, offset))
+
+
+def duplicate(i: int):
+    restack(presets.duplicated(session.experiment().model.layers, i))
+
+
+def delete(i: int):
+    restack(presets.removed(session.experiment().model.layers, i))
+
+
+def add_layer():
+    layers = session.experiment().model.layers
+    restack(layers + [presets.new_layer(st.session_state["add_layer_kind"])])
+
+
+def apply_preset():
+    name = st.session_state["preset_choice"]
+    exp, changes = presets.apply_preset(session.experiment(), name, available=is_available_offline)
+    session.set_experiment(exp)
+    st.session_state["model_notice"] = (presets.PRESETS[name]["title"], changes)
+
+
+def use_data_shape():
+    session.experiment().model.input_shape = None
+
+
+# ---- pieces of the page ---------------------------------------------------------------------
+
+def preset_picker():
+    with st.container(border=True):
+        cols = st.columns([2, 3, 1], vertical_alignment="bottom")
+        name = cols[0].selectbox("Start from a preset", list(presets.PRESETS), key="preset_choice",
+                                 format_func=lambda n: presets.PRESETS[n]["title"])
+        cols[1].caption(presets.PRESETS[name]["description"])
+        cols[2].button("Apply preset", on_click=apply_preset, type="primary",
+                       help="Replaces the layers; switches the data and training settings the "
+                            "preset was made for.")
+    notice = st.session_state.pop("model_notice", None)
+    if notice:
+        title, changes = notice
+        st.success(f"Applied **{title}**." + ("".join(f"\n- {c}" for c in changes)
+                                                if changes else " Nothing else changed."))
+
+
+def layer_buttons(i: int, n: int):
+    with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
+        st.button(":material/arrow_upward:", key=f"layer_up_{i}", on_click=move, args=(i, -1),
+                  disabled=i == 0, type="tertiary", help="Move up")
+        st.button(":material/arrow_downward:", key=f"layer_down_{i}", on_click=move,
+                  args=(i, 1), disabled=i == n - 1, type="tertiary", help="Move down")
+        st.button(":material/content_copy:", key=f"layer_copy_{i}", on_click=duplicate,
+                  args=(i,), type="tertiary", help="Duplicate")
+        st.button(":material/delete:", key=f"layer_delete_{i}", on_click=delete, args=(i,),
+                  type="tertiary", help="Delete")
+
+
+def layer_card(i: int, layer, n: int):
+    """One layer: a header (filled in later, once every widget has run), its buttons and its
+    parameters. Returns (header placeholder, problems container, LayerKind or None)."""
+    kind = L.CATALOGUE.get(layer.get("type")) if isinstance(layer, dict) else None
+    with st.container(border=True, key=f"layer_card_{i}"):
+        title, buttons = st.columns([3, 1], vertical_alignment="center")
+        header = title.empty()
+        with buttons:
+            layer_buttons(i, n)
+        if kind is not None:
+            everyday = [p for p in kind.params if p.name not in presets.ADVANCED_PARAMS]
+            advanced = [p for p in kind.params if p.name in presets.ADVANCED_PARAMS]
+            with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
+                widgets.layer_params(layer, f"layer.{i}", everyday)
+                if advanced:
+                    with st.popover("More", icon=":material/tune:",
+                                    help="Bias, initial weights and weight penalty"):
+                        widgets.layer_params(layer, f"layer.{i}", advanced)
+        problems = st.container()
+    return header, problems, kind
+
+
+def head_explanation(exp, info):
+    if info is None:
+        return
+    head = presets.layer_title(presets.auto_head(info))
+    if exp.model.output == "auto":
+        st.caption(f"**auto** adds `{head}` named *output* after your layers: "
+                   f"{HEAD_TEXT[info.task]}. It adapts when you change the data.")
+    else:
+        st.caption(f"**none**: your last layer is the output, "
+                   f"{NONE_TEXT[info.task].format(n=info.n_classes)}.")
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def keras_summary(model_json: str, info: DatasetInfo) -> dict:
+    """The real Keras model's summary; cached per spec because big models build slowly."""
+    from nnplay.build import build, summary
+    return summary(build(Experiment.from_json(model_json), info).model)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def keras_script(exp_json: str) -> str:
+    from nnplay.codegen import export_script
+    return export_script(Experiment.from_json(exp_json))
+
+
+def summary_table(result: dict):
+    st.dataframe([{"layer": r["name"], "type": r["type"], "output shape": r["output_shape"],
+                   "params": r["params"]} for r in result["layers"]],
+                 hide_index=True, width="stretch")
+    frozen = result["total_params"] - result["trainable_params"]
+    st.markdown(f"**Total params: {result['total_params']:,}**"
+                + (f" ({frozen:,} not trainable)" if frozen else ""))
+
+
+def diagram(exp, info, shapes, problem_layers, result):
+    params = {r["name"]: r["params"] for r in (result or {}).get("layers", [])}
+    shape_in = tuple(exp.model.input_shape or (info.input_shape if info else ())) or None
+    boxes = [{"title": "Input", "shape": presets.shape_text(shape_in), "group": "input"}]
+    for i, (layer, shape) in enumerate(zip(exp.model.layers, shapes)):
+        kind = L.CATALOGUE.get(layer.get("type")) if isinstance(layer, dict) else None
+        name = f"{layer.get('type', '?').lower()}_{i + 1}" if isinstance(layer, dict) else ""
+        boxes.append({"title": presets.layer_title(layer), "shape": presets.shape_text(shape),
+                      "group": kind.group if kind else "core", "params": params.get(name),
+                      "problem": i in problem_layers})
+    if exp.model.output == "auto" and info is not None:
+        out = presets.auto_head(info)
+        boxes.append({"title": "output: " + presets.layer_title(out), "group": "output",
+                      "shape": presets.shape_text((out["units"],)),
+                      "params": params.get("output"), "dashed": True})
+    st.graphviz_chart(plots.stack_dot(boxes), width="stretch")
+
+
+def export_code(exp):
+    with st.expander("Export code", icon=":material/code:", key="export_open",
+                     on_change="rerun") as box:
+        if not box.open:
+            return
+        try:
+            script = keras_script(exp.to_json())
+        except (DataError, ValueError) as e:  # SpecError is a ValueError
+            st.error(f"No code yet: {e}")
+            return
+        from nnplay.codegen import script_filename
+        st.download_button("Download the script", script, file_name=script_filename(exp),
+                           mime="text/x-python", icon=":material/download:")
+        st.code(script, language="python")
+
+
+# ---- the page ---------------------------------------------------------------------------------
+
+exp = session.experiment()
+st.title("Model")
+preset_picker()
+
+try:
+    info = session.dataset_info(exp)
+except DataError as e:
+    info = None
+    st.warning(f"The data cannot be read, so shapes are not checked against it: {e}")
+
+top_problems = st.container()
+editor, overview = st.columns([3, 2], gap="large")
+
+with editor:
+    data_name = DATASETS[exp.data.dataset].title if exp.data.dataset in DATASETS else exp.data.dataset
+    if exp.model.input_shape is not None:
+        st.markdown(f"**Input** `{presets.shape_text(exp.model.input_shape)}`, set in the spec "
+                    f"(the data's is `{presets.shape_text(info.input_shape) if info else '?'}`)")
+        st.button("Use the data's shape", on_click=use_data_shape)
+    elif info is not None:
+        st.markdown(f"**Input** `{presets.shape_text(info.input_shape)}` from *{data_name}*")
+    n = len(exp.model.layers)
+    cards = [layer_card(i, layer, n) for i, layer in enumerate(exp.model.layers)]
+    if not cards:
+        st.info("No layers yet: add one below, or start from a preset.")
+
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        kinds = [k for g in L.GROUPS for k, kind in L.CATALOGUE.items() if kind.group == g]
+        st.selectbox("Add a layer", kinds, key="add_layer_kind", width=320,
+                     format_func=lambda k: f"{k} · {L.CATALOGUE[k].group}")
+        st.button("Add", icon=":material/add:", on_click=add_layer)
+    st.caption(L.CATALOGUE[st.session_state["add_layer_kind"]].help)
+
+    session.bound(st.segmented_control, "Output head", "model.output", options=["auto", "none"],
+                  required=True, help="auto appends the layer the task needs; none makes your "
+                                      "last layer the output.")
+    head_explanation(exp, info)
+
+# Every widget has run, so the experiment is current: check it and fill in the headers.
+problems = validate(exp, info)
+shape_in = exp.model.input_shape if exp.model.input_shape is not None else (
+    info.input_shape if info else None)
+shapes = presets.layer_shapes(exp.model.layers, shape_in)
+by_layer = {}
+for p in problems:
+    if p.layer is not None and 0 <= p.layer < len(cards):
+        by_layer.setdefault(p.layer, []).append(p)
+    else:
+        top_problems.error(f"**{p.where}**: {p.message}")
+for i, (header, problem_box, kind) in enumerate(cards):
+    layer = exp.model.layers[i]
+    header.markdown(f"**{i + 1} · {presets.layer_title(layer)}** → `{presets.shape_text(shapes[i])}`",
+                    help=kind.help if kind else None)
+    for p in by_layer.get(i, []):
+        problem_box.error(p.message, icon=":material/error:")
+
+with overview:
+    result = None
+    if problems:
+        st.info("The summary appears once the problems are fixed.")
+    elif info is None and exp.model.input_shape is None:
+        st.info("The summary appears once the data can be read.")
+    else:
+        st.subheader("Summary")
+        try:
+            with st.spinner("Building the Keras model…"):
+                result = keras_summary(Experiment(model=exp.model, train=exp.train).to_json(),
+                                       info)
+            summary_table(result)
+        except Exception as e:  # any Keras refusal is a message here, never a traceback
+            st.error(f"Keras could not build this model: {str(e).splitlines()[0] if str(e) else e}")
+    diagram(exp, info, shapes, set(by_layer), result)
+    export_code(exp)

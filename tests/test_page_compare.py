@@ -1,0 +1,43 @@
+"""The Compare page: runs overlaid and the settings that differ in a table."""
+import pytest
+
+from nnplay.spec import Experiment
+from nnplay.store import RunStore
+from nnplay.ui import session
+
+from conftest import open_page
+
+
+def keep_run(store, exp, name, losses):
+    run_id = store.create_run(exp, name=name)
+    store.add_epochs(run_id, [{"epoch": i + 1, "loss": l, "val_loss": l + 0.1 * i,
+                               "accuracy": 0.5, "val_accuracy": 0.5} for i, l in enumerate(losses)])
+    store.finish(run_id, "completed", "", {"val_loss": losses[-1]}, 1)
+    return run_id
+
+
+def test_compare_overlays_runs_and_shows_what_differs(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    session.store.clear()
+    store = RunStore(tmp_path)
+    plain = Experiment.from_dict({"model": {"layers": [{"type": "Dense", "units": 8}]}})
+    dropout = Experiment.from_dict({"model": {"layers": [{"type": "Dense", "units": 8},
+                                                         {"type": "Dropout", "rate": 0.5}]}})
+    keep_run(store, plain, "no dropout", [1.0, 0.5, 0.2])
+    keep_run(store, dropout, "with dropout", [1.0, 0.6, 0.4])
+    at = open_page("pages/compare.py")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["with dropout", "no dropout"]
+    assert "model.layers" in table.columns and "train.optimizer" not in table.columns
+    assert list(table["final val_loss"]) == pytest.approx([0.6, 0.4])
+    assert len(at.multiselect(key="compare_runs").value) == 2
+    session.store.clear()
+
+
+def test_compare_without_runs_says_how_to_get_some(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    session.store.clear()
+    at = open_page("pages/compare.py")
+    assert "No runs yet" in at.info[0].value
+    session.store.clear()
