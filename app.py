@@ -1,7 +1,7 @@
 """nnplay: `streamlit run app.py`. Page config and navigation, nothing else."""
 import streamlit as st
 
-from nnplay.ui import session
+from nnplay.ui import session, share
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
 session.install_streamlit_guards()
@@ -13,5 +13,7 @@ pages = [
     st.Page("pages/inspect_page.py", title="Inspect", icon="🔬", url_path="inspect"),
     st.Page("pages/compare.py", title="Compare", icon="📈"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+share.sidebar()
+page.run()
 session.sync_url()

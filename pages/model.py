@@ -160,7 +160,7 @@ def diagram(exp, info, shapes, problem_layers, result):
         boxes.append({"title": "output: " + presets.layer_title(out), "group": "output",
                       "shape": presets.shape_text((out["units"],)),
                       "params": params.get("output"), "dashed": True})
-    st.graphviz_chart(plots.stack_dot(boxes), width="stretch")
+    st.graphviz_chart(plots.stack_dot(boxes))
 
 
 def export_code(exp):

@@ -53,15 +53,36 @@ def experiment() -> Experiment:
     """The session's experiment: from session state, else the link's ?x=, else the default."""
     exp = st.session_state.get(EXP_KEY)
     if exp is None:
-        exp = Experiment()
-        link = st.query_params.get("x")
-        if link:
-            try:
-                exp = Experiment.from_url(link)
-            except SpecError as e:
-                st.session_state["nnplay_link_error"] = str(e)
+        exp = _experiment_from_link()
         st.session_state[EXP_KEY] = exp
+        hide = st.query_params.get("hide", "")
+        st.session_state["nnplay_hidden"] = {h for h in hide.split(",") if h}
     return exp
+
+
+def _experiment_from_link() -> Experiment:
+    """?run=<id> opens a saved run, ?x=<spec> a shared experiment; else the default."""
+    run_id = st.query_params.get("run")
+    if run_id:
+        try:
+            run = store().get_run(run_id)
+            st.session_state["nnplay_run_id"] = run_id
+            if run.spec is not None:
+                return run.spec
+        except KeyError:
+            st.session_state["nnplay_link_error"] = f"no saved run {run_id!r} on this server"
+    link = st.query_params.get("x")
+    if link:
+        try:
+            return Experiment.from_url(link)
+        except SpecError as e:
+            st.session_state["nnplay_link_error"] = str(e)
+    return Experiment()
+
+
+def is_hidden(key: str) -> bool:
+    """Whether a classroom link hid this control (?hide=train.optimizer,...)."""
+    return key in st.session_state.get("nnplay_hidden", set())
 
 
 def set_experiment(exp: Experiment):
@@ -91,6 +112,8 @@ def link_error() -> str | None:
 def seeded(widget: Callable, label: str, key: str, current: Any, **kwargs) -> Any:
     """A widget keyed `w:<key>` whose first value is `current` (from the experiment).
     set_experiment() drops these keys, so a new experiment re-seeds every widget."""
+    if is_hidden(key):
+        return current
     key = WIDGET_PREFIX + key
     if key not in st.session_state:
         st.session_state[key] = current

@@ -12,7 +12,7 @@ from nnplay import presets
 from nnplay.ui import session
 
 REGULARIZER_KINDS = {"none": (), "l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}
-PARAM_WIDTH = 170  # pixels: layer parameters flow in rows of this width
+PARAM_WIDTH = 150  # pixels: layer parameters flow in rows of this width
 
 
 def spec_slider(label: str, path: str, min_value, max_value, step, **kwargs):

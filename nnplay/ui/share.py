@@ -1,0 +1,76 @@
+"""Share and export, in the sidebar of every page: a link that holds the whole experiment
+(optionally hiding chosen controls, for a classroom), the spec as JSON down and up, and a
+link to a saved run."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from nnplay.spec import Experiment, SpecError
+from nnplay.ui import session
+
+# Controls a teacher may hide in a shared link (the widget keys of session.seeded/bound).
+HIDEABLE = {
+    "data.dataset": "dataset", "data.noise": "noise", "data.features": "input features",
+    "data.samples": "samples", "data.validation_split": "validation ratio",
+    "train.optimizer": "optimizer", "train.learning_rate": "learning rate",
+    "train.batch_size": "batch size", "train.epochs": "epochs",
+    "train.regularization.kind": "regularization", "train.early_stopping.on": "early stopping",
+    "train.augmentation.noise": "input noise", "model.layers": "layer editor",
+}
+
+
+def share_link(exp: Experiment, base: str, hidden: list[str] = (), run_id: str | None = None) -> str:
+    params = {"x": exp.to_url()}
+    if hidden:
+        params["hide"] = ",".join(hidden)
+    if run_id:
+        params["run"] = run_id
+    return f"{base.rstrip('/')}/?{urlencode(params)}"
+
+
+def _base_url() -> str:
+    url = st.context.url or "http://localhost:8501/"
+    return url.split("?", 1)[0].rsplit("/", 1)[0] if url.count("/") > 3 else url
+
+
+def sidebar():
+    exp = session.experiment()
+    with st.sidebar:
+        problem = session.link_error()
+        if problem:
+            st.error(f"The shared link could not be opened ({problem}); the default experiment "
+                     "is shown instead.")
+        with st.expander("Share and export", icon=":material/share:"):
+            _share_link(exp)
+            _spec_download_and_upload(exp)
+
+
+def _share_link(exp: Experiment):
+    hidden = st.multiselect("Hide these controls for students", list(HIDEABLE),
+                            format_func=HIDEABLE.get, key="share_hide",
+                            help="Classroom mode: the link opens with these controls hidden; "
+                                 "their values come from the link.")
+    run_id = st.session_state.get("nnplay_run_id")
+    with_run = st.checkbox("Link to the latest run", key="share_run", disabled=run_id is None,
+                           help="Opening the link shows that saved run.")
+    st.caption("Copy this link: it holds the whole experiment.")
+    st.code(share_link(exp, _base_url(), hidden, run_id if with_run else None), language=None,
+            wrap_lines=True)
+
+
+def _spec_download_and_upload(exp: Experiment):
+    st.download_button("Download the spec (JSON)", exp.to_json(), file_name="nnplay_spec.json",
+                       mime="application/json", icon=":material/download:", key="spec_download")
+    upload = st.file_uploader("Restore a spec (JSON)", type=["json"], key="spec_upload")
+    if upload is None or st.session_state.get("spec_upload_done") == upload.file_id:
+        return
+    try:
+        restored = Experiment.from_json(upload.getvalue().decode("utf-8", errors="replace"))
+    except SpecError as e:
+        st.error(f"That file is not an nnplay spec: {e}")
+        return
+    st.session_state["spec_upload_done"] = upload.file_id
+    session.set_experiment(restored)
+    st.rerun()
