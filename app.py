@@ -12,6 +12,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon="▶️"),
     st.Page("pages/inspect_page.py", title="Inspect", icon="🔬", url_path="inspect"),
     st.Page("pages/compare.py", title="Compare", icon="📈"),
+    st.Page("pages/race.py", title="Race", icon="🏁"),
 ]
 page = st.navigation(pages)
 share.sidebar()

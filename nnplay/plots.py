@@ -211,16 +211,38 @@ def weight_histogram(histogram: dict, title: str = "", color: str = BLUE) -> go.
     return fig
 
 
+def _mix(a: str, b: str, t: float) -> str:
+    """The colour a fraction t of the way from hex colour a to hex colour b, as rgb()."""
+    ca = np.array([int(a[i:i + 2], 16) for i in (1, 3, 5)])
+    cb = np.array([int(b[i:i + 2], 16) for i in (1, 3, 5)])
+    r, g, b_ = (ca + (cb - ca) * t).astype(int)
+    return f"rgb({r},{g},{b_})"
+
+
 def weight_distribution_over_time(epochs: np.ndarray, edges: np.ndarray, counts: np.ndarray,
                                   title: str = "") -> go.Figure:
-    """TensorBoard's histogram dashboard as a heatmap: one row per epoch, one column per bin
-    (a common range for all epochs), darker where more weights are."""
-    fig = _figure(title, height=260, xaxis_title="value", yaxis_title="epoch")
-    if len(epochs):
-        centers = (edges[:-1] + edges[1:]) / 2
-        fig.add_heatmap(x=centers, y=epochs, z=counts, colorscale=DENSITY_SCALE, showscale=False,
-                        hovertemplate="epoch %{y}<br>value %{x:.3g}<br>%{z:.1f} weights"
-                                      "<extra></extra>")
+    """TensorBoard's histogram dashboard ("offset" mode): one ridge per snapshot, evenly spaced
+    going down (labelled with their epochs), the newest in front and darkest, every ridge on
+    the same value range."""
+    fig = _figure(title, height=280, xaxis_title="value", yaxis_title="epoch", showlegend=False)
+    k = len(epochs)
+    if not k:
+        return fig
+    centers = (edges[:-1] + edges[1:]) / 2
+    x = np.concatenate([[edges[0]], centers, [edges[-1]]])
+    ridge = 2.5 if k > 1 else 1.0       # a ridge's full height, in rows
+    peak = float(counts.max()) or 1.0
+    for i, (epoch, row) in enumerate(zip(epochs, counts)):   # oldest first: drawn behind
+        t = i / (k - 1) if k > 1 else 1.0
+        y = np.concatenate([[i], i - row / peak * ridge, [i]])
+        fig.add_scatter(x=x, y=y, mode="lines", fill="toself", fillcolor=_mix("#deebf7", "#6baed6", t),
+                        line=dict(color=_mix("#9ecae1", "#08519c", t), width=1),
+                        customdata=np.concatenate([[0], row, [0]]),
+                        hovertemplate=f"epoch {int(epoch)}<br>value %{{x:.3g}}: "
+                                      "%{customdata:.1f} weights<extra></extra>")
+    ticks = np.unique(np.linspace(0, k - 1, min(k, 6)).astype(int))
+    fig.update_yaxes(range=[k - 1 + 0.3, -ridge - 0.2], tickvals=ticks,
+                     ticktext=[str(int(epochs[i])) for i in ticks], showgrid=False)
     return fig
 
 
@@ -236,8 +258,10 @@ def kernel_heatmap(matrix: np.ndarray, title: str = "", *, row_labels=None, col_
                     y=row_labels or list(range(1, rows + 1)), colorscale=WEIGHT_SCALE,
                     zmin=-limit, zmax=limit, colorbar=dict(thickness=10),
                     hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.3f}}<extra></extra>")
-    fig.update_yaxes(autorange="reversed", type="category" if row_labels else None)
-    fig.update_xaxes(type="category" if col_labels else None)
+    fig.update_yaxes(autorange="reversed", type="category" if row_labels else None,
+                     dtick=None if row_labels else max(1, rows // 16))
+    fig.update_xaxes(type="category" if col_labels else None,
+                     dtick=None if col_labels else max(1, cols // 16))
     return fig
 
 
@@ -300,7 +324,9 @@ def gradient_norms(norms: np.ndarray, names: list[str], title: str = "Gradient n
                         line=dict(color=PALETTE[j % len(PALETTE)], width=2,
                                   dash="dot" if name.endswith("bias") else "solid"),
                         hovertemplate="%{y:.3g}")
-    fig.update_yaxes(type="log", exponentformat="power")
+    positive = norms[norms > 0]
+    few_decades = positive.size and np.log10(positive.max() / positive.min()) < 3
+    fig.update_yaxes(type="log", exponentformat="power", dtick="D2" if few_decades else None)
     fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01))
     return fig
 
@@ -430,7 +456,8 @@ def confusion_figure(matrix: np.ndarray, class_names, title: str = "Confusion ma
 
 def per_class_accuracy_figure(accuracy: np.ndarray, class_names, counts=None,
                               title: str = "Accuracy per class") -> go.Figure:
-    """A bar per class with its share of correct predictions (recall)."""
+    """A bar per class with its share of correct predictions (recall), in the class's colour
+    as the scatter plots draw it (two classes: orange and blue)."""
     names = [str(c) for c in class_names][:len(accuracy)]
     if len(names) < len(accuracy):
         names = [str(i) for i in range(len(accuracy))]
@@ -439,7 +466,8 @@ def per_class_accuracy_figure(accuracy: np.ndarray, class_names, counts=None,
                   xaxis_title="true class", showlegend=False)
     fig.add_bar(x=names, y=accuracy, customdata=counts, text=[f"{a:.0%}" for a in accuracy],
                 textposition="outside", cliponaxis=False,
-                marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
+                marker_color=[ORANGE, BLUE] if len(names) == 2 else
+                [PALETTE[i % len(PALETTE)] for i in range(len(names))],
                 hovertemplate=hover + "<extra></extra>")
     fig.update_xaxes(type="category")
     return fig

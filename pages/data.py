@@ -87,6 +87,7 @@ def csv_columns(path: str, modified: float) -> list[str]:
 
 
 def csv_settings(exp):
+    """The upload and the target column; DataError when the file cannot be read."""
     upload = st.file_uploader("Upload a CSV file", type=["csv", "txt"], key="csv_upload",
                               help="One row per example, a header line with column names; "
                                    "commas, semicolons or tabs between values.")
@@ -96,22 +97,15 @@ def csv_settings(exp):
             exp.data.path, exp.data.target = path, None
             st.session_state.pop(session.WIDGET_PREFIX + "data.target", None)
     if not exp.data.path:
-        st.info("Upload a table: every column but one becomes an input, and you choose the "
-                "column to predict.")
-        return False
-    try:
-        columns = csv_columns(exp.data.path, os.path.getmtime(exp.data.path)
-                              if os.path.exists(exp.data.path) else 0.0)
-    except DataError as e:
-        st.error(f"This file cannot be used: {e}")
-        return False
+        return
+    path = exp.data.path
+    columns = csv_columns(path, os.path.getmtime(path) if os.path.exists(path) else 0.0)
     current = exp.data.target if exp.data.target in columns else columns[-1]
     exp.data.target = session.seeded(st.selectbox, "Column to predict", "data.target", current,
                                      options=columns,
                                      help="Its values decide the task: text or a few whole "
                                           "numbers make a classification, other numbers a "
                                           "regression.")
-    return True
 
 
 def split_settings(exp, entry):
@@ -222,10 +216,10 @@ def text_preview(ds):
     st.plotly_chart(plots.value_histogram(lengths, "Words per review (after cutting)", "words"),
                     key="length_chart")
     rows = [{"label": ds.info.class_names[y], "words": int((x != 0).sum()),
-             "word ids (the start)": " ".join(map(str, x[x != 0][:30]))}
+             "word ids": " ".join(map(str, x[x != 0][:40]))}
             for x, y in zip(ds.x_train[:5], ds.y_train[:5])]
-    st.caption("Reviews are numbers: 1 starts a review, 2 is a rare word, 3 and up are words "
-               "by how common they are.")
+    st.caption("Reviews are word ids: 1 starts a review, 2 stands for a rare word, and 4 and up "
+               "are words, the most common first.")
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     target_chart(ds)
 
@@ -265,9 +259,12 @@ st.caption(entry.description)
 
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
-    ready = True
+    csv_problem = None
     if kind == "csv":
-        ready = csv_settings(exp)
+        try:
+            csv_settings(exp)
+        except DataError as e:
+            csv_problem = f"This file cannot be used: {e}"
     if kind == "toy":
         toy_settings(exp)
     samples_setting(exp, entry)
@@ -278,7 +275,12 @@ with settings:
     split_settings(exp, entry)
 
 with preview:
-    if not ready:
+    if kind == "csv" and not exp.data.path:
+        st.info("Upload a table: every column but one becomes an input, and you choose the "
+                "column to predict.")
+        st.stop()
+    if csv_problem:
+        st.error(csv_problem)
         st.stop()
     problems = [p for p in validate(exp) if p.where.startswith("data.")]
     for p in problems:
@@ -301,7 +303,7 @@ with preview:
     except DataError as e:
         st.error(str(e))
         if entry.needs_download:
-            st.info("The sets without ⬇ work offline: try Digits 8x8 under Images.")
+            st.info("Every dataset without ⬇ works offline.")
         st.stop()
     if ds.notes:
         st.markdown("**How the data was prepared**\n" + "\n".join(f"- {n}" for n in ds.notes))

@@ -82,18 +82,20 @@ def weights_section(job, snap):
                          format_func=lambda n: f"{n} ({by_name[n]['type']})")
     entry = by_name[layer]
     st.caption(f"Epoch {snap.epoch}. Top: how the values are spread now. Below: how that "
-               f"spread moved during training ({len(snap.weight_history)} snapshots, one common "
-               "value range per chart, darker = more weights).")
+               f"spread moved during training, one ridge per snapshot ({len(snap.weight_history)} "
+               "so far), the newest at the bottom and darkest, all on one value range.")
     weights = entry["weights"]
-    for start in range(0, len(weights), 3):
-        for col, w in zip(st.columns(3), weights[start:start + 3]):
+    per_row = 2 if len(weights) in (1, 2, 4) else 3
+    for start in range(0, len(weights), per_row):
+        for col, w in zip(st.columns(per_row), weights[start:start + per_row]):
             with col:
                 title = (f"{w['name']} {tuple(w['shape'])}<br><sup>mean {w['mean']:.3g}, "
                          f"std {w['std']:.3g}</sup>")
                 chart(plots.weight_histogram(w["histogram"], title,
                                              color=plots.BLUE if w["trainable"] else "#999"))
-                epochs, edges, counts = nni.distribution_over_time(snap.weight_history, layer,
-                                                                   w["path"])
+                size = int(np.prod(w["shape"]))   # few weights: fewer, wider bins
+                epochs, edges, counts = nni.distribution_over_time(
+                    snap.weight_history, layer, w["path"], bins=int(np.clip(2 * np.sqrt(size), 10, 40)))
                 chart(plots.weight_distribution_over_time(epochs, edges, counts,
                                                           f"{w['name']} over epochs"))
     kernel_view(job, snap, entry)

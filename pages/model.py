@@ -139,7 +139,12 @@ def keras_script(exp_json: str) -> str:
 def summary_table(result: dict):
     st.dataframe([{"layer": r["name"], "type": r["type"], "output shape": r["output_shape"],
                    "params": r["params"]} for r in result["layers"]],
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch",
+                 column_config={"layer": st.column_config.TextColumn(width=105),
+                                "type": st.column_config.TextColumn(width=105),
+                                "output shape": st.column_config.TextColumn(width=110),
+                                "params": st.column_config.NumberColumn(format="localized",
+                                                                        width=70)})
     frozen = result["total_params"] - result["trainable_params"]
     st.markdown(f"**Total params: {result['total_params']:,}**"
                 + (f" ({frozen:,} not trainable)" if frozen else ""))
@@ -253,4 +258,5 @@ with overview:
         except Exception as e:  # any Keras refusal is a message here, never a traceback
             st.error(f"Keras could not build this model: {str(e).splitlines()[0] if str(e) else e}")
     diagram(exp, info, shapes, set(by_layer), result)
-    export_code(exp)
+
+export_code(exp)

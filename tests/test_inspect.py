@@ -201,7 +201,7 @@ def test_inspect_figures_build():
     assert plots.tile_maps(np.zeros((5, 3, 3)), [f"f{i}" for i in range(5)], symmetric=True).data
     assert plots.tile_maps(np.zeros((2, 3, 3, 3)), ["a", "b"]).data[0].type == "image"
     epochs, edges, counts = nni.distribution_over_time(history_of(small_dense(), [0, 1]), "d1", "kernel")
-    assert plots.weight_distribution_over_time(epochs, edges, counts).data[0].z.shape == (2, 40)
+    assert len(plots.weight_distribution_over_time(epochs, edges, counts).data) == 2  # a ridge each
     assert len(plots.gradient_norms(np.ones((30, 3)), ["a/kernel", "a/bias", "b/kernel"]).data) == 3
     assert plots.predicted_vs_actual(np.arange(3.0), np.arange(3.0)).data
     assert plots.residuals_figure(np.arange(3.0), np.zeros(3)).data

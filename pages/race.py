@@ -1,0 +1,81 @@
+"""Race: one model, several variants that differ in one setting, trained side by side."""
+import pandas as pd
+import streamlit as st
+
+from nnplay import plots
+from nnplay.data import DataError
+from nnplay.job import MANAGER
+from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race
+from nnplay.spec import SpecError
+from nnplay.store import attach
+from nnplay.ui import session
+
+RACE_KEY = "nnplay_race"  # [(label, job id)] of this session's race
+NAMES = {"optimizer": "Optimizer", "learning_rate": "Learning rate", "dropout": "Dropout rate",
+         "activation": "Activation", "batch_size": "Batch size"}
+
+exp = session.experiment()
+st.title("Race")
+st.caption("Train the current experiment several times, changing one setting, and watch the "
+           "variants on one chart. Same seed everywhere: the differences come from the setting.")
+
+c1, c2 = st.columns([1, 3])
+dimension = c1.selectbox("Race on", list(DIMENSIONS), format_func=NAMES.get, key="race_dimension")
+values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
+                        format_func=lambda v: label(dimension, v), max_selections=MAX_VARIANTS,
+                        key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
+                        and dimension != "activation")
+
+if st.button("Start the race", type="primary", icon=":material/flag:", disabled=not values):
+    try:
+        values = [type(DIMENSIONS[dimension][0])(v) for v in values]
+        for old_label, job_id in st.session_state.get(RACE_KEY, []):
+            old = MANAGER.get(job_id)
+            if old is not None and old.alive:
+                old.stop()
+        racers = start_race(exp, dimension, values, owner=session.owner_id())
+        for lab, job in racers:
+            attach(job, session.store(), name=f"race · {lab}")
+        st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in racers]
+    except (SpecError, DataError, ValueError) as e:
+        st.error(f"The race cannot start: {e}")
+
+
+def _race_table(snaps):
+    rows = []
+    for lab, s in snaps:
+        row = {"variant": lab, "status": s.status + (f" (queue {s.queue_position})"
+                                                     if s.status == "queued" else ""),
+               "epoch": s.epoch}
+        row.update({k: round(v[-1], 4) for k, v in s.history.items() if v and k.startswith("val_")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _live_race():
+    racers = [(lab, MANAGER.get(job_id)) for lab, job_id in st.session_state.get(RACE_KEY, [])]
+    racers = [(lab, job) for lab, job in racers if job is not None]
+    if not racers:
+        st.info("Pick a setting and its values, then start the race.")
+        return
+    snaps = [(lab, job.snapshot()) for lab, job in racers]
+    history_names = {n for _, s in snaps for n in s.history}
+    metric = st.radio("Metric", [m for m in ("loss", "accuracy", "mae") if m in history_names] or ["loss"],
+                      horizontal=True, key="race_metric")
+    series = [{"name": lab, "history": s.history, "best_epoch": s.best_epoch} for lab, s in snaps]
+    st.plotly_chart(plots.runs_overlay(series, metric, title=f"{metric}: train solid, validation dashed"),
+                    key="race_chart")
+    st.dataframe(_race_table(snaps), hide_index=True)
+    running = any(not s.finished for _, s in snaps)
+    if running and st.button("Stop the race", icon=":material/stop:"):
+        for _, job in racers:
+            job.stop()
+    if st.session_state.get("race_running") and not running:
+        st.session_state["race_running"] = False
+        st.rerun()  # a full run stops the polling
+    st.session_state["race_running"] = running
+
+
+active = any((job := MANAGER.get(j)) is not None and job.alive
+             for _, j in st.session_state.get(RACE_KEY, []))
+st.fragment(_live_race, run_every=0.5 if active else None)()

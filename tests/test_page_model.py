@@ -1,0 +1,180 @@
+"""The Model page through Streamlit's AppTest: the layer editor changes the one experiment,
+presets switch data when they need to, problems appear next to their layer, and the summary
+comes from the real Keras model."""
+import pytest
+
+from nnplay import presets
+from nnplay.spec import Experiment
+
+from conftest import make_exp, open_page
+
+PLAYGROUND = [{"type": "Dense", "units": 4, "activation": "tanh"},
+              {"type": "Dense", "units": 2, "activation": "tanh"}]
+
+
+def page(exp=None, **state):
+    return open_page("pages/model.py", exp, **state)
+
+
+def layers(at) -> list:
+    return at.session_state["nnplay_experiment"].model.layers
+
+
+def texts(elements) -> str:
+    return " ".join(e.value for e in elements)
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def card(at, index: int):
+    """The bordered container of layer `index` (0-based)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def find(node):
+        if isinstance(node, Block):
+            if node.proto is not None and str(getattr(node.proto, "id", "")).endswith(
+                    f"-layer_card_{index}"):
+                return node
+            for child in node.children.values():
+                found = find(child)
+                if found is not None:
+                    return found
+        return None
+    return find(at.main)
+
+
+def test_adding_editing_and_removing_layers():
+    at = page()
+    at.selectbox(key="add_layer_kind").set_value("Dropout").run()
+    button(at, "Add").click().run()
+    assert layers(at)[-1] == {"type": "Dropout", "rate": 0.5}
+    at.number_input(key="w:layer.2.rate").set_value(0.25).run()
+    at.number_input(key="w:layer.0.units").set_value(16).run()
+    at.selectbox(key="w:layer.0.activation").set_value("relu").run()
+    assert layers(at)[0] == {"type": "Dense", "units": 16, "activation": "relu"}
+    assert layers(at)[2]["rate"] == 0.25
+    assert "**1 · Dense(16, relu)** → `(None, 16)`" in texts(at.markdown)
+    at.button(key="layer_delete_2").click().run()
+    assert layers(at) == [{"type": "Dense", "units": 16, "activation": "relu"}, PLAYGROUND[1]]
+    assert not at.exception
+
+
+def test_move_and_duplicate_keep_each_layers_settings():
+    at = page()
+    at.button(key="layer_down_0").click().run()
+    assert layers(at) == PLAYGROUND[::-1]
+    assert at.number_input(key="w:layer.0.units").value == 2  # widgets re-read the new order
+    at.button(key="layer_up_1").click().run()
+    at.button(key="layer_copy_1").click().run()
+    assert layers(at) == [PLAYGROUND[0], PLAYGROUND[1], PLAYGROUND[1]]
+    assert at.button(key="layer_up_0").disabled and at.button(key="layer_down_2").disabled
+    assert not at.exception
+
+
+def test_advanced_parameters_and_regularizer():
+    at = page()
+    at.checkbox(key="w:layer.0.use_bias").uncheck().run()
+    at.selectbox(key="w:layer.0.kernel_regularizer.kind").set_value("l2").run()
+    at.number_input(key="w:layer.0.kernel_regularizer.l2").set_value(0.01).run()
+    first = layers(at)[0]
+    assert first["use_bias"] is False and first["kernel_regularizer"] == {"l2": 0.01}
+    assert "kernel_initializer" not in first  # defaults stay implied: a short spec
+    at.selectbox(key="w:layer.0.kernel_regularizer.kind").set_value("none").run()
+    assert layers(at)[0]["kernel_regularizer"] is None
+    assert not at.exception
+
+
+def test_bidirectional_wraps_a_chosen_recurrent_layer():
+    at = page(make_exp(data={"dataset": "sunspots"}, model={"layers": []}))
+    assert "No layers yet" in texts(at.info)
+    at.selectbox(key="add_layer_kind").set_value("Bidirectional").run()
+    button(at, "Add").click().run()
+    at.selectbox(key="w:layer.0.layer.type").set_value("GRU").run()
+    at.number_input(key="w:layer.0.layer.units").set_value(8).run()
+    assert layers(at)[0]["layer"] == {"type": "GRU", "units": 8}
+    assert "Bidirectional(GRU(8))** → `(None, 16)`" in texts(at.markdown)
+    assert not at.exception
+
+
+def test_impossible_stack_is_explained_next_to_the_layer():
+    exp = make_exp(data={"dataset": "digits"},
+                   model={"layers": [{"type": "Flatten"}, {"type": "Conv2D"}]})
+    at = page(exp)
+    errors = card(at, 1).get("error")
+    assert "Conv2D needs an image" in errors[0].value and "move it before Flatten" in errors[0].value
+    assert not card(at, 0).get("error")
+    assert "Summary" not in texts(at.subheader)
+    assert not at.exception
+
+
+def test_problem_of_the_whole_model_is_shown_at_the_top():
+    at = page(make_exp(data={"dataset": "digits"}, model={"layers": [], "output": "none"}))
+    assert "needs at least one layer" in texts(at.error)
+    assert not at.exception
+
+
+def test_summary_comes_from_the_keras_model():
+    at = page()
+    assert "**Total params: 25**" in texts(at.markdown)
+    table = at.dataframe[0].value
+    assert list(table["layer"]) == ["dense_1", "dense_2", "output"]
+    assert list(table["params"]) == [12, 10, 3]
+    assert not at.exception
+
+
+def test_output_head_choice_is_explained():
+    at = page(make_exp(data={"dataset": "iris"}))
+    assert "Dense(3, softmax)" in texts(at.caption)
+    at.segmented_control(key="w:model.output").set_value("none").run()
+    assert at.session_state["nnplay_experiment"].model.output == "none"
+    assert "must have 3 units" in texts(at.caption)
+    assert "outputs 2 values but the data has 3 classes" in texts(card(at, 1).get("error"))
+    assert not at.exception
+
+
+def test_cnn_preset_switches_to_digits_and_says_so():
+    at = page()
+    at.selectbox(key="preset_choice").set_value("cnn").run()
+    button(at, "Apply preset").click().run()
+    exp = at.session_state["nnplay_experiment"]
+    assert exp.data.dataset == "digits"
+    assert [layer["type"] for layer in exp.model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    assert "digits" in texts(at.success)
+    assert "Total params" in texts(at.markdown) and not at.error
+    assert not at.exception
+
+
+def test_preset_for_a_missing_download_falls_back_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    exp, changes = presets.apply_preset(Experiment(), "mlp",
+                                        available=lambda name: name != "mnist")
+    assert exp.data.dataset == "digits" and "mnist is not downloaded" in changes[0]
+    assert presets.apply_preset(Experiment(), "mlp")[0].data.dataset == "mnist"
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_every_preset_fits_its_data(name):
+    from nnplay.data import describe
+    from nnplay.spec import validate
+    exp, _ = presets.apply_preset(Experiment(), name)
+    assert validate(exp, describe(exp.data)) == []
+    if "fallback_dataset" in presets.PRESETS[name]:
+        exp.data.dataset = presets.PRESETS[name]["fallback_dataset"]
+        assert validate(exp, describe(exp.data)) == []
+
+
+def test_export_code_shows_the_script_and_a_download():
+    at = page(export_open=True)
+    code = at.code[0].value
+    assert 'keras.layers.Dense(4, activation="tanh", name="dense_1")' in code
+    assert at.get("download_button") and not at.exception
+
+
+def test_keras_set_without_cache_still_edits(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = page(make_exp(data={"dataset": "mnist"}, model={"layers": [{"type": "Flatten"}]}))
+    assert "**1 · Flatten()** → `(None, 784)`" in texts(at.markdown)
+    assert not at.exception
