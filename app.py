@@ -7,12 +7,12 @@ st.set_page_config(page_title="nnplay — neural network playground", page_icon=
 session.install_streamlit_guards()
 
 pages = [
-    st.Page("pages/data.py", title="Data", icon="📊", default=True),
-    st.Page("pages/model.py", title="Model", icon="🧱"),
-    st.Page("pages/train.py", title="Train", icon="▶️"),
-    st.Page("pages/inspect_page.py", title="Inspect", icon="🔬", url_path="inspect"),
-    st.Page("pages/compare.py", title="Compare", icon="📈"),
-    st.Page("pages/race.py", title="Race", icon="🏁"),
+    st.Page("pages/data.py", title="Data", icon=":material/scatter_plot:", default=True),
+    st.Page("pages/model.py", title="Model", icon=":material/stacks:"),
+    st.Page("pages/train.py", title="Train", icon=":material/play_circle:"),
+    st.Page("pages/inspect_page.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/stacked_line_chart:"),
+    st.Page("pages/race.py", title="Race", icon=":material/flag:"),
 ]
 page = st.navigation(pages)
 share.sidebar()

@@ -15,14 +15,16 @@ BOUNDARY_SCALE = [[0.0, ORANGE], [0.5, "#e8eaeb"], [1.0, BLUE]]
 BACKGROUND_SCALE = [[0.0, "#f9c99a"], [0.5, "#f2f3f4"], [1.0, "#9fc6e6"]]
 PALETTE = ["#0877bd", "#f59322", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+# No template: Streamlit's own chart theme styles the figures, and building a template
+# costs ~20 ms per figure, which matters at four redraws a second.
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10),
                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
 
 
 def _figure(title: str, **layout) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(title=dict(text=title, x=0.0, font=dict(size=15)), **{**_LAYOUT, **layout})
-    return fig
+    """An empty figure; the layout is passed as plain dicts, the fast way to build one."""
+    return go.Figure(layout={"title": {"text": title, "x": 0.0, "font": {"size": 15}},
+                             **_LAYOUT, **layout})
 
 
 def main_metric(history: dict) -> str | None:
@@ -36,19 +38,21 @@ def main_metric(history: dict) -> str | None:
 def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
                     title: str | None = None, log_y: bool = False) -> go.Figure:
     """Train (solid) and validation (dashed) values of `metric` per epoch."""
+    marks = {}
+    if best_epoch and history.get("val_" + metric):  # shapes as dicts: add_vline is slow
+        marks = dict(shapes=[dict(type="line", x0=best_epoch, x1=best_epoch, y0=0, y1=1, yref="paper",
+                                  line=dict(color="#888", dash="dot", width=1))],
+                     annotations=[dict(x=best_epoch, y=1, yref="paper", text=f"best {best_epoch}",
+                                       showarrow=False, xanchor="right", font=dict(size=11))])
     fig = _figure(title or metric.replace("_", " "), height=320, hovermode="x unified",
-                  xaxis_title="epoch", uirevision=metric)
+                  xaxis=dict(title="epoch"), yaxis=dict(type="log" if log_y else "linear"),
+                  uirevision=metric, **marks)
     for prefix, dash, label in (("", "solid", "train"), ("val_", "dash", "validation")):
         values = history.get(prefix + metric)
         if values:
-            fig.add_scatter(x=np.arange(1, len(values) + 1), y=values, name=label,
+            fig.add_scatter(x=np.arange(1, len(values) + 1), y=np.asarray(values), name=label,
                             mode="lines" if len(values) > 1 else "markers",
                             line=dict(color=BLUE if not prefix else ORANGE, dash=dash, width=2))
-    if best_epoch and history.get("val_" + metric):
-        fig.add_vline(x=best_epoch, line=dict(color="#888", dash="dot", width=1),
-                      annotation_text=f"best {best_epoch}", annotation_position="top left")
-    if log_y:
-        fig.update_yaxes(type="log")
     return fig
 
 
@@ -58,9 +62,9 @@ def _points(fig: go.Figure, raw: np.ndarray, y: np.ndarray, task: str, name: str
     if task == "regression":
         color = dict(color=y, colorscale=BOUNDARY_SCALE, cmin=-1, cmax=1)
     elif task == "binary":
-        color = dict(color=[BLUE if v == 1 else ORANGE for v in y])
+        color = dict(color=np.where(np.asarray(y) == 1, BLUE, ORANGE))
     else:
-        color = dict(color=[PALETTE[int(v) % len(PALETTE)] for v in y])
+        color = dict(color=np.asarray(PALETTE)[np.asarray(y, dtype=int) % len(PALETTE)])
     fig.add_scatter(x=raw[:, 0], y=raw[:, 1], mode="markers", name=name,
                     marker=dict(size=7 if symbol == "circle" else 8, symbol=symbol,
                                 line=dict(color="white" if symbol == "circle" else "black", width=1),
@@ -147,13 +151,17 @@ def class_balance(labels: dict, class_names, title: str = "Examples per class") 
 
 
 def value_histogram(values: dict, title: str = "", xaxis_title: str = "value") -> go.Figure:
-    """Overlaid histograms of a number per split (a regression target, review lengths)."""
-    fig = _figure(title, height=300, barmode="overlay", xaxis_title=xaxis_title,
+    """Histograms of a number per split, stacked so the bars show the whole distribution
+    (a regression target, review lengths)."""
+    fig = _figure(title, height=300, barmode="stack", xaxis_title=xaxis_title,
                   yaxis_title="examples")
+    present = [np.asarray(v) for v in values.values() if len(v)]
+    lo, hi = (min(v.min() for v in present), max(v.max() for v in present)) if present else (0, 1)
+    bins = dict(start=float(lo), end=float(hi) + 1e-9, size=(float(hi - lo) or 1.0) / 30)
     for split, v in values.items():
         if len(v) == 0:
             continue
-        fig.add_histogram(x=np.asarray(v), name=split, opacity=0.6, nbinsx=30,
+        fig.add_histogram(x=np.asarray(v), name=split, xbins=bins,
                           marker_color=SPLIT_COLORS.get(split, BLUE))
     return fig
 
@@ -393,8 +401,14 @@ def network_figure(view: dict, title: str = "") -> go.Figure:
     columns = view["columns"]
     tallest = max(len(col["maps"]) for col in columns)
     half = (tallest - 1) / 2 * _ROW_GAP + _NEURON / 2
-    fig = _figure(title, height=int(max(330, 78 * tallest + 150)), showlegend=False,
-                  margin=dict(l=10, r=10, t=70 if title else 50, b=30), plot_bgcolor="white")
+    span_x = [-_NEURON / 2 - 1.4, (len(columns) - 1) * _COL_GAP + _NEURON / 2 + 1.0]
+    span_y = [-half - 0.6, half + 1.3]
+    # Neurons stay square (scaleanchor); size the height for a ~1000 px wide chart, neurons
+    # at most 80 px, so a deep network is not left floating in empty space.
+    unit_px = min(80.0, 1000.0 / (span_x[1] - span_x[0]))
+    top = 50 if title else 10
+    fig = _figure(title, height=int((span_y[1] - span_y[0]) * unit_px) + top + 10,
+                  showlegend=False, margin=dict(l=10, r=10, t=top, b=10), plot_bgcolor="white")
     _edge_traces(fig, view)
     centers_x, centers_y, centers_text = [], [], []
     for c, col in enumerate(columns):
@@ -425,9 +439,8 @@ def network_figure(view: dict, title: str = "") -> go.Figure:
     fig.add_scatter(x=centers_x, y=centers_y, mode="markers", text=centers_text,
                     marker=dict(size=30, symbol="square", opacity=0),
                     hovertemplate="%{text}<extra></extra>")
-    span_x = [-_NEURON / 2 - 1.4, (len(columns) - 1) * _COL_GAP + _NEURON / 2 + 0.3]
-    fig.update_xaxes(visible=False, range=span_x, fixedrange=True)
-    fig.update_yaxes(visible=False, range=[-half - 0.6, half + 1.3], fixedrange=True,
+    fig.update_xaxes(visible=False, range=span_x, fixedrange=True, constrain="domain")
+    fig.update_yaxes(visible=False, range=span_y, fixedrange=True, constrain="domain",
                      scaleanchor="x", scaleratio=1)
     return fig
 

@@ -208,15 +208,14 @@ def _controls(job, exp: Experiment):
 
 
 def _live_learning_rate(job, snap):
-    current = _nearest_rate(snap.learning_rate or job.exp.train.learning_rate)
+    """A learning-rate slider that acts on the running job. It changes the job only when the
+    student moves it (on_change), never because a rerun found a different value."""
     if st.session_state.get("live_lr_job") != job.id:
         st.session_state["live_lr_job"] = job.id
-        st.session_state["live_lr"] = current
-    rate = st.select_slider("Learning rate (while training)", options=RATES, key="live_lr",
-                            label_visibility="collapsed",
-                            format_func=lambda r: f"learning rate {r:g}")
-    if rate != current:
-        job.set_learning_rate(rate)
+        st.session_state["live_lr"] = _nearest_rate(snap.learning_rate or job.exp.train.learning_rate)
+    st.select_slider("Learning rate (while training)", options=RATES, key="live_lr",
+                     label_visibility="collapsed", format_func=lambda r: f"learning rate {r:g}",
+                     on_change=lambda: job.set_learning_rate(st.session_state["live_lr"]))
 
 
 def _format_seconds(seconds: float | None) -> str:
@@ -315,7 +314,7 @@ def history_panel():
             return
         for run in runs[:30]:
             _history_row(store, run, MANAGER.get(run.job_id))
-        st.page_link("pages/compare.py", label="Compare runs", icon="📈")
+        st.page_link("pages/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")
 
 
 def _history_row(store, run, live_job):
