@@ -14,6 +14,7 @@ download) is not available, so a preset always gives something that trains in cl
 from __future__ import annotations
 
 import copy
+import re
 from typing import Callable
 
 from . import layers as L
@@ -233,13 +234,17 @@ def layer_title(layer) -> str:
     return f"{t}({', '.join(map(str, args))})"
 
 
+_SHAPE_TEXT = re.compile(r"\s*\d+(\s*[,x×]?\s*\d+)*\s*")
+
+
 def parse_shape(text: str) -> list[int]:
-    """Whole numbers separated by commas or spaces ("28, 28, 1") as a list; ValueError else."""
-    parts = [p for p in text.replace(",", " ").replace("x", " ").split() if p]
-    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+    """Positive whole numbers separated by commas, spaces or x ("28, 28, 1", "3x5") as a
+    list; ValueError with what to write otherwise."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    if not _SHAPE_TEXT.fullmatch(text) or not all(numbers):
         raise ValueError(f"{text!r} is not a shape: write positive whole numbers separated by "
                          "commas, like 28, 28, 1")
-    return [int(p) for p in parts]
+    return numbers
 
 
 def auto_head(info) -> dict:

@@ -44,7 +44,7 @@ def new_data_seed():
 
 # ---- settings, one block per kind of data ---------------------------------------------------
 
-def toy_settings(exp):
+def toy_settings():
     widgets.spec_slider("Noise", "data.noise", 0.0, 0.5, 0.05,
                         help="How far points stray from their class's region (0.5 is the "
                              "Playground's 50).")
@@ -56,24 +56,23 @@ def toy_settings(exp):
                        "sin x₁ let a small network draw curved boundaries.")
 
 
-def samples_setting(exp, entry):
-    """Keras's big sets: how many training examples to use; the synthetic series: its length."""
-    if entry.name == "sine":
+def series_settings(entry):
+    if entry.name == "sine":  # the synthetic series: its length and noise
         widgets.spec_slider("Steps", "data.samples", 100, 5000, 100, help="Length of the series.")
         widgets.spec_slider("Noise", "data.noise", 0.0, 0.5, 0.05,
                             help="Standard deviation of the noise added to the waves.")
-    elif entry.needs_download and entry.kind != "table":
-        what = "reviews" if entry.kind == "text" else "images"
-        widgets.spec_slider(f"Training {what} used", "data.samples", 500, 60000, 500,
-                            help=f"A random subset keeps training quick; more {what} learn better.")
-
-
-def sequence_settings(exp):
     widgets.spec_slider("Window", "data.window", 2, 100, 1,
                         help="How many past values the network sees to predict the next one.")
 
 
-def text_settings(exp):
+def subset_setting(entry):
+    """Keras's big image and text sets: how many training examples to use."""
+    what = "reviews" if entry.kind == "text" else "images"
+    widgets.spec_slider(f"Training {what} used", "data.samples", 500, 60000, 500,
+                        help=f"A random subset keeps training quick; more {what} learn better.")
+
+
+def text_settings():
     widgets.spec_slider("Vocabulary", "data.num_words", 1000, 20000, 1000,
                         help="Only the most frequent words keep their own id; the rest become 2. "
                              "An Embedding's input_dim must be at least this.")
@@ -266,12 +265,13 @@ with settings:
         except DataError as e:
             csv_problem = f"This file cannot be used: {e}"
     if kind == "toy":
-        toy_settings(exp)
-    samples_setting(exp, entry)
+        toy_settings()
     if kind == "sequence":
-        sequence_settings(exp)
+        series_settings(entry)
+    if entry.needs_download and kind in ("image", "text"):
+        subset_setting(entry)
     if kind == "text":
-        text_settings(exp)
+        text_settings()
     split_settings(exp, entry)
 
 with preview:

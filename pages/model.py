@@ -1,4 +1,5 @@
 """Model: stack layers, set their parameters, and see the network Keras builds from them."""
+import pandas as pd
 import streamlit as st
 
 from nnplay import layers as L
@@ -11,7 +12,7 @@ LAYER_KEYS = session.WIDGET_PREFIX + "layer."
 HEAD_TEXT = {
     "multiclass": "one output per class with softmax, trained with sparse categorical "
                   "cross-entropy",
-    "binary": "one sigmoid output, the probability of the second class, trained with binary "
+    "binary": "one sigmoid output, the probability of class {second}, trained with binary "
               "cross-entropy",
     "regression": "one linear output, the predicted number, trained with mean squared error",
 }
@@ -115,9 +116,11 @@ def head_explanation(exp, info):
     if info is None:
         return
     head = presets.layer_title(presets.auto_head(info))
+    second = f"'{info.class_names[1]}'" if len(info.class_names) > 1 else "1"
     if exp.model.output == "auto":
         st.caption(f"**auto** adds `{head}` named *output* after your layers: "
-                   f"{HEAD_TEXT[info.task]}. It adapts when you change the data.")
+                   f"{HEAD_TEXT[info.task].format(second=second)}. It adapts when you change "
+                   "the data.")
     else:
         st.caption(f"**none**: your last layer is the output, "
                    f"{NONE_TEXT[info.task].format(n=info.n_classes)}.")
@@ -137,14 +140,9 @@ def keras_script(exp_json: str) -> str:
 
 
 def summary_table(result: dict):
-    st.dataframe([{"layer": r["name"], "type": r["type"], "output shape": r["output_shape"],
-                   "params": r["params"]} for r in result["layers"]],
-                 hide_index=True, width="stretch",
-                 column_config={"layer": st.column_config.TextColumn(width=105),
-                                "type": st.column_config.TextColumn(width=105),
-                                "output shape": st.column_config.TextColumn(width=110),
-                                "params": st.column_config.NumberColumn(format="localized",
-                                                                        width=70)})
+    rows = [{"Layer (type)": f"{r['name']} ({r['type']})", "Output shape": r["output_shape"],
+             "Param #": f"{r['params']:,}"} for r in result["layers"]]  # as Keras prints it
+    st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")
     frozen = result["total_params"] - result["trainable_params"]
     st.markdown(f"**Total params: {result['total_params']:,}**"
                 + (f" ({frozen:,} not trainable)" if frozen else ""))

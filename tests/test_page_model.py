@@ -98,6 +98,29 @@ def test_bidirectional_wraps_a_chosen_recurrent_layer():
     assert not at.exception
 
 
+def test_reshape_takes_a_shape_as_text_and_refuses_nonsense():
+    at = page(make_exp(data={"dataset": "iris"},
+                       model={"layers": [{"type": "Reshape", "target_shape": [4]}]}))
+    at.text_input(key="w:layer.0.target_shape").set_value("2, 2").run()
+    assert layers(at)[0]["target_shape"] == [2, 2]
+    at.text_input(key="w:layer.0.target_shape").set_value("2, x").run()
+    assert "is not a shape" in texts(card(at, 0).get("error"))
+    assert layers(at)[0]["target_shape"] == [2, 2]
+    at.text_input(key="w:layer.0.target_shape").set_value("3, 2").run()
+    assert "holds 6 values but the input [4] has 4" in texts(card(at, 0).get("error"))
+    assert not at.exception
+
+
+def test_a_fixed_input_shape_can_go_back_to_the_datas():
+    at = page(make_exp(data={"dataset": "iris"},
+                       model={"input_shape": [13], "layers": [{"type": "Dense", "units": 3}]}))
+    assert "set in the spec" in texts(at.markdown)
+    button(at, "Use the data's shape").click().run()
+    assert at.session_state["nnplay_experiment"].model.input_shape is None
+    assert "from *Iris flowers*" in texts(at.markdown)
+    assert not at.exception
+
+
 def test_impossible_stack_is_explained_next_to_the_layer():
     exp = make_exp(data={"dataset": "digits"},
                    model={"layers": [{"type": "Flatten"}, {"type": "Conv2D"}]})
@@ -118,9 +141,10 @@ def test_problem_of_the_whole_model_is_shown_at_the_top():
 def test_summary_comes_from_the_keras_model():
     at = page()
     assert "**Total params: 25**" in texts(at.markdown)
-    table = at.dataframe[0].value
-    assert list(table["layer"]) == ["dense_1", "dense_2", "output"]
-    assert list(table["params"]) == [12, 10, 3]
+    table = at.table[0].value
+    assert list(table["Layer (type)"]) == ["dense_1 (Dense)", "dense_2 (Dense)", "output (Dense)"]
+    assert list(table["Output shape"]) == ["(None, 4)", "(None, 2)", "(None, 1)"]
+    assert list(table["Param #"]) == ["12", "10", "3"]
     assert not at.exception
 
 

@@ -77,7 +77,10 @@ def _size_input(label: str, key: str, p: L.Param, value, **kw):
         except ValueError as e:
             st.error(f"{p.name}: {e}")
             return value
-        return sizes[0] if len(sizes) == 1 else sizes[:2]
+        if len(sizes) > 2:
+            st.error(f"{p.name}: two numbers at most (height, width), got {text!r}")
+            return value
+        return sizes[0] if len(sizes) == 1 else sizes
     if isinstance(value, (list, tuple)) and value:
         value = value[0]
     if value is None and p.nullable:
