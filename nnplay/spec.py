@@ -324,6 +324,11 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
             first is None or first.get("type") != "Embedding") and m.input_shape is None:
         return [Problem("model.layers", "text data is a list of word ids: start the stack with an "
                         "Embedding layer", 0)]
+    vocab = getattr(info, "vocab_size", None) if info is not None else None
+    if vocab and first is not None and first.get("type") == "Embedding" \
+            and L.complete(first)["input_dim"] < vocab:
+        return [Problem(_layer_where(0, first), f"input_dim {L.complete(first)['input_dim']} is smaller "
+                        f"than the data's vocabulary of {vocab} words: set input_dim to {vocab}", 0)]
     for i, layer in enumerate(m.layers):
         try:
             shape = L.output_shape(layer, shape)

@@ -160,3 +160,9 @@ def test_differing_settings_names_only_what_changed():
     assert differing_settings([a, b, a.copy()]) == ["model.layers", "train.optimizer"]
     assert flatten(b)["model.layers"] == "Dense(8, relu) → Dropout(0.5)"
     assert differing_settings([a, a.copy()]) == []
+
+
+def test_embedding_must_cover_the_vocabulary():
+    exp = with_layers({"type": "Embedding", "input_dim": 1000}, {"type": "LSTM", "units": 4})
+    (problem,) = validate(exp, TEXT)
+    assert problem.layer == 0 and "set input_dim to 8000" in problem.message
