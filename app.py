@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/inspect_page.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
     st.Page("pages/compare.py", title="Compare", icon=":material/stacked_line_chart:"),
     st.Page("pages/race.py", title="Race", icon=":material/flag:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 share.sidebar()

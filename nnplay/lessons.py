@@ -1,0 +1,383 @@
+"""Classroom lessons as data: a few guided experiments, each with a promise that is checked.
+
+A lesson is a handful of variants of one experiment (or a race on one setting), a short
+text that says what to do and what to look for, the pages to look at, and a one-sentence
+claim. `run_lesson` trains the variants headless and `check_claim` says whether the claim
+held on those results, with the numbers:
+
+    >>> lesson = get("overfitting")
+    >>> results = run_lesson(lesson, scale=0.5)       # {label: Snapshot}
+    >>> check_claim("overfitting", results)
+    (True, 'validation-training loss gap without regularization 0.93 > with dropout 0.19 ...')
+
+In the app one click sets `lesson.experiment()` (the first variant) as the experiment, or
+starts the race `lesson.race` on it. Every variant keeps the same seed, so the curves differ
+only by what the lesson changes. The claims were checked on several seeds (see
+tests/test_lessons.py); `run_lesson(..., seed=s)` reruns a lesson with another one.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import race
+from .spec import Experiment
+
+PAGES = ("data", "model", "train", "inspect", "compare")
+ALL_FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
+TAIL = 0.1  # "final" values are the mean of the last 10% of epochs: one epoch is noisy
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    text: str                        # 3-4 sentences: what to do, what to look for
+    pages: tuple                     # which pages to look at, from PAGES
+    variants: list                   # [(label, Experiment)], the first is the starting point
+    claim: str                       # one sentence, checked by check_claim(id, results)
+    race: tuple | None = None        # (dimension, values) when the variants are a race
+
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.variants]
+
+    def experiment(self, label: str | None = None) -> Experiment:
+        """A copy of the variant `label` (default: the first), to set as the experiment."""
+        for name, exp in self.variants:
+            if label is None or name == label:
+                return exp.copy()
+        raise KeyError(f"lesson {self.id!r} has no variant {label!r}; it has {', '.join(self.labels())}")
+
+
+# ---- building variants --------------------------------------------------------------------
+
+def _spec(data: dict, layers: list, train: dict) -> Experiment:
+    return Experiment.from_dict({"data": data, "model": {"layers": layers}, "train": train})
+
+
+def _changed(exp: Experiment, **sections: dict) -> Experiment:
+    """A copy of `exp` with some fields of its data, model or train section replaced."""
+    d = exp.to_dict()
+    for name, values in sections.items():
+        d[name].update(values)
+    return Experiment.from_dict(d)
+
+
+def _dense(units: int, activation: str, count: int = 1) -> list:
+    return [{"type": "Dense", "units": units, "activation": activation} for _ in range(count)]
+
+
+def _overfitting() -> Lesson:
+    base = _spec({"dataset": "spiral", "samples": 150, "noise": 0.2, "validation_split": 0.5},
+                 _dense(64, "relu", 3),
+                 {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 10, "epochs": 200})
+    return Lesson(
+        "overfitting", "Overfitting, dropout and L2",
+        "Train a large network (three layers of 64 neurons) on only 75 noisy spiral points, then "
+        "the same network with dropout and with an L2 weight penalty. Without regularization the "
+        "training loss falls towards zero while the validation loss turns and climbs: the network "
+        "memorizes the noise. Lay the three runs over each other on the Compare page and look at "
+        "the space between the solid (training) and dashed (validation) curves.",
+        ("data", "train", "compare"),
+        [("no regularization", base),
+         ("dropout 0.3", race.apply(base, "dropout", 0.3)),
+         ("L2 0.001", _changed(base, train={"regularization": {"l2": 0.001}}))],
+        "The final gap between validation and training loss is larger without regularization "
+        "than with dropout, and larger than with L2.")
+
+
+def _augmentation() -> Lesson:
+    base = _spec({"dataset": "digits", "validation_split": 0.8},
+                 [{"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same",
+                   "activation": "relu"},
+                  {"type": "MaxPooling2D"}, {"type": "Flatten"}] + _dense(32, "relu"),
+                 {"optimizer": "adam", "learning_rate": 0.003, "batch_size": 32, "epochs": 20})
+    augmented = _changed(base, train={"augmentation": {"rotation": 0.05, "zoom": 0.1,
+                                                       "translation": 0.1}})
+    return Lesson(
+        "augmentation", "Data augmentation",
+        "Train a small CNN on 360 handwritten digits (the other 80% are kept for validation), "
+        "then again with augmentation: every batch is randomly rotated, zoomed and shifted a "
+        "little, so the network never sees exactly the same image twice. Without it the "
+        "training loss drops far below the validation loss; with it the two curves stay "
+        "together. The Train page shows what the augmented digits look like.",
+        ("data", "model", "train", "compare"),
+        [("no augmentation", base), ("augmentation", augmented)],
+        "Augmentation narrows the gap between validation and training loss.")
+
+
+def _depth() -> Lesson:
+    base = _spec({"dataset": "digits", "validation_split": 0.5},
+                 [{"type": "Flatten"}] + _dense(16, "relu"),
+                 {"optimizer": "adam", "learning_rate": 0.003, "batch_size": 32, "epochs": 20})
+    deep = _changed(base, model={"layers": [{"type": "Flatten"}] + _dense(16, "relu", 3)})
+    return Lesson(
+        "depth", "Shallow versus deep",
+        "Train a network with one hidden layer of 16 neurons on the 8x8 digits, then one with "
+        "three such layers. Compare the training curves: the deeper network fits the training "
+        "images more closely. Then compare the validation curves: on 900 small images the extra "
+        "layers buy no better validation loss, only a wider gap; depth pays off on bigger data.",
+        ("model", "train", "compare"),
+        [("1 hidden layer", base), ("3 hidden layers", deep)],
+        "The three-layer network ends with a lower training loss but a higher validation loss "
+        "than the one-layer network.")
+
+
+def _vanishing_gradients() -> Lesson:
+    base = _spec({"dataset": "circle", "samples": 300, "noise": 0.1},
+                 _dense(8, "sigmoid", 6),
+                 {"optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 50})
+    return Lesson(
+        "vanishing-gradients", "Activations and vanishing gradients",
+        "Train a deep network (six layers of 8 sigmoid neurons) on the circle, then the same "
+        "network with ReLU. On the Inspect page, compare the gradient norms of the first "
+        "layer's kernel and the output layer's kernel. With sigmoid the gradient shrinks at "
+        "every layer on its way back (a sigmoid's slope is at most 0.25), so the first layers "
+        "hardly learn and the loss stays flat; ReLU passes it back undiminished.",
+        ("model", "train", "inspect"),
+        [("sigmoid", base), ("relu", race.apply(base, "activation", "relu"))],
+        "With sigmoid the first layer's kernel gradient, relative to the output layer's, is at "
+        "least 10 times smaller than with ReLU.")
+
+
+def _optimizers() -> Lesson:
+    base = _spec({"dataset": "xor", "samples": 300, "noise": 0.1},
+                 _dense(8, "tanh", 2),
+                 {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": 10, "epochs": 50})
+    values = list(race.DIMENSIONS["optimizer"])
+    return Lesson(
+        "optimizers", "The optimizer race",
+        "Race all eight optimizers on the same network, data, seed and learning rate (0.01) and "
+        "watch the loss curves side by side. The ones that scale each weight's step by a running "
+        "average of its squared gradients (rmsprop, adam, adamax, nadam) race ahead; plain SGD "
+        "and adagrad crawl, and adadelta and ftrl barely leave the start. The same number means "
+        "a different step size to each optimizer, so try the slow ones with a larger rate.",
+        ("train", "compare"),
+        race.variants(base, "optimizer", values),
+        "At the same learning rate, rmsprop, adam, adamax and nadam all end with a lower "
+        "validation loss than sgd, adagrad, adadelta and ftrl.",
+        race=("optimizer", values))
+
+
+def _learning_rate() -> Lesson:
+    base = _spec({"dataset": "circle", "samples": 500, "noise": 0.1},
+                 _dense(8, "relu", 2),
+                 {"optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10, "epochs": 100})
+    values = [0.0003, 0.03, 3.0]
+    return Lesson(
+        "learning-rate", "Learning rate: too small, right, too large",
+        "Race plain SGD with a learning rate that is too small (0.0003), about right (0.03) and "
+        "too large (3). Too small and the loss creeps down so slowly that nothing seems to "
+        "happen; too large and the steps overshoot, the loss jumps and the ReLU neurons die "
+        "(the loss stays stuck, or becomes NaN). Only the middle one finds the circle.",
+        ("train", "compare"),
+        race.variants(base, "learning_rate", values),
+        "The middle learning rate ends with a lower validation loss than both the too small "
+        "and the too large one.",
+        race=("learning_rate", values))
+
+
+def _features() -> Lesson:
+    base = _spec({"dataset": "spiral", "samples": 400, "noise": 0.1},
+                 _dense(8, "tanh"),
+                 {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 10, "epochs": 200})
+    return Lesson(
+        "features", "Feature engineering on the spiral",
+        "Give a small network (one layer of 8 tanh neurons) the spiral with only x1 and x2 as "
+        "inputs, then with TensorFlow Playground's extra features x1^2, x2^2, x1*x2, sin(x1) "
+        "and sin(x2). From x1 and x2 alone the boundary stays a few smooth curves that cut "
+        "through the arms; with the extra features the same small network winds along the "
+        "spiral. Watch the decision boundary on the Train page.",
+        ("data", "train", "compare"),
+        [("x1, x2", base), ("all seven features", _changed(base, data={"features": ALL_FEATURES}))],
+        "With the extra features the validation accuracy is at least 10 points higher than "
+        "with x1 and x2 alone.")
+
+
+def _recurrent() -> Lesson:
+    def with_layer(kind: str) -> Experiment:
+        return _spec({"dataset": "sunspots", "window": 20, "validation_split": 0.3},
+                     [{"type": kind, "units": 16}],
+                     {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 50})
+    return Lesson(
+        "recurrent", "Recurrent layers: SimpleRNN, LSTM, GRU",
+        "Predict next year's sunspot number from the last 20 years with one recurrent layer of "
+        "16 units: first a SimpleRNN, then an LSTM, then a GRU. Compare the validation curves "
+        "and the lowest validation loss each reaches: the gated layers (LSTM, GRU) decide what to "
+        "keep and what to forget, and predict the 11-year cycle better. All three overfit "
+        "after a while on only ~200 years of training data; note the best epoch.",
+        ("data", "model", "train", "compare"),
+        [(kind, with_layer(kind)) for kind in ("SimpleRNN", "LSTM", "GRU")],
+        "Both LSTM and GRU reach a lower validation loss than SimpleRNN.")
+
+
+LESSONS: list[Lesson] = [_overfitting(), _augmentation(), _depth(), _vanishing_gradients(),
+                         _optimizers(), _learning_rate(), _features(), _recurrent()]
+
+
+def get(lesson_id: str) -> Lesson:
+    for lesson in LESSONS:
+        if lesson.id == lesson_id:
+            return lesson
+    raise KeyError(f"no lesson {lesson_id!r}; choose one of {', '.join(l.id for l in LESSONS)}")
+
+
+# ---- running ------------------------------------------------------------------------------
+
+def scaled(exp: Experiment, scale: float = 1.0, seed: int | None = None) -> Experiment:
+    """A copy with epochs (and, for generated data, samples) times `scale`, and `seed` as both
+    the data's and the training seed when given."""
+    out = exp.copy()
+    out.train.epochs = max(1, round(exp.train.epochs * scale))
+    if exp.data.dataset not in ("digits", "iris", "wine", "breast_cancer", "diabetes",
+                                "sunspots", "co2"):  # fixed sets: samples is not used
+        out.data.samples = max(20, round(exp.data.samples * scale))
+    if seed is not None:
+        out.data.seed = out.train.seed = seed
+    return out
+
+
+def run_lesson(lesson: Lesson, scale: float = 1.0, seed: int | None = None) -> dict:
+    """Train every variant headless, one after another; {label: final Snapshot}.
+
+    `scale` shrinks epochs and generated samples (tests use less than 1); variants with the
+    same data share one loaded dataset.
+    """
+    from .data import load
+    from .job import TrainingJob
+    datasets, results = {}, {}
+    for label, exp in lesson.variants:
+        exp = scaled(exp, scale, seed)
+        key = json.dumps(exp.to_dict()["data"], sort_keys=True)
+        if key not in datasets:
+            datasets[key] = load(exp.data)
+        results[label] = TrainingJob(exp, dataset=datasets[key]).start().wait()
+    return results
+
+
+# ---- checking the claims -----------------------------------------------------------------
+
+# A run whose loss became NaN ends "failed"; only here is that part of the lesson.
+MAY_DIVERGE = ("learning-rate",)
+
+
+def _diverged(snap) -> bool:
+    return snap.status == "failed" and "NaN" in snap.message
+
+
+def _final(snap, metric: str) -> float:
+    """Mean of the last 10% of epochs of `metric`; inf for a run that diverged (NaN)."""
+    if _diverged(snap):
+        return math.inf
+    values = snap.history[metric]
+    k = max(1, round(len(values) * TAIL))
+    return float(np.mean(values[-k:]))
+
+
+def _gap(snap) -> float:
+    return _final(snap, "val_loss") - _final(snap, "loss")
+
+
+def _grad_ratio(snap) -> float:
+    """Mean gradient norm of the first layer's kernel over the output layer's kernel."""
+    norms = np.asarray(snap.grad_norms, dtype=float)
+    kernels = [i for i, n in enumerate(snap.grad_names) if n.endswith("/kernel")]
+    first, last = kernels[0], kernels[-1]
+    return float(norms[:, first].mean() / norms[:, last].mean())
+
+
+def _fmt(value: float) -> str:
+    return "diverged" if math.isinf(value) else f"{value:.3g}"
+
+
+def _check_overfitting(r: dict) -> tuple:
+    plain, dropout, l2 = (_gap(r[k]) for k in get("overfitting").labels())
+    ok = plain > dropout and plain > l2
+    return ok, (f"validation-training loss gap without regularization {plain:.2f} "
+                f"{'>' if plain > dropout else '<='} with dropout {dropout:.2f}, and "
+                f"{'>' if plain > l2 else '<='} with L2 {l2:.2f}")
+
+
+def _check_augmentation(r: dict) -> tuple:
+    plain, augmented = (_gap(r[k]) for k in get("augmentation").labels())
+    return plain > augmented, (f"validation-training loss gap without augmentation {plain:.2f} "
+                               f"{'>' if plain > augmented else '<='} with it {augmented:.2f}")
+
+
+def _check_depth(r: dict) -> tuple:
+    shallow, deep = (r[k] for k in get("depth").labels())
+    train = _final(shallow, "loss"), _final(deep, "loss")
+    val = _final(shallow, "val_loss"), _final(deep, "val_loss")
+    ok = train[1] < train[0] and val[1] > val[0]
+    return ok, (f"training loss deep {train[1]:.3f} vs shallow {train[0]:.3f}; "
+                f"validation loss deep {val[1]:.3f} vs shallow {val[0]:.3f}")
+
+
+def _check_vanishing_gradients(r: dict) -> tuple:
+    sigmoid, relu = (_grad_ratio(r[k]) for k in get("vanishing-gradients").labels())
+    ok = sigmoid * 10 <= relu
+    return ok, (f"first-layer/output kernel gradient norm: sigmoid {sigmoid:.2g}, relu {relu:.2g} "
+                f"({relu / sigmoid:.3g} times larger)" if sigmoid > 0 else
+                f"first-layer/output kernel gradient norm: sigmoid 0, relu {relu:.2g}")
+
+
+FAST_OPTIMIZERS = ("rmsprop", "adam", "adamax", "nadam")
+
+
+def _check_optimizers(r: dict) -> tuple:
+    losses = {k: _final(r[k], "val_loss") for k in get("optimizers").labels()}
+    fast = {k: v for k, v in losses.items() if k in FAST_OPTIMIZERS}
+    slow = {k: v for k, v in losses.items() if k not in FAST_OPTIMIZERS}
+    worst_fast, best_slow = max(fast, key=fast.get), min(slow, key=slow.get)
+    ok = fast[worst_fast] < slow[best_slow]
+    return ok, (f"slowest of the adaptive four, {worst_fast}, validation loss "
+                f"{_fmt(fast[worst_fast])} {'<' if ok else '>='} fastest of the rest, "
+                f"{best_slow}, {_fmt(slow[best_slow])}")
+
+
+def _check_learning_rate(r: dict) -> tuple:
+    small, right, large = ((k, _final(r[k], "val_loss")) for k in get("learning-rate").labels())
+    ok = right[1] < small[1] and right[1] < large[1]
+    return ok, (f"validation loss {right[0]}: {_fmt(right[1])}, {small[0]}: {_fmt(small[1])}, "
+                f"{large[0]}: {_fmt(large[1])}")
+
+
+def _check_features(r: dict) -> tuple:
+    plain, extra = (_final(r[k], "val_accuracy") for k in get("features").labels())
+    ok = extra >= plain + 0.10
+    return ok, (f"validation accuracy with the extra features {extra:.2f} vs with x1, x2 alone "
+                f"{plain:.2f} ({100 * (extra - plain):+.0f} points)")
+
+
+def _check_recurrent(r: dict) -> tuple:
+    best = {k: min(r[k].history["val_loss"]) for k in get("recurrent").labels()}
+    ok = best["LSTM"] < best["SimpleRNN"] and best["GRU"] < best["SimpleRNN"]
+    return ok, ("lowest validation loss " + ", ".join(f"{k} {v:.3f}" for k, v in best.items()))
+
+
+CHECKS: dict[str, Callable[[dict], tuple]] = {
+    "overfitting": _check_overfitting, "augmentation": _check_augmentation,
+    "depth": _check_depth, "vanishing-gradients": _check_vanishing_gradients,
+    "optimizers": _check_optimizers, "learning-rate": _check_learning_rate,
+    "features": _check_features, "recurrent": _check_recurrent,
+}
+
+
+def check_claim(lesson_id: str, results: dict) -> tuple[bool, str]:
+    """Whether lesson `lesson_id`'s claim holds on `results` ({label: Snapshot}), and a
+    sentence with the numbers that decided it."""
+    lesson = get(lesson_id)
+    missing = [k for k in lesson.labels() if k not in results]
+    if missing:
+        return False, f"no results for {', '.join(missing)}: run every variant of the lesson"
+    for label in lesson.labels():
+        snap = results[label]
+        if lesson_id in MAY_DIVERGE and _diverged(snap):
+            continue
+        if snap.status not in ("completed", "early_stopping") or not snap.history.get("val_loss"):
+            return False, f"{label} did not finish ({snap.status}: {snap.message or 'no epochs'})"
+    return CHECKS[lesson_id](results)
