@@ -118,12 +118,13 @@ def _depth() -> Lesson:
     return Lesson(
         "depth", "Shallow versus deep",
         "Train a network with one hidden layer of 16 neurons on the 8x8 digits, then one with "
-        "three such layers. Compare the training curves: the deeper network fits the training "
-        "images more closely. Then compare the validation curves: on 900 small images the extra "
-        "layers buy no better validation loss, only a wider gap; depth pays off on bigger data.",
+        "three such layers, and lay both over each other on the Compare page. The deeper "
+        "network drives its training loss lower, but its validation loss does not follow: the "
+        "gap between the two curves is about twice as wide. On 900 small images the extra "
+        "layers mostly add room to memorize; depth pays off on larger, richer images.",
         ("model", "train", "compare"),
         [("1 hidden layer", base), ("3 hidden layers", deep)],
-        "The three-layer network ends with a lower training loss but a higher validation loss "
+        "The three-layer network ends with a wider gap between validation and training loss "
         "than the one-layer network.")
 
 
@@ -166,14 +167,15 @@ def _optimizers() -> Lesson:
 def _learning_rate() -> Lesson:
     base = _spec({"dataset": "circle", "samples": 500, "noise": 0.1},
                  _dense(8, "relu", 2),
-                 {"optimizer": "sgd", "learning_rate": 0.03, "batch_size": 10, "epochs": 100})
-    values = [0.0003, 0.03, 3.0]
+                 {"optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 100})
+    values = [0.001, 0.1, 10.0]
     return Lesson(
         "learning-rate", "Learning rate: too small, right, too large",
-        "Race plain SGD with a learning rate that is too small (0.0003), about right (0.03) and "
-        "too large (3). Too small and the loss creeps down so slowly that nothing seems to "
-        "happen; too large and the steps overshoot, the loss jumps and the ReLU neurons die "
-        "(the loss stays stuck, or becomes NaN). Only the middle one finds the circle.",
+        "Race plain SGD with a learning rate that is too small (0.001), about right (0.1) and "
+        "too large (10), each a hundred times the one before. Too small and the loss creeps "
+        "down so slowly that nothing seems to happen; too large and the steps overshoot, the "
+        "loss jumps about and the ReLU neurons die, so it stays stuck (or becomes NaN). Only "
+        "the middle one finds the circle: watch the decision boundary of each.",
         ("train", "compare"),
         race.variants(base, "learning_rate", values),
         "The middle learning rate ends with a lower validation loss than both the too small "
@@ -310,11 +312,11 @@ def _check_augmentation(r: dict) -> tuple:
 
 def _check_depth(r: dict) -> tuple:
     shallow, deep = (r[k] for k in get("depth").labels())
-    train = _final(shallow, "loss"), _final(deep, "loss")
-    val = _final(shallow, "val_loss"), _final(deep, "val_loss")
-    ok = train[1] < train[0] and val[1] > val[0]
-    return ok, (f"training loss deep {train[1]:.3f} vs shallow {train[0]:.3f}; "
-                f"validation loss deep {val[1]:.3f} vs shallow {val[0]:.3f}")
+    gaps = _gap(shallow), _gap(deep)
+    return gaps[1] > gaps[0], (
+        f"validation-training loss gap with 3 hidden layers {gaps[1]:.3f} "
+        f"{'>' if gaps[1] > gaps[0] else '<='} with 1 {gaps[0]:.3f} (training loss "
+        f"{_final(deep, 'loss'):.3f} vs {_final(shallow, 'loss'):.3f})")
 
 
 def _check_vanishing_gradients(r: dict) -> tuple:

@@ -274,7 +274,7 @@ def kernel_heatmap(matrix: np.ndarray, title: str = "", *, row_labels=None, col_
 
 
 def tile_maps(maps: np.ndarray, labels: list[str], *, columns: int = 8, title: str = "",
-              colorscale="gray", symmetric: bool = False, tile_px: int = 90) -> go.Figure:
+              colorscale="gray", symmetric: bool = False, tile_px: int = 100) -> go.Figure:
     """Small square heatmaps in a grid: filters (symmetric: orange/white/blue around 0, each
     tile scaled to its own largest magnitude) or feature maps. `maps` is (n, h, w) or
     (n, h, w, 3) for colour; row 0 of a map is its top."""
@@ -347,6 +347,7 @@ _NEURON, _ROW_GAP, _COL_GAP = 1.0, 1.35, 3.2
 def _neuron_png(values: np.ndarray, zero_to_one: bool):
     """A small RGB picture of one neuron's output over the input square (top row first)."""
     from PIL import Image
+    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
     if zero_to_one:
         t = np.clip(values, 0.0, 1.0)
     else:
@@ -365,19 +366,22 @@ def _neuron_y(i: int, n: int) -> float:
 
 
 def _edge_traces(fig: go.Figure, view: dict):
-    """Edges coloured by sign and as thick as |weight| (the largest drawn 5 px), grouped into a
-    few traces so the figure stays light; an invisible marker in the middle of each edge says
-    its weight on hover."""
-    biggest = max((float(np.abs(w).max()) for w in view["weights"] if w.size), default=1.0) or 1.0
+    """Edges coloured by sign and as thick as |weight| relative to the layer's largest (so the
+    first layer stays readable next to a big output weight), grouped into a few traces so the
+    figure stays light; an invisible marker on each edge says its weight on hover."""
     groups, hover_x, hover_y, hover_text = {}, [], [], []
     columns = view["columns"]
     for c, w in enumerate(view["weights"]):
+        finite = np.abs(w[np.isfinite(w)])
+        biggest = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
         src, dst = columns[c], columns[c + 1]
         x0, x1 = c * _COL_GAP + _NEURON / 2, (c + 1) * _COL_GAP - _NEURON / 2
         n_src, n_dst = len(src["maps"]), len(dst["maps"])
         for i in range(min(n_src, w.shape[0])):
             for j in range(min(n_dst, w.shape[1])):
                 value = float(w[i, j])
+                if not np.isfinite(value):   # a diverged model: no edge to draw
+                    continue
                 y0, y1 = _neuron_y(i, n_src), _neuron_y(j, n_dst)
                 key = (value >= 0, min(3, int(abs(value) / biggest * 4)))
                 xs, ys = groups.setdefault(key, ([], []))
@@ -456,14 +460,15 @@ def confusion_figure(matrix: np.ndarray, class_names, title: str = "Confusion ma
         else [str(i) for i in range(n)]
     totals = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, totals, out=np.zeros(matrix.shape, float), where=totals > 0)
-    size = int(min(620, max(320, 46 * n + 140)))
+    size = int(min(560, max(320, 40 * n + 140)))
     fig = _figure(title, height=size, xaxis_title="predicted class", yaxis_title="true class")
     fig.add_heatmap(z=share, x=names, y=names, text=matrix, texttemplate="%{text}",
                     colorscale=DENSITY_SCALE, zmin=0, zmax=1, showscale=False,
                     hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.0%} of the row)"
                                   "<extra></extra>")
     fig.update_xaxes(type="category", side="bottom", constrain="domain")
-    fig.update_yaxes(type="category", autorange="reversed", scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(type="category", autorange="reversed", scaleanchor="x", scaleratio=1,
+                     constrain="domain", constraintoward="top")
     return fig
 
 

@@ -43,11 +43,6 @@ def live_fragment(name: str, job, was_live: bool, body):
     part()
 
 
-def short(path: str) -> str:
-    """'nnplay/dense_1/kernel' -> 'dense_1/kernel'."""
-    return path.split("/", 1)[1] if path.count("/") >= 2 else path
-
-
 def class_name(info, index: int) -> str:
     names = info.class_names
     return str(names[index]) if index < len(names) else str(index)
@@ -75,7 +70,7 @@ def from_logits(model) -> bool:
 
 def weights_section(job, snap):
     if not snap.weights:
-        st.info("The weights are first measured after the first epoch; they appear here then.")
+        st.info("The weights appear here as soon as training starts.")
         return
     by_name = {entry["layer"]: entry for entry in snap.weights}
     layer = st.selectbox("Layer", list(by_name), key="inspect_layer",
@@ -206,14 +201,15 @@ def feature_maps(job, snap, model):
     maps = nni.layer_outputs(model, x[index:index + 1], [layer])[layer][0]   # (h, w, channels)
     info = job.dataset.info
     probs = nni.class_probabilities(model_outputs(job, snap)[index:index + 1], from_logits(model))
-    label = f"true {class_name(info, int(y[index]))}, predicted {class_name(info, int(probs.argmax()))}"
+    label = (f"true {class_name(info, int(y[index]))}, "
+             f"predicted {class_name(info, int(probs.argmax()))}")
     left, right = st.columns([1, 4])
     with left:
         chart(plots.image_grid(x[index:index + 1], [label], columns=1))
     with right:
         n = min(maps.shape[-1], 32)
-        chart(plots.tile_maps(np.moveaxis(maps[..., :n], -1, 0), [f"channel {i + 1}" for i in range(n)],
-                              colorscale="gray", columns=8))
+        chart(plots.tile_maps(np.moveaxis(maps[..., :n], -1, 0),
+                              [f"channel {i + 1}" for i in range(n)], colorscale="gray"))
     st.caption(f"{layer}'s output for this example: {maps.shape[-1]} maps of "
                f"{maps.shape[0]}×{maps.shape[1]}, bright where the filter found its pattern"
                + (f" (the first {n} shown)" if n < maps.shape[-1] else "") + ".")
@@ -233,8 +229,8 @@ def network_section(job, snap):
     st.caption(f"Epoch {snap.epoch}. Each square is one neuron's output over the whole input "
                "square (x1 across, x2 up): blue where it is positive, orange where negative, "
                "each scaled to its own largest value (the sigmoid output: 0 orange … 1 blue). "
-               "Lines are weights: blue positive, orange negative, thicker = larger. Hover for "
-               "values. Up to 8 neurons per layer are drawn.")
+               "Lines are weights: blue positive, orange negative, thicker = larger within a "
+               "layer. Hover for values. Up to 8 neurons per layer are drawn.")
 
 
 # ---- 5. evaluation ----------------------------------------------------------------------------
@@ -320,6 +316,13 @@ def regression_view(ds, outputs, y):
         st.caption("Values in the target's own unit (the normalization used for training is undone).")
 
 
+def status_line(job, snap):
+    # a failure's message is in an error box below
+    why = f" — {snap.message}" if snap.message and snap.status != "failed" else ""
+    st.caption(f"Job `{job.id}` on **{job.exp.data.dataset}**: {snap.status}, epoch {snap.epoch} "
+               f"of {snap.epochs}{why}")
+
+
 # ---- the page ---------------------------------------------------------------------------------
 
 st.title("Inspect")
@@ -333,9 +336,8 @@ if job is None:
 snap = job.snapshot()
 was_live = snap.status in LIVE
 status, refresh = st.columns([5, 1], vertical_alignment="center")
-epochs = f"epoch {snap.epoch} of {snap.epochs}"
-status.caption(f"Job `{job.id}` on **{job.exp.data.dataset}**: {snap.status}, {epochs}"
-               + (f" — {snap.message}" if snap.message else ""))
+with status:
+    live_fragment("status", job, was_live, status_line)
 refresh.button("Refresh", icon=":material/refresh:", width="stretch",
                on_click=lambda: st.session_state.pop(CACHE_KEY, None),
                help="Redraw everything with the model's current weights.")
@@ -346,8 +348,8 @@ if snap.status == "failed":
     st.error(f"Training failed: {snap.message}")
 if job.engine is None or job.dataset is None:
     if was_live:
-        st.info(f"The model is {'waiting for a training slot' if snap.status == 'queued' else 'being built'}"
-                "; this page fills in as soon as training starts.")
+        doing = "waiting for a training slot" if snap.status == "queued" else "being built"
+        st.info(f"The model is {doing}; this page fills in as soon as training starts.")
 
         @st.fragment(run_every=1.0)
         def wait_for_model():
@@ -365,8 +367,8 @@ if kind == "toy":
     sections["Network"] = lambda: network_section(job, snap)
 sections["Evaluation"] = lambda: evaluation_section(job, snap)
 # Only the open tab runs (on_change="rerun"): the others cost nothing until chosen.
-for (name, draw), tab in zip(sections.items(), st.tabs(list(sections), key="inspect_tab",
-                                                       on_change="rerun")):
+for draw, tab in zip(sections.values(), st.tabs(list(sections), key="inspect_tab",
+                                               on_change="rerun")):
     with tab:
         if tab.open is not False:
             draw()

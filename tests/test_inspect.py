@@ -195,6 +195,9 @@ def test_inspect_figures_build():
     view = nni.network_view(build(exp, ds.info).model, ds, resolution=20)
     fig = plots.network_figure(view)
     assert len(fig.layout.images) == 2 + 4 + 2 + 1
+    view["weights"][0][0, 0] = np.nan               # a diverged model still draws
+    view["columns"][1]["maps"][0, 0, 0] = np.inf
+    assert len(plots.network_figure(view).layout.images) == 2 + 4 + 2 + 1
     m = np.array([[5, 1], [2, 7]])
     fig = plots.confusion_figure(m, ["orange", "blue"])
     assert fig.data[0].text.tolist() == m.tolist()

@@ -125,3 +125,14 @@ def test_a_running_job_renders_and_then_shows_the_end():
         job.wait(30)
     at = open_tab(at, "Evaluation")
     assert not at.exception and "stopped" in at.caption[0].value
+
+
+def test_a_diverged_job_shows_its_error_and_still_renders():
+    exp = make_exp(model={"layers": [{"type": "Dense", "units": 64, "activation": "relu"}] * 4},
+                   train={"epochs": 50, "learning_rate": 10.0})
+    job = MANAGER.submit(exp, load(exp.data))
+    assert job.wait(60).status == "failed"
+    for tab in ("Weights", "Gradients", "Network", "Evaluation"):
+        at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab=tab)
+        assert not at.exception, tab
+        assert "Training failed" in at.error[0].value
