@@ -21,7 +21,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from .build import Built
+from .build import Built, output_kind
 from .data import Dataset
 from .spec import EARLY_STOPPING_DEFAULTS, TrainSpec
 
@@ -58,6 +58,7 @@ class Engine:
         self.chunk = max(1, min(self.steps_per_epoch, 8))
         self.compiled_calls = 0
         self.names = self._names()
+        self.logits = output_kind(self.model)[1] == "linear" and built.task != "regression"
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
         self._run = tf.function(self._run_steps, jit_compile=True)

@@ -49,18 +49,25 @@ def grid_points(bounds: tuple[float, float], resolution: int = 100) -> np.ndarra
     return np.stack([xx.ravel(), yy.ravel()], axis=1)
 
 
-def grid_values(outputs: np.ndarray, task: str, resolution: int = 100) -> np.ndarray:
+def grid_values(outputs: np.ndarray, task: str, resolution: int = 100,
+                logits: bool = False) -> np.ndarray:
     """The model's outputs on the grid as one number per point, shaped (res, res).
 
     Binary: probability of class 1; multiclass: the predicted class; regression: the value.
+    `logits`: the last layer is linear on a classification task (turned into probabilities).
     """
-    outputs = np.asarray(outputs)
+    outputs = np.asarray(outputs, dtype=np.float64)
     if task == "multiclass":
         values = outputs.argmax(axis=-1).astype(np.float32)
     elif outputs.ndim == 2 and outputs.shape[1] == 2:
+        if logits:
+            outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+            outputs /= outputs.sum(axis=1, keepdims=True)
         values = outputs[:, 1]
     else:
         values = outputs.reshape(len(outputs), -1)[:, 0]
+        if logits and task == "binary":
+            values = 1 / (1 + np.exp(-values))
     return values.reshape(resolution, resolution)
 
 

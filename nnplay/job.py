@@ -213,6 +213,7 @@ class TrainingJob:
                   learning_rate=self.engine.current_learning_rate)
         self._started_at = time.perf_counter()
         self._last_grid = self._last_stats = -math.inf
+        self._last_stats_epoch = 0
         # Weights at epoch 0 now (plain numpy); the grid after the first epoch, since tracing
         # its predict function first would delay the first point the student sees.
         self._refresh_views(force=True, grid=False)
@@ -296,12 +297,17 @@ class TrainingJob:
         from .inspect import grid_values, weight_stats
         now = time.perf_counter()
         if grid and self._grid_points is not None and (force or now - self._last_grid >= GRID_EVERY_S):
-            grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task)
+            grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task,
+                               logits=self.engine.logits)
             self._last_grid = now
             self._set(grid=grid, grid_epoch=self.engine.epoch)
-        if force or now - self._last_stats >= STATS_EVERY_S:
+        epoch = self.engine.epoch
+        # Snapshots every 0.5 s, and also every 2% of the run, so that a run that finishes
+        # in a second still shows how its weights moved over the epochs.
+        spaced = epoch - self._last_stats_epoch >= max(1, self.exp.train.epochs // 50)
+        if force or now - self._last_stats >= STATS_EVERY_S or spaced:
             stats = weight_stats(self.engine.model)
-            self._last_stats = now
+            self._last_stats, self._last_stats_epoch = now, epoch
             with self._lock:
                 self._snap.weights = stats
                 self._snap.weight_history.append({"epoch": self.engine.epoch, "layers": stats})

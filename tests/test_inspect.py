@@ -210,3 +210,11 @@ def test_inspect_figures_build():
     assert plots.residuals_figure(np.arange(3.0), np.zeros(3)).data
     assert plots.misclassified_scatter(ds.raw_val, ds.y_val, [0, 3], "binary").data[-1].name \
         == "misclassified (2)"
+
+
+def test_grid_values_turn_logits_into_probabilities():
+    from nnplay.inspect import grid_values
+    logits = np.zeros((4, 1))
+    assert np.allclose(grid_values(logits, "binary", resolution=2, logits=True), 0.5)
+    two = np.array([[0.0, 0.0]] * 4)
+    assert np.allclose(grid_values(two, "binary", resolution=2, logits=True), 0.5)
