@@ -7,13 +7,13 @@ st.set_page_config(page_title="nnplay — neural network playground", page_icon=
 session.install_streamlit_guards()
 
 pages = [
-    st.Page("pages/data.py", title="Data", icon=":material/scatter_plot:", default=True),
-    st.Page("pages/model.py", title="Model", icon=":material/stacks:"),
-    st.Page("pages/train.py", title="Train", icon=":material/play_circle:"),
-    st.Page("pages/inspect_page.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/stacked_line_chart:"),
-    st.Page("pages/race.py", title="Race", icon=":material/flag:"),
-    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page("views/data.py", title="Data", icon=":material/scatter_plot:", default=True),
+    st.Page("views/model.py", title="Model", icon=":material/stacks:"),
+    st.Page("views/train.py", title="Train", icon=":material/play_circle:"),
+    st.Page("views/inspect.py", title="Inspect", icon=":material/biotech:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/stacked_line_chart:"),
+    st.Page("views/race.py", title="Race", icon=":material/flag:"),
+    st.Page("views/lessons.py", title="Lessons", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 share.sidebar()

@@ -34,7 +34,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 def open_page(page: str, exp: Experiment | None = None, timeout: float = 60, **state):
-    """Run app.py in Streamlit's AppTest, switched to `page` ("pages/train.py"), with the
+    """Run app.py in Streamlit's AppTest, switched to `page` ("views/train.py"), with the
     experiment and any other session state primed. Through app.py, st.page_link works."""
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)

@@ -25,7 +25,7 @@ def test_compare_overlays_runs_and_shows_what_differs(tmp_path, monkeypatch):
                                                          {"type": "Dropout", "rate": 0.5}]}})
     keep_run(store, plain, "no dropout", [1.0, 0.5, 0.2])
     keep_run(store, dropout, "with dropout", [1.0, 0.6, 0.4])
-    at = open_page("pages/compare.py")
+    at = open_page("views/compare.py")
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["run"]) == ["with dropout", "no dropout"]
@@ -38,6 +38,6 @@ def test_compare_overlays_runs_and_shows_what_differs(tmp_path, monkeypatch):
 def test_compare_without_runs_says_how_to_get_some(tmp_path, monkeypatch):
     monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
     session.store.clear()
-    at = open_page("pages/compare.py")
+    at = open_page("views/compare.py")
     assert "No runs yet" in at.info[0].value
     session.store.clear()

@@ -8,7 +8,7 @@ from conftest import make_exp, open_page
 
 
 def page(exp=None, **state):
-    return open_page("pages/data.py", exp, **state)
+    return open_page("views/data.py", exp, **state)
 
 
 def experiment(at) -> Experiment:

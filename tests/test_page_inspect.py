@@ -8,7 +8,7 @@ from nnplay.job import MANAGER
 
 from conftest import make_exp, open_page
 
-PAGE = "pages/inspect_page.py"
+PAGE = "views/inspect.py"
 
 
 def trained(exp):
@@ -136,3 +136,4 @@ def test_a_diverged_job_shows_its_error_and_still_renders():
         at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab=tab)
         assert not at.exception, tab
         assert "Training failed" in at.error[0].value
+

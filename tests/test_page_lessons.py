@@ -5,7 +5,7 @@ from conftest import open_page
 
 
 def test_every_lesson_is_listed_and_sets_up_its_first_variant():
-    at = open_page("pages/lessons.py")
+    at = open_page("views/lessons.py")
     assert not at.exception
     assert len(LESSONS) >= 8
     titles = [h.value for h in at.subheader]

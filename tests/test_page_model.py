@@ -13,7 +13,7 @@ PLAYGROUND = [{"type": "Dense", "units": 4, "activation": "tanh"},
 
 
 def page(exp=None, **state):
-    return open_page("pages/model.py", exp, **state)
+    return open_page("views/model.py", exp, **state)
 
 
 def layers(at) -> list:

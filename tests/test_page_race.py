@@ -8,7 +8,7 @@ from conftest import open_page
 def test_race_on_learning_rate_trains_every_variant():
     exp = Experiment()
     exp.train.epochs = 30
-    at = open_page("pages/race.py", exp)
+    at = open_page("views/race.py", exp)
     at.selectbox(key="race_dimension").set_value("learning_rate").run()
     at.multiselect(key="race_values_learning_rate").set_value([0.01, 0.1]).run()
     next(b for b in at.button if b.label == "Start the race").click().run()

@@ -7,7 +7,7 @@ from conftest import open_page
 
 
 def page(exp=None, **state):
-    return open_page("pages/train.py", exp, **state)
+    return open_page("views/train.py", exp, **state)
 
 
 def button(at, label):

@@ -24,7 +24,7 @@ def polled_job_rate(exp, dataset, min_epoch: int = 100) -> tuple[float, int]:
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["nnplay_experiment"] = exp
     at.session_state["nnplay_job_id"] = job.id
-    at.switch_page("pages/train.py")
+    at.switch_page("views/train.py")
     marks, renders = [], 0
     while job.alive:
         started = time.perf_counter()

@@ -314,7 +314,7 @@ def history_panel():
             return
         for run in runs[:30]:
             _history_row(store, run, MANAGER.get(run.job_id))
-        st.page_link("pages/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")
+        st.page_link("views/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")
 
 
 def _history_row(store, run, live_job):

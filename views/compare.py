@@ -12,7 +12,7 @@ runs = store.list_runs()
 if not runs:
     st.info("No runs yet. Every training run is kept: train two variants (say, with and "
             "without dropout) and come back to lay their curves over each other.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/play_circle:")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/play_circle:")
     st.stop()
 
 labels = {r.id: f"{r.name} · {r.status.replace('_', ' ')} · {r.epochs} epochs" for r in runs}

@@ -229,7 +229,7 @@ def model_fit_note(exp, ds):
     if problems:
         st.warning(f"The model's layers were kept, but they do not fit this data yet: "
                    f"**{problems[0].where}**: {problems[0].message}")
-        st.page_link("pages/model.py", label="Fix the model", icon=":material/stacks:")
+        st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     elif exp.model.output == "auto":
         head = presets.layer_title(presets.auto_head(ds.info))
         st.caption(f"The model's output adapts to this data: it ends with {head}.")

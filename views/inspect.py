@@ -8,6 +8,7 @@ import streamlit as st
 from nnplay import inspect as nni
 from nnplay import plots
 from nnplay.ui import session
+from nnplay.ui.model_upload import uploaded_model_section
 
 LIVE = ("queued", "building", "running")
 EVAL_MAX = 5000          # validation examples predicted on the page (keeps a rerun light)
@@ -326,11 +327,14 @@ def status_line(job, snap):
 # ---- the page ---------------------------------------------------------------------------------
 
 st.title("Inspect")
+with st.expander("Open a model file from elsewhere (.keras)", icon=":material/upload_file:"):
+    uploaded_model_section()
+
 job = session.current_job()
 if job is None:
     st.info("There is no model to look inside yet: train one first on the Train page, then "
             "come back here.")
-    st.page_link("pages/train.py", label="Go to Train", icon="▶️")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/play_circle:")
     st.stop()
 
 snap = job.snapshot()

@@ -11,7 +11,7 @@ try:
     info = session.dataset(exp).info
 except DataError as e:
     st.error(f"The data cannot be loaded: {e}")
-    st.page_link("pages/data.py", label="Choose other data", icon=":material/scatter_plot:")
+    st.page_link("views/data.py", label="Choose other data", icon=":material/scatter_plot:")
     st.stop()
 
 with st.expander("Training settings", expanded=session.current_job() is None):
@@ -24,7 +24,7 @@ problems = session.problems(exp, info)
 if problems:
     st.error("This experiment cannot be trained yet:\n\n" +
              "\n".join(f"- **{p.where}**: {p.message}" for p in problems))
-    st.page_link("pages/model.py", label="Fix the model", icon=":material/stacks:")
+    st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     st.stop()
 
 train_view.live_panel(exp, info)

@@ -10,9 +10,9 @@ from nnplay.spec import SpecError
 from nnplay.store import attach
 from nnplay.ui import session
 
-PAGE_FILES = {"data": ("pages/data.py", "Data"), "model": ("pages/model.py", "Model"),
-              "train": ("pages/train.py", "Train"), "inspect": ("pages/inspect_page.py", "Inspect"),
-              "compare": ("pages/compare.py", "Compare")}
+PAGE_FILES = {"data": ("views/data.py", "Data"), "model": ("views/model.py", "Model"),
+              "train": ("views/train.py", "Train"), "inspect": ("views/inspect.py", "Inspect"),
+              "compare": ("views/compare.py", "Compare")}
 
 st.title("Lessons")
 st.caption("Each lesson sets up an experiment in one click. Train its variants, then look at "
