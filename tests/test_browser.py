@@ -141,3 +141,69 @@ def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
     page.get_by_role("link", name="Inspect").first.click()
     page.get_by_text("Weights").first.wait_for()
     assert wait_for(lambda: page.locator(".js-plotly-plot").count() > 0)
+
+
+def choose(pg, label: str, option: str):
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    pg.get_by_label(label).first.click()
+    pg.get_by_role("option", name=option).first.click()
+
+
+def test_cnn_preset_on_digits_trains_a_few_epochs(server, page):
+    page.goto(f"{server}/model")
+    choose(page, "Start from a preset", "Small CNN for 8x8 digits")
+    page.get_by_role("button", name="Apply preset").click()
+    page.get_by_text("digits").first.wait_for()
+    page.get_by_text("Conv2D").first.wait_for()
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("button", name="Train").first.wait_for()
+    click(page, "Train")
+    assert wait_for(lambda: epoch_shown(page) >= 3, timeout=120), "the CNN did not train"
+    click(page, "Stop")
+    assert wait_for(lambda: "Stopped" in page.locator('[data-testid="stAlert"]').first.inner_text()
+                    or "Completed" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    assert curve_points(page) >= 3
+
+
+def train_to_the_end(pg, server, exp):
+    pg.goto(f"{server}/train?x={exp.to_url()}")
+    pg.get_by_role("button", name="Train").first.wait_for()
+    click(pg, "Train")
+    assert wait_for(lambda: "Completed" in pg.locator('[data-testid="stAlert"]').first.inner_text(),
+                    timeout=120)
+
+
+def test_two_runs_compared_and_a_shared_link_restores_settings(server, browser, page):
+    plain = Experiment.from_dict({"data": {"dataset": "spiral", "samples": 200},
+                                  "model": {"layers": [{"type": "Dense", "units": 16, "activation": "relu"}]},
+                                  "train": {"optimizer": "adam", "learning_rate": 0.01, "epochs": 60}})
+    with_dropout = plain.copy()
+    with_dropout.model.layers.append({"type": "Dropout", "rate": 0.3})
+    train_to_the_end(page, server, plain)
+    train_to_the_end(page, server, with_dropout)
+
+    page.get_by_role("link", name="Compare").first.click()
+    page.get_by_text("What changed, and what happened").wait_for()
+    assert wait_for(lambda: page.locator(".js-plotly-plot").count() >= 2)
+    names = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[0]._fullData
+                                  .map(d => d.name)""")
+    assert sum("validation" in n for n in names) >= 2, names
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    assert page.get_by_text("Settings that differ between these runs: model.layers").is_visible()
+
+    # the sidebar's share link opens the same experiment in a fresh browser
+    page.get_by_text("Share and export").first.click()
+    link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert "x=" in link, link
+    other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    other.goto(link.replace("http://localhost:8501", server))
+    other.get_by_role("link", name="Train").first.click()
+    epochs = other.get_by_role("spinbutton", name="Epochs").first
+    epochs.wait_for()  # the settings are open: no job in this browser yet
+    assert epochs.input_value() == "60"
+    optimizer = other.get_by_role("combobox", name="Optimizer").first
+    assert "Adam" in (optimizer.input_value() or "") + optimizer.evaluate(
+        "e => e.closest('[data-testid=\"stSelectbox\"]').textContent")
+    other.get_by_role("link", name="Model").first.click()
+    other.get_by_text("Dropout").first.wait_for()
+    other.context.close()

@@ -1,7 +1,6 @@
 """Lessons and races: every lesson keeps its promise when run headless at a small size; race
 variants differ in exactly one setting and queue through the job manager."""
 import re
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ from nnplay.job import JobManager, Snapshot
 from nnplay.spec import OPTIMIZERS, SpecError, validate
 
 from conftest import make_exp
+from test_job import wait_until
 
 # Lesson id -> scale (epochs and generated samples) for its claim test. Each claim held with a
 # margin at this scale and at full size for seeds 0-4 (run_lesson(..., seed=s)); the test
@@ -20,7 +20,7 @@ CLAIM_SCALES = {
     "augmentation": 0.4,
     "depth": 0.5,
     "vanishing-gradients": 0.2,
-    "optimizers": 0.4,
+    "optimizers": 0.6,
     "learning-rate": 0.3,
     "features": 0.5,
     "recurrent": 0.5,
@@ -240,15 +240,6 @@ def test_a_model_without_hidden_layers_cannot_race_dropout_or_activation():
     for dimension, value in (("dropout", 0.2), ("activation", "tanh")):
         with pytest.raises(SpecError, match=f"race.{dimension}: the model has no"):
             race.variants(bare, dimension, [value])
-
-
-def wait_until(predicate, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_start_race_queues_every_variant_through_the_manager():

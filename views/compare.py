@@ -4,6 +4,7 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.compare import comparison_rows
+from nnplay.spec import differing_settings
 from nnplay.ui import session
 
 st.title("Compare runs")
@@ -42,6 +43,9 @@ st.caption("A gap that keeps growing while the training loss keeps falling is ov
            "the model learns the training set, not the task.")
 
 st.subheader("What changed, and what happened")
+changed = differing_settings([r.spec for r in chosen if r.spec is not None])
+st.markdown("Settings that differ between these runs: " +
+            (", ".join(f"`{name}`" for name in changed) if changed else "none — the same experiment"))
 table = pd.DataFrame(comparison_rows(chosen, lambda run_id: histories[run_id]))
 st.dataframe(table, hide_index=True)
 st.download_button("Download these runs' metrics (CSV)", store.metrics_csv(chosen_ids),

@@ -27,12 +27,12 @@ def share_link(exp: Experiment, base: str, hidden: list[str] = (), run_id: str |
         params["hide"] = ",".join(hidden)
     if run_id:
         params["run"] = run_id
-    return f"{base.rstrip('/')}/?{urlencode(params)}"
+    return f"{base}?{urlencode(params)}"
 
 
 def _base_url() -> str:
-    url = st.context.url or "http://localhost:8501/"
-    return url.split("?", 1)[0].rsplit("/", 1)[0] if url.count("/") > 3 else url
+    """This page's address without its query: the link opens the page being shared."""
+    return (st.context.url or "http://localhost:8501/").split("?", 1)[0]
 
 
 def sidebar():
