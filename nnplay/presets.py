@@ -20,6 +20,15 @@ from typing import Callable
 from . import layers as L
 from .spec import Experiment, ModelSpec
 
+def conv_blocks(*filters: int) -> list[dict]:
+    """The tutorials' convolution blocks: a 3x3 'same' Conv2D then 2x2 max pooling, per count."""
+    blocks = []
+    for n in filters:
+        blocks += [{"type": "Conv2D", "filters": n, "kernel_size": 3, "padding": "same",
+                    "activation": "relu"}, {"type": "MaxPooling2D", "pool_size": 2}]
+    return blocks
+
+
 PRESETS: dict[str, dict] = {
     "playground": {
         "title": "TensorFlow Playground",
@@ -60,13 +69,8 @@ PRESETS: dict[str, dict] = {
                        "by 2x2 max pooling, then Flatten and Dense 64: a CNN small enough for "
                        "8x8 pictures.",
         "data": {"dataset": "digits"},
-        "model": {"layers": [
-            {"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
-            {"type": "MaxPooling2D", "pool_size": 2},
-            {"type": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
-            {"type": "MaxPooling2D", "pool_size": 2},
-            {"type": "Flatten"},
-            {"type": "Dense", "units": 64, "activation": "relu"}]},
+        "model": {"layers": conv_blocks(16, 32) + [
+            {"type": "Flatten"}, {"type": "Dense", "units": 64, "activation": "relu"}]},
         "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
     },
     "cnn_tutorial": {
@@ -76,15 +80,8 @@ PRESETS: dict[str, dict] = {
                        "classification tutorial; made for CIFAR-10's 32x32 colour photos.",
         "data": {"dataset": "cifar10"},
         "fallback_dataset": "digits",
-        "model": {"layers": [
-            {"type": "Conv2D", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
-            {"type": "MaxPooling2D", "pool_size": 2},
-            {"type": "Conv2D", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
-            {"type": "MaxPooling2D", "pool_size": 2},
-            {"type": "Conv2D", "filters": 64, "kernel_size": 3, "padding": "same", "activation": "relu"},
-            {"type": "MaxPooling2D", "pool_size": 2},
-            {"type": "Flatten"},
-            {"type": "Dense", "units": 512, "activation": "relu"}]},
+        "model": {"layers": conv_blocks(16, 32, 64) + [
+            {"type": "Flatten"}, {"type": "Dense", "units": 512, "activation": "relu"}]},
         "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32},
     },
     "bilstm_text": {
