@@ -61,9 +61,15 @@ class Engine:
         self.logits = output_kind(self.model)[1] == "linear" and built.task != "regression"
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
-        self._run = tf.function(self._run_steps, jit_compile=True)
+        self._run = tf.function(self._run_steps, jit_compile=self._xla_compatible())
         self._eval = tf.function(self._evaluate, reduce_retracing=True)
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+
+    def _xla_compatible(self) -> bool:
+        """XLA cannot compile the image transform behind rotation, zoom and translation
+        augmentation (ImageProjectiveTransformV3); those runs use a plain graph."""
+        aug = self.train.augmentation or {}
+        return not any(aug.get(k) for k in ("rotation", "zoom", "translation"))
 
     # ---- names and state -----------------------------------------------------------------
     def _names(self) -> list[str]:

@@ -356,6 +356,7 @@ class JobManager:
         job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
         with self._lock:
             self.jobs[job.id] = job
+            self._waiting.append(job.id)
             if owner:
                 self._owners.setdefault(owner, set()).add(job.id)
         return job.start(paused=paused)
@@ -366,7 +367,8 @@ class JobManager:
 
     def acquire(self, job: TrainingJob, cancelled):
         with self._lock:
-            self._waiting.append(job.id)
+            if job.id not in self._waiting:  # submit() already queued it, in submission order
+                self._waiting.append(job.id)
             while job.id in self._waiting and (
                     len(self._running) >= self.max_running or self._waiting[0] != job.id):
                 if cancelled():
