@@ -50,7 +50,8 @@ def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
     for prefix, dash, label in (("", "solid", "train"), ("val_", "dash", "validation")):
         values = history.get(prefix + metric)
         if values:
-            fig.add_scatter(x=np.arange(1, len(values) + 1), y=np.asarray(values), name=label,
+            keep = _thin(len(values))  # a few hundred pixels wide: no need to send 10,000 points
+            fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=label,
                             mode="lines" if len(values) > 1 else "markers",
                             line=dict(color=BLUE if not prefix else ORANGE, dash=dash, width=2))
     return fig
