@@ -9,6 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 ORANGE, BLUE = "#f59322", "#0877bd"
+# Curves use their own colours: blue and orange mean the two classes on the data plots.
+TRAIN_COLOR, VALIDATION_COLOR = "#333333", "#8e44ad"
 BOUNDARY_SCALE = [[0.0, ORANGE], [0.5, "#e8eaeb"], [1.0, BLUE]]
 # The background is paler than the points (as in TensorFlow Playground), so points of a
 # class stay visible on their own side of the boundary.
@@ -53,7 +55,8 @@ def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
             keep = _thin(len(values))  # a few hundred pixels wide: no need to send 10,000 points
             fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=label,
                             mode="lines" if len(values) > 1 else "markers",
-                            line=dict(color=BLUE if not prefix else ORANGE, dash=dash, width=2))
+                            line=dict(color=VALIDATION_COLOR if prefix else TRAIN_COLOR, dash=dash,
+                                      width=2))
     return fig
 
 
@@ -562,7 +565,8 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
             values = run["history"].get(prefix + metric)
             if not values:
                 continue
-            fig.add_scatter(x=np.arange(1, len(values) + 1), y=smooth(values, smoothing),
+            keep = _thin(len(values))
+            fig.add_scatter(x=keep + 1, y=smooth(values, smoothing)[keep],
                             mode="lines", line=dict(color=color, dash=dash, width=2),
                             name=f"{run['name']} · {'validation' if prefix else 'train'}",
                             legendgroup=run["name"])
@@ -588,7 +592,8 @@ def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure
         if not h.get("val_loss") or not h.get("loss"):
             continue
         gap = np.asarray(h["val_loss"]) - np.asarray(h["loss"])
-        fig.add_scatter(x=np.arange(1, len(gap) + 1), y=smooth(gap, smoothing), mode="lines",
+        keep = _thin(len(gap))
+        fig.add_scatter(x=keep + 1, y=smooth(gap, smoothing)[keep], mode="lines",
                         name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2))
     fig.add_hline(y=0, line=dict(color="#999", width=1))
     return fig

@@ -252,11 +252,20 @@ class RunStore:
         pid, token = process_identity()
         now = time.time()
         with self._connection(write=True) as db:
+            name = self._unique_name(db, name or run_name(exp))
             db.execute("INSERT INTO runs (id, name, status, created, updated, spec, job_id, pid, "
                        "token) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                       (run_id, name or run_name(exp), now, now, exp.to_json(indent=None),
-                        job_id, pid, token))
+                       (run_id, name, now, now, exp.to_json(indent=None), job_id, pid, token))
         return run_id
+
+    @staticmethod
+    def _unique_name(db, name: str) -> str:
+        """`name`, or `name #2`, `#3`, ... so that legends and lists tell runs apart."""
+        taken = {row[0] for row in db.execute("SELECT name FROM runs WHERE name = ? OR name LIKE ?",
+                                              (name, name + " #%"))}
+        if name not in taken:
+            return name
+        return f"{name} #{next(k for k in range(2, len(taken) + 3) if f'{name} #{k}' not in taken)}"
 
     def add_epochs(self, run_id: str, rows: list[dict]):
         """Store epoch rows ({"epoch", metrics..., "grad_norms"}) in one transaction.

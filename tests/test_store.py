@@ -327,3 +327,11 @@ def test_store_errors_are_logged_and_training_goes_on(home, circle, monkeypatch,
     assert snap.status == "completed" and snap.epoch == 30
     assert "could not save" in caplog.text and run in caplog.text
     assert store.get_run(run).status == "completed"           # the end is still recorded
+
+
+def test_runs_of_the_same_experiment_get_told_apart(tmp_path):
+    store = RunStore(tmp_path)
+    exp = Experiment()
+    ids = [store.create_run(exp) for _ in range(3)]
+    names = [store.get_run(i).name for i in ids]
+    assert names[1] == names[0] + " #2" and names[2] == names[0] + " #3"

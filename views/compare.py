@@ -25,28 +25,37 @@ if not chosen:
     st.info("Pick at least one run above.")
     st.stop()
 
-histories = {r.id: store.history(r.id) for r in chosen}
-metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
-                             if n != "epoch"))
-c1, c2, c3 = st.columns([2, 3, 1])
-metric = c1.selectbox("Metric", metrics, key="compare_metric")
-smoothing = c2.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing",
-                      help="Exponential moving average, as in TensorBoard.")
-log_y = c3.toggle("Log scale", key="compare_log")
+def overlay_and_table(chosen_ids):
+    """Curves, gap and table of the chosen runs; re-read from the store while any trains."""
+    chosen = [r for r in store.list_runs() if r.id in chosen_ids]
+    histories = {r.id: store.history(r.id) for r in chosen}
+    metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
+                                 if n != "epoch"))
+    c1, c2, c3 = st.columns([2, 3, 1])
+    metric = c1.selectbox("Metric", metrics, key="compare_metric")
+    smoothing = c2.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing",
+                          help="Exponential moving average, as in TensorBoard.")
+    log_y = c3.toggle("Log scale", key="compare_log")
 
-series = [{"name": r.name, "history": histories[r.id], "best_epoch": r.best_epoch} for r in chosen]
-st.plotly_chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
-                                   title=f"{metric}: train solid, validation dashed, ★ best epoch"),
-                key="compare_overlay")
-st.plotly_chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
-st.caption("A gap that keeps growing while the training loss keeps falling is overfitting: "
-           "the model learns the training set, not the task.")
+    series = [{"name": r.name, "history": histories[r.id], "best_epoch": r.best_epoch} for r in chosen]
+    st.plotly_chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
+                                       title=f"{metric}: train solid, validation dashed, ★ best epoch"),
+                    key="compare_overlay")
+    st.plotly_chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
+    st.caption("A gap that keeps growing while the training loss keeps falling is overfitting: "
+               "the model learns the training set, not the task.")
 
-st.subheader("What changed, and what happened")
-changed = differing_settings([r.spec for r in chosen if r.spec is not None])
-st.markdown("Settings that differ between these runs: " +
-            (", ".join(f"`{name}`" for name in changed) if changed else "none — the same experiment"))
-table = pd.DataFrame(comparison_rows(chosen, lambda run_id: histories[run_id]))
-st.dataframe(table, hide_index=True)
+    st.subheader("What changed, and what happened")
+    changed = differing_settings([r.spec for r in chosen if r.spec is not None])
+    st.markdown("Settings that differ between these runs: " +
+                (", ".join(f"`{name}`" for name in changed) if changed else "none — the same experiment"))
+    table = pd.DataFrame(comparison_rows(chosen, lambda run_id: histories[run_id]))
+    st.dataframe(table, hide_index=True)
+
+
+any_training = any(r.active for r in chosen)
+if any_training:
+    st.caption("Some of these runs are still training: the charts refresh every second.")
+st.fragment(overlay_and_table, run_every=1.0 if any_training else None)(chosen_ids)
 st.download_button("Download these runs' metrics (CSV)", store.metrics_csv(chosen_ids),
                    file_name="nnplay_runs.csv", mime="text/csv", icon=":material/download:")

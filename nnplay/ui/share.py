@@ -37,11 +37,10 @@ def _base_url() -> str:
 
 def sidebar():
     exp = session.experiment()
+    problem = session.link_error()
+    if problem:  # in the main area, where it is seen even with the sidebar closed
+        st.warning(f"This link could not be opened — {problem}. Showing the default experiment.")
     with st.sidebar:
-        problem = session.link_error()
-        if problem:
-            st.error(f"The shared link could not be opened ({problem}); the default experiment "
-                     "is shown instead.")
         with st.expander("Share and export", icon=":material/share:"):
             _share_link(exp)
             _spec_download_and_upload(exp)

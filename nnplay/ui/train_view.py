@@ -222,6 +222,8 @@ def _format_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
@@ -229,8 +231,9 @@ def _progress(snap):
     text = {"queued": f"Waiting for a free training slot — position {snap.queue_position} in the queue",
             "building": "Building the model…"}.get(snap.status)
     if text is None:
-        text = (f"Epoch {snap.epoch:,} / {snap.epochs:,} · {snap.samples_per_sec:,.0f} samples/s · "
-                f"{_format_seconds(snap.eta if not snap.finished else 0)} left · {snap.status}")
+        left = f"{_format_seconds(snap.eta)} left · " if snap.status == "running" else ""
+        speed = f"{snap.samples_per_sec:,.0f} samples/s · " if snap.status == "running" else ""
+        text = f"Epoch {snap.epoch:,} / {snap.epochs:,} · {speed}{left}{snap.status.replace('_', ' ')}"
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
 
 
