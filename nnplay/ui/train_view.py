@@ -178,10 +178,11 @@ def _controls(job, exp: Experiment):
     active = snap is not None and not snap.finished
     paused = active and snap.status == "paused"
     c = st.columns([1.2, 1.2, 1, 1, 1, 3])
+    fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
     if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
-                   width="stretch", help="Train the current experiment from the start"
-                   if not paused else "Continue training"):
-        if paused:
+                   width="stretch", help="Start training" if fresh or not active else
+                   "Start again from epoch 0 (Resume continues this run)"):
+        if fresh:
             job.resume()
         else:
             session.start_job(exp)
@@ -191,7 +192,7 @@ def _controls(job, exp: Experiment):
                    width="stretch"):
         job.resume() if paused else job.pause()
     if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
-                   help="Train exactly one more epoch"):
+                   help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
             job = session.start_job(exp, paused=True)
         job.step()
@@ -230,6 +231,8 @@ def _format_seconds(seconds: float | None) -> str:
 def _progress(snap):
     text = {"queued": f"Waiting for a free training slot — position {snap.queue_position} in the queue",
             "building": "Building the model…"}.get(snap.status)
+    if text is None and snap.status == "running" and snap.epoch == 0:
+        text = "Training the first epoch…"
     if text is None:
         left = f"{_format_seconds(snap.eta)} left · " if snap.status == "running" else ""
         speed = f"{snap.samples_per_sec:,.0f} samples/s · " if snap.status == "running" else ""
@@ -268,7 +271,7 @@ def _outcome(snap):
     shown = [(k, v) for k, v in snap.final.items()]
     cols = st.columns(min(len(shown), 6) or 1)
     for i, (name, value) in enumerate(shown):
-        cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4f}")
+        cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4g}")
 
 
 def _live(exp: Experiment):
