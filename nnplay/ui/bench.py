@@ -38,3 +38,64 @@ def polled_job_rate(exp, dataset, min_epoch: int = 100) -> tuple[float, int]:
         raise RuntimeError("the job finished before the rate could be measured: raise the epochs")
     (ta, ea), (tb, eb) = marks[0], marks[-1]
     return (eb - ea) / (tb - ta), renders
+
+
+def browser_polled_rate(exp, seconds: float = 8.0) -> float | None:
+    """Epochs/s of a job in a real `streamlit run app.py` server while headless Chromium shows
+    its Train page (the fragment polling as in class). None when Chromium or Playwright is
+    missing. The job's epoch is read from the page's progress line."""
+    import os
+    import re
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay_bench_")}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.port",
+                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                              cwd=APP.parent, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(f"{url}/train?x={exp.to_url()}")
+            page.get_by_role("button", name="Train").first.click(timeout=60_000)
+
+            def epoch() -> int:
+                text = page.locator('[data-testid="stProgress"]').first.inner_text(timeout=5_000)
+                match = re.search(r"Epoch ([\d,]+)", text)
+                return int(match.group(1).replace(",", "")) if match else 0
+
+            deadline = time.time() + 120
+            while epoch() < 100 and time.time() < deadline:
+                time.sleep(0.25)
+            t0, e0 = time.perf_counter(), epoch()
+            time.sleep(seconds)
+            t1, e1 = time.perf_counter(), epoch()
+            browser.close()
+        return (e1 - e0) / (t1 - t0)
+    finally:
+        server.terminate()
+        server.wait(10)
