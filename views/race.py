@@ -26,6 +26,14 @@ values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS
                         key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
                         and dimension != "activation")
 
+shared = {"optimizer": f"optimizer {exp.train.optimizer}", "learning_rate": f"learning rate {exp.train.learning_rate:g}",
+          "batch_size": f"batch size {exp.train.batch_size}"}
+shared.pop(dimension, None)
+st.info("Every variant keeps the rest of the current experiment: " + ", ".join(shared.values())
+        + f", {exp.train.epochs} epochs, seed {exp.train.seed}. "
+        + ("Optimizers have different good learning rates (SGD likes larger ones than Adam): "
+           "try the race at two rates before judging one." if dimension == "optimizer" else ""))
+
 if st.button("Start the race", type="primary", icon=":material/flag:", disabled=not values):
     try:
         values = [type(DIMENSIONS[dimension][0])(v) for v in values]
@@ -47,7 +55,7 @@ def _race_table(snaps):
         row = {"variant": lab, "status": s.status + (f" (queue {s.queue_position})"
                                                      if s.status == "queued" else ""),
                "epoch": s.epoch}
-        row.update({k: round(v[-1], 4) for k, v in s.history.items() if v and k.startswith("val_")})
+        row.update({k: float(f"{v[-1]:.4g}") for k, v in s.history.items() if v and k.startswith("val_")})
         rows.append(row)
     return pd.DataFrame(rows)
 
