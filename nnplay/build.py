@@ -18,7 +18,7 @@ import keras
 
 from . import layers as L
 from .data import DatasetInfo
-from .spec import (AUGMENTATION_DEFAULTS, SCHEDULE_DEFAULTS, Experiment, SpecError, Problem,
+from .spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, SCHEDULE_DEFAULTS, Experiment, SpecError, Problem,
                    TrainSpec, check)
 
 # set_random_seed is process-global: building under one lock makes a seed give the same
@@ -109,14 +109,6 @@ def augment_samples(exp: Experiment, x, copies: int = 3):
     return np.concatenate([np.asarray(pipeline(x, training=True)) for _ in range(copies)])
 
 
-def _head(info: DatasetInfo) -> keras.layers.Layer:
-    if info.task == "multiclass":
-        return keras.layers.Dense(info.n_classes, activation="softmax", name="output")
-    if info.task == "binary":
-        return keras.layers.Dense(1, activation="sigmoid", name="output")
-    return keras.layers.Dense(1, activation="linear", name="output")
-
-
 def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
     """The keras.Sequential the spec describes, on the dataset's input shape."""
     m = exp.model
@@ -128,7 +120,7 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
     stack += [make_layer(layer, layer_name(i, layer), exp.train.regularization)
               for i, layer in enumerate(m.layers)]
     if m.output == "auto":
-        stack.append(_head(info))
+        stack.append(make_layer(auto_head(info), "output"))
     return keras.Sequential(stack, name="nnplay")
 
 
@@ -168,9 +160,7 @@ def resolve_loss(exp: Experiment, info: DatasetInfo, model: keras.Model) -> tupl
     logits = act == "linear" and info.task != "regression"
     name = exp.train.loss
     if name == "auto":
-        name = {"multiclass": "sparse_categorical_crossentropy", "regression": "mean_squared_error",
-                "binary": "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
-                }[info.task]
+        name = auto_loss(info.task, units)
     losses = keras.losses
     make = {"sparse_categorical_crossentropy": lambda: losses.SparseCategoricalCrossentropy(from_logits=logits),
             "binary_crossentropy": lambda: losses.BinaryCrossentropy(from_logits=logits),

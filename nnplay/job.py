@@ -317,9 +317,8 @@ class TrainingJob:
     def _finish(self, status: str):
         eng = self.engine
         restored = status == "early_stopping" and eng.restore_best()
-        final = {n: v[-1] for n, v in self.snapshot().history.items() if v}
-        if restored:
-            final = {n: v[eng.best_epoch - 1] for n, v in self.snapshot().history.items() if v}
+        at = eng.best_epoch - 1 if restored else -1  # the epoch whose weights the model keeps
+        final = {n: v[at] for n, v in self.snapshot().history.items() if v}
         final.update(eng.evaluate(self.dataset.x_test, self.dataset.y_test, prefix="test_"))
         self._refresh_views(force=True)
         reason = {"completed": f"finished all {eng.train.epochs} epochs",

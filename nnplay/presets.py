@@ -242,12 +242,3 @@ def parse_shape(text: str) -> list[int]:
         raise ValueError(f"{text!r} is not a shape: write positive whole numbers separated by "
                          "commas, like 28, 28, 1")
     return numbers
-
-
-def auto_head(info) -> dict:
-    """The layer `output: "auto"` appends for a dataset's task (as nnplay.build does)."""
-    if info.task == "multiclass":
-        return {"type": "Dense", "units": info.n_classes, "activation": "softmax"}
-    if info.task == "binary":
-        return {"type": "Dense", "units": 1, "activation": "sigmoid"}
-    return {"type": "Dense", "units": 1, "activation": "linear"}

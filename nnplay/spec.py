@@ -176,6 +176,25 @@ def upgrade(d: dict) -> dict:
     return d
 
 
+def auto_head(info) -> dict:
+    """The layer `output: "auto"` appends: softmax over the classes, one sigmoid unit for two
+    classes, one linear unit for regression."""
+    if info.task == "multiclass":
+        return {"type": "Dense", "units": info.n_classes, "activation": "softmax"}
+    if info.task == "binary":
+        return {"type": "Dense", "units": 1, "activation": "sigmoid"}
+    return {"type": "Dense", "units": 1, "activation": "linear"}
+
+
+def auto_loss(task: str, units: int) -> str:
+    """The loss `loss: "auto"` picks for the task and the width of the output layer."""
+    if task == "regression":
+        return "mean_squared_error"
+    if task == "binary" and units == 1:
+        return "binary_crossentropy"
+    return "sparse_categorical_crossentropy"
+
+
 # ---- validation ------------------------------------------------------------------------
 
 def _is_int(v) -> bool:

@@ -5,15 +5,12 @@ Screenshots of failures land in tests/artifacts/.
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from nnplay.spec import Experiment
+from nnplay.ui.serve import CHROMIUM_ARGS, start_server
 
 from conftest import ROOT
 
@@ -22,31 +19,13 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_home")),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
+    try:
+        proc, url = start_server({"NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_home")),
+                                  "TF_CPP_MIN_LOG_LEVEL": "2"})
+    except RuntimeError as e:
+        pytest.fail(str(e))
     yield url
     proc.terminate()
     proc.wait(10)
@@ -56,9 +35,7 @@ def server(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

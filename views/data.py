@@ -7,7 +7,7 @@ import streamlit as st
 
 from nnplay import plots, presets
 from nnplay.data import DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame
-from nnplay.spec import NORMALIZE, TOY_FEATURES, validate
+from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
 KINDS = {"toy": "2-D toys", "table": "Tables", "image": "Images", "sequence": "Sequences",
@@ -231,7 +231,7 @@ def model_fit_note(exp, ds):
                    f"**{problems[0].where}**: {problems[0].message}")
         st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     elif exp.model.output == "auto":
-        head = presets.layer_title(presets.auto_head(ds.info))
+        head = presets.layer_title(auto_head(ds.info))
         st.caption(f"The model's output adapts to this data: it ends with {head}.")
 
 

@@ -200,7 +200,7 @@ def feature_maps(job, snap, model):
     layers = nni.feature_map_layers(model)
     layer = layer_pick.selectbox("Layer", layers, key="inspect_map_layer")
     maps = nni.layer_outputs(model, x[index:index + 1], [layer])[layer][0]   # (h, w, channels)
-    info = job.dataset.info
+    ds, info = job.dataset, job.dataset.info
     probs = nni.class_probabilities(model_outputs(job, snap)[index:index + 1], from_logits(model))
     label = (f"true {class_name(info, int(y[index]))}, "
              f"predicted {class_name(info, int(probs.argmax()))}")

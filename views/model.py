@@ -5,7 +5,7 @@ import streamlit as st
 from nnplay import layers as L
 from nnplay import plots, presets
 from nnplay.data import DATASETS, DataError, DatasetInfo, is_available_offline
-from nnplay.spec import Experiment, validate
+from nnplay.spec import Experiment, auto_head, validate
 from nnplay.ui import session, widgets
 
 LAYER_KEYS = session.WIDGET_PREFIX + "layer."
@@ -115,7 +115,7 @@ def layer_card(i: int, layer, n: int):
 def head_explanation(exp, info):
     if info is None:
         return
-    head = presets.layer_title(presets.auto_head(info))
+    head = presets.layer_title(auto_head(info))
     second = f"'{info.class_names[1]}'" if len(info.class_names) > 1 else "1"
     if exp.model.output == "auto":
         st.caption(f"**auto** adds `{head}` named *output* after your layers: "
@@ -159,7 +159,7 @@ def diagram(exp, info, shapes, problem_layers, result):
                       "group": kind.group if kind else "core", "params": params.get(name),
                       "problem": i in problem_layers})
     if exp.model.output == "auto" and info is not None:
-        out = presets.auto_head(info)
+        out = auto_head(info)
         boxes.append({"title": "output: " + presets.layer_title(out), "group": "output",
                       "shape": presets.shape_text((out["units"],)),
                       "params": params.get("output"), "dashed": True})

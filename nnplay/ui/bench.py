@@ -7,12 +7,11 @@ clean-up runs as it would in the server, with nnplay's guards installed.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from nnplay.job import MANAGER
+from nnplay.ui.serve import APP
 from nnplay.ui.train_view import POLL_SECONDS
 
-APP = Path(__file__).resolve().parent.parent.parent / "app.py"
 
 
 def polled_job_rate(exp, dataset, min_epoch: int = 100) -> tuple[float, int]:
@@ -44,14 +43,10 @@ def browser_polled_rate(exp, seconds: float = 8.0) -> float | None:
     """Epochs/s of a job in a real `streamlit run app.py` server while headless Chromium shows
     its Train page (the fragment polling as in class). None when Chromium or Playwright is
     missing. The job's epoch is read from the page's progress line."""
-    import os
     import re
     import shutil
-    import socket
-    import subprocess
-    import sys
     import tempfile
-    import urllib.request
+    from nnplay.ui.serve import CHROMIUM_ARGS, start_server
     chromium = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
@@ -59,26 +54,10 @@ def browser_polled_rate(exp, seconds: float = 8.0) -> float | None:
         return None
     if chromium is None:
         return None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay_bench_")}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.port",
-                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=APP.parent, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_server({"NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay_bench_")})
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"{url}/train?x={exp.to_url()}")
             page.get_by_role("button", name="Train").first.click(timeout=60_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nnplay import plots
-from nnplay.spec import (AUGMENTATION_DEFAULTS, EARLY_STOPPING_DEFAULTS, FLIPS, METRICS,
+from nnplay.spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, EARLY_STOPPING_DEFAULTS, FLIPS,
                          OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
 from nnplay.ui import session
 
@@ -73,21 +73,14 @@ def _schedule(exp: Experiment):
     exp.train.lr_schedule = schedule
 
 
-def auto_loss(exp: Experiment, info) -> str:
-    """The loss 'auto' picks for this task, as build.resolve_loss picks it."""
-    if info.task == "regression":
-        return "mean_squared_error"
-    if info.task == "binary" and exp.model.output == "auto":
-        return "binary_crossentropy"
-    return "sparse_categorical_crossentropy"
-
-
 def loss_and_metrics(exp: Experiment, info):
     c1, c2 = st.columns(2)
     fits = {"regression": ["mean_squared_error", "mean_absolute_error", "huber"],
             "binary": ["binary_crossentropy", "sparse_categorical_crossentropy"],
             "multiclass": ["sparse_categorical_crossentropy"]}[info.task]
-    auto = f"auto ({LOSS_LABELS[auto_loss(exp, info)]})"
+    head_units = auto_head(info)["units"] if exp.model.output == "auto" else \
+        exp.model.layers[-1].get("units", 1)
+    auto = f"auto ({LOSS_LABELS[auto_loss(info.task, head_units)]})"
     with c1:
         choice = session.seeded(st.selectbox, "Loss", "train.loss",
                                 exp.train.loss if exp.train.loss in fits else "auto",
@@ -345,7 +338,7 @@ def _history_row(store, run, live_job):
         session.start_job(run.spec, initial_weights=str(path), name=f"{run.name} (continued)")
         st.rerun()
     if path is not None:
-        c[4].download_button("Model", path.read_bytes(), file_name=f"{run.id}.keras",
+        c[4].download_button("Model", path.read_bytes, file_name=f"{run.id}.keras",
                              key=f"dl_{run.id}", help="Download the trained model (.keras)")
     if c[5].button("Delete", key=f"delete_{run.id}", disabled=run.active):
         store.delete(run.id)
