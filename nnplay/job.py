@@ -250,6 +250,7 @@ class TrainingJob:
         while not self.engine.done:
             action = self._controls()
             if action == "wait":
+                self._refresh_views(force=True)  # the paused picture is of the paused epoch
                 self._wait_while_paused()
                 continue
             if action == "stop":
@@ -262,7 +263,7 @@ class TrainingJob:
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            self._refresh_views()
+            self._refresh_views(force=action == "step")
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
 
     def _record(self, rows: list[dict]):

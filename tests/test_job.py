@@ -47,8 +47,10 @@ def test_pause_resume_step_stop(circle):
     frozen = job.snapshot().epoch
     time.sleep(0.3)
     assert job.snapshot().epoch == frozen
+    assert job.snapshot().grid_epoch == frozen  # the boundary shown is the paused epoch's
     job.step()
     assert wait_until(lambda: job.snapshot().epoch == frozen + 1)
+    assert wait_until(lambda: job.snapshot().grid_epoch == frozen + 1)
     time.sleep(0.2)
     assert job.snapshot().epoch == frozen + 1 and job.snapshot().status == "paused"
     job.resume()

@@ -39,3 +39,17 @@ def test_decision_boundary_draws_grid_under_points():
                              grid=np.zeros((100, 100)))
     assert [t.type for t in fig.data] == ["heatmap", "scatter", "scatter"]
     assert [t.name for t in fig.data[1:]] == ["train", "validation"]
+
+
+def test_decision_boundary_sends_the_grid_as_256_levels():
+    """The live boundary is sent four times a second: as uint8 levels it is an eighth of the
+    bytes, with probability 0 -> 0, 0.5 -> the middle colour, 1 -> 255."""
+    raw = np.array([[0, 0], [1, 1]], dtype=float)
+    grid = np.tile(np.linspace(0, 1, 100), (100, 1))
+    fig = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary", grid=grid)
+    z = np.asarray(fig.data[0].z)
+    assert z.dtype == np.uint8 and (fig.data[0].zmin, fig.data[0].zmax) == (0, 255)
+    assert (z[0, 0], z[0, -1]) == (0, 255) and abs(int(z[0, 50]) - 128) <= 2
+    classes = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 2]), "multiclass",
+                                 grid=np.full((100, 100), 7.0))
+    assert set(np.asarray(classes.data[0].z).ravel()) == {7} and classes.data[0].zmax == 9

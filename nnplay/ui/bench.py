@@ -1,19 +1,16 @@
 """Training speed with the Train page open and polling, for `python -m nnplay bench`.
 
-Both figures are paired on one long job: windows in which the Train page polls the job
-alternate with windows in which nobody looks at it, and the ratio is of the two rates. The
-job's speed on this machine moves by half from one process to the next (other load, the
-CPU's clock), so a ratio against a job measured at another time says little; a paired one
-holds.
+A real `streamlit run app.py` and headless Chromium. The figures are paired on one long
+job: windows in which the Train page polls the job alternate with windows in which the tab
+shows the Data page, and the ratio is of the two rates. The job's speed on this machine moves
+by half from one process to the next (other load, the CPU's clock), so a ratio against a job
+measured at another time says little; a paired one holds.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
-
-from nnplay.job import MANAGER
-from nnplay.ui.serve import APP
-from nnplay.ui.train_view import POLL_SECONDS
 
 ROUNDS = 3          # watched/unwatched pairs
 WINDOW_S = 4.0      # seconds per window
@@ -37,50 +34,13 @@ def paired_rates(read: Callable[[], tuple[float, int]], watched: Callable[[float
     return ew / tw, eu / tu
 
 
-def _check_alive(epochs_left: int):
-    if epochs_left <= 0:
-        raise RuntimeError("the job finished before the rate could be measured: raise the epochs")
-
-
-def polled_job_rate(exp, dataset) -> tuple[float, float]:
-    """(epochs/s with the Train page rerun in this process every POLL_SECONDS, epochs/s
-    without), on one job. Streamlit's post-run clean-up runs as in the server, with nnplay's
-    guards installed."""
-    from streamlit.testing.v1 import AppTest
-    from nnplay.ui.session import install_streamlit_guards
-    install_streamlit_guards()
-    job = MANAGER.submit(exp, dataset=dataset)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["nnplay_experiment"] = exp
-    at.session_state["nnplay_job_id"] = job.id
-    at.switch_page("views/train.py")
-    while job.snapshot().epoch < WARMUP_EPOCHS:
-        time.sleep(0.05)
-
-    def read():
-        s = job.snapshot()
-        _check_alive(s.epochs - s.epoch)
-        return time.perf_counter(), s.epoch
-
-    def watched(seconds):
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            started = time.perf_counter()
-            at.run()
-            time.sleep(max(0.0, POLL_SECONDS - (time.perf_counter() - started)))
-
-    try:
-        return paired_rates(read, watched, time.sleep)
-    finally:
-        job.stop()
-
-
-def browser_polled_rate(exp) -> tuple[float, float] | None:
+def browser_polled_rate(exp, own_core: bool = False) -> tuple[float, float] | None:
     """(epochs/s with the Train page open in headless Chromium against a real
     `streamlit run app.py`, epochs/s with the same tab on the Data page), on one job in that
-    server. The browser shares this machine's cores, as it would not in class. The job's
-    progress is read from the run store: each flush records the epoch and its time. None when
-    Chromium or Playwright is missing."""
+    server. `own_core`: Chromium runs on a core of its own, as a student's browser does in the
+    hosted demo (else it competes with training for this machine's cores, as on a laptop). The
+    job's progress is read from the run store: each flush records the epoch and its time. None
+    when Chromium or Playwright is missing, or there is one core only."""
     import shutil
     import tempfile
     from nnplay.store import RunStore
@@ -90,39 +50,62 @@ def browser_polled_rate(exp) -> tuple[float, float] | None:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    if chromium is None:
+    cores = sorted(os.sched_getaffinity(0))
+    if chromium is None or (own_core and len(cores) < 2):
         return None
+    browser_cores = {cores[-1]} if own_core else None
     home = tempfile.mkdtemp(prefix="nnplay_bench_")
-    server, url = start_server({"NNPLAY_HOME": home})
+    server, url = start_server({"NNPLAY_HOME": home}, cpus=set(cores[:-1]) if own_core else None)
     try:
-        with sync_playwright() as p:
+        # This process, Playwright's driver and Chromium all run on browser_cores; this
+        # process only reads the store.
+        with _affinity(browser_cores), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(f"{url}/train?x={exp.to_url()}")
-            page.get_by_role("button", name="Train").first.click(timeout=60_000)
             store = RunStore(home)
-
-            def read():
-                runs = store.list_runs()
-                if not runs:
-                    return time.time(), 0
-                _check_alive(exp.train.epochs - runs[0].epochs if runs[0].active else 0)
-                return runs[0].updated, runs[0].epochs
-
-            def on(page_name):
-                def occupy(seconds):
-                    page.get_by_role("link", name=page_name).first.click()
-                    time.sleep(seconds)
-                return occupy
-
-            deadline = time.time() + 120
-            while read()[1] < WARMUP_EPOCHS and time.time() < deadline:
-                time.sleep(0.25)
             try:
-                return paired_rates(read, on("Train"), on("Data"))
+                return _train_watch_and_leave(browser.new_page(viewport={"width": 1440, "height": 900}),
+                                              url, exp, store)
             finally:
                 browser.close()
                 store.close()
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _train_watch_and_leave(page, url: str, exp, store) -> tuple[float, float]:
+    """Start `exp` on the Train page, then alternate between the Train and the Data page."""
+    page.goto(f"{url}/train?x={exp.to_url()}")
+    page.get_by_role("button", name="Train").first.click(timeout=60_000)
+
+    def read():
+        runs = store.list_runs()
+        if not runs:
+            return time.time(), 0
+        if not runs[0].active:
+            raise RuntimeError(f"the job ended before the rate could be measured: {runs[0].status} {runs[0].message}")
+        return runs[0].updated, runs[0].epochs
+
+    def on(page_name):
+        def occupy(seconds):
+            page.get_by_role("link", name=page_name).first.click()
+            time.sleep(seconds)
+        return occupy
+
+    deadline = time.time() + 120
+    while read()[1] < WARMUP_EPOCHS and time.time() < deadline:
+        time.sleep(0.25)
+    return paired_rates(read, on("Train"), on("Data"))
+
+
+class _affinity:
+    """Run the enclosed code (and the processes it starts) on `cpus`; None: no change."""
+    def __init__(self, cpus):
+        self.cpus, self.saved = cpus, os.sched_getaffinity(0)
+
+    def __enter__(self):
+        if self.cpus:
+            os.sched_setaffinity(0, self.cpus)
+
+    def __exit__(self, *exc):
+        os.sched_setaffinity(0, self.saved)

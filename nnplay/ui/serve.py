@@ -22,14 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict | None = None, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    """A running app server and its URL; raises RuntimeError when it does not come up."""
+def start_server(env: dict | None = None, timeout: float = 60.0,
+                 cpus: set[int] | None = None) -> tuple[subprocess.Popen, str]:
+    """A running app server and its URL; raises RuntimeError when it does not come up.
+    `cpus`: the cores the server may run on (Linux), e.g. to keep a browser off them."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=APP.parent, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -166,10 +166,19 @@ def _augmentation_preview(exp: Experiment):
 
 # ---- controls and the live panel ----------------------------------------------------------
 
-def _controls(job, exp: Experiment):
-    snap = job.snapshot() if job is not None else None
-    active = snap is not None and not snap.finished
-    paused = active and snap.status == "paused"
+def _phase(snap) -> str:
+    """What the controls depend on: no job, active (queued, building, running), paused, ended."""
+    if snap is None:
+        return "none"
+    return "ended" if snap.finished else ("paused" if snap.status == "paused" else "active")
+
+
+def _controls(job, snap, exp: Experiment):
+    """Train, Pause/Resume, Step, Stop, Reset and the live learning rate. Drawn outside the
+    polling fragment: they change only with the job's phase, and the fragment reruns the page
+    when that changes."""
+    phase = _phase(snap)
+    active, paused = phase in ("active", "paused"), phase == "paused"
     c = st.columns([1.2, 1.2, 1, 1, 1, 3])
     fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
     if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
@@ -184,6 +193,7 @@ def _controls(job, exp: Experiment):
                    icon=":material/pause:" if not paused else ":material/play_arrow:",
                    width="stretch"):
         job.resume() if paused else job.pause()
+        st.rerun()
     if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
                    help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
@@ -192,6 +202,7 @@ def _controls(job, exp: Experiment):
         st.rerun()
     if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
         job.stop()
+        st.rerun()
     if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
                    help="Back to epoch 0 with the same seed: the same initial weights"):
         session.start_job(exp, paused=True)
@@ -267,14 +278,11 @@ def _outcome(snap):
         cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4g}")
 
 
-def _live(exp: Experiment):
-    job = session.current_job()
-    _controls(job, exp)
-    if job is None:
-        st.info("Press **Train** to start. The curves and the decision boundary appear as the "
-                "model learns; you can switch pages while it trains.")
-        return
+def _live(job, drawn_phase: str):
+    """The polled part: progress, curves, decision boundary, and the outcome at the end."""
     snap = job.snapshot()
+    if _phase(snap) != drawn_phase:
+        st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     _progress(snap)
     if job.dataset is not None and job.dataset.raw_train is not None:
         left, right = st.columns([3, 2])
@@ -286,17 +294,23 @@ def _live(exp: Experiment):
         _curves(snap)
     if snap.finished:
         _outcome(snap)
-    was_active = st.session_state.get("live_active")
-    st.session_state["live_active"] = not snap.finished
-    if was_active and snap.finished:
-        st.rerun()  # a full run stops the polling
+
+
+# Seconds between refreshes of the live panel, by phase: four times a second while training;
+# slowly while paused, only to notice a Resume from another tab; not at all once ended.
+POLL_BY_PHASE = {"active": POLL_SECONDS, "paused": 1.0, "ended": None}
 
 
 def live_panel(exp: Experiment, info):
     job = session.current_job()
-    active = job is not None and not job.snapshot().finished
-    st.session_state["live_active"] = active
-    st.fragment(_live, run_every=POLL_SECONDS if active else None)(exp)
+    snap = job.snapshot() if job is not None else None
+    _controls(job, snap, exp)
+    if job is None:
+        st.info("Press **Train** to start. The curves and the decision boundary appear as the "
+                "model learns; you can switch pages while it trains.")
+        return
+    phase = _phase(snap)
+    st.fragment(_live, run_every=POLL_BY_PHASE[phase])(job, phase)
 
 
 # ---- history of runs ------------------------------------------------------------------------
