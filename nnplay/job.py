@@ -50,6 +50,7 @@ class Snapshot:
     elapsed: float = 0.0
     eta: float | None = None
     learning_rate: float | None = None
+    pace: float | None = None       # epochs per second at most (slow motion); None: full speed
     best_epoch: int = 0
     final: dict = field(default_factory=dict)
     grid: np.ndarray | None = None
@@ -89,6 +90,7 @@ class TrainingJob:
         self._stop = False
         self._steps = 0
         self._lr = None
+        self._pace = None
         self._thread = None
         self._started_at = None
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
@@ -134,6 +136,18 @@ class TrainingJob:
                              "change it by hand")
         with self._lock:
             self._lr = float(value)
+            self._wake.notify_all()
+
+    def set_pace(self, epochs_per_second: float | None):
+        """Slow motion: at most this many epochs a second, one epoch at a time, so the
+        boundary can be watched forming; None: full speed. The results do not change."""
+        if epochs_per_second is not None and not (
+                isinstance(epochs_per_second, (int, float)) and epochs_per_second > 0):
+            raise ValueError(f"pace must be a positive number of epochs per second or None, "
+                             f"got {epochs_per_second!r}")
+        with self._lock:
+            self._pace = None if epochs_per_second is None else float(epochs_per_second)
+            self._snap.pace = self._pace
             self._wake.notify_all()
 
     def snapshot(self) -> Snapshot:
@@ -256,15 +270,29 @@ class TrainingJob:
             if action == "stop":
                 self._finish("stopped")
                 return
-            rows = self.engine.run_epoch() if action == "step" else self.engine.run_chunk()
+            started = time.perf_counter()
+            paced = self._pace is not None
+            rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
             self._record(rows)
             if any(not math.isfinite(r["loss"]) for r in rows):
                 bad = next(r["epoch"] for r in rows if not math.isfinite(r["loss"]))
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            self._refresh_views(force=action == "step")
+            self._refresh_views(force=action == "step" or paced)
+            if paced:
+                self._sleep_for_pace(started)
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
+
+    def _sleep_for_pace(self, started: float):
+        """Wait out the rest of this epoch's share of a second; pause, stop or a new pace
+        wake it early."""
+        with self._lock:
+            if self._pace is None:
+                return
+            left = started + 1.0 / self._pace - time.perf_counter()
+            if left > 0 and not (self._stop or self._pause):
+                self._wake.wait(left)
 
     def _record(self, rows: list[dict]):
         if not rows:

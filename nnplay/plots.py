@@ -37,23 +37,28 @@ def main_metric(history: dict) -> str | None:
     return None
 
 
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0)
+
+
 def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
                     title: str | None = None, log_y: bool = False) -> go.Figure:
-    """Train (solid) and validation (dashed) values of `metric` per epoch."""
+    """Train (solid) and validation (dashed) values of `metric` per epoch, the best epoch as a
+    dotted line and in the title; the legend under the chart, out of the title's way."""
+    label = title or metric.replace("_", " ")
     marks = {}
     if best_epoch and history.get("val_" + metric):  # shapes as dicts: add_vline is slow
         marks = dict(shapes=[dict(type="line", x0=best_epoch, x1=best_epoch, y0=0, y1=1, yref="paper",
-                                  line=dict(color="#888", dash="dot", width=1))],
-                     annotations=[dict(x=best_epoch, y=1, yref="paper", text=f"best {best_epoch}",
-                                       showarrow=False, xanchor="right", font=dict(size=11))])
-    fig = _figure(title or metric.replace("_", " "), height=320, hovermode="x unified",
-                  xaxis=dict(title="epoch"), yaxis=dict(type="log" if log_y else "linear"),
-                  uirevision=metric, **marks)
-    for prefix, dash, label in (("", "solid", "train"), ("val_", "dash", "validation")):
+                                  line=dict(color="#888", dash="dot", width=1))])
+        label += f" · best epoch {best_epoch:,}"
+    epochs = max((len(v) for v in history.values() if v), default=0)
+    xaxis = dict(title="epoch", tickformat=",d", **({"dtick": 1} if epochs < 8 else {}))
+    fig = _figure(label, height=340, hovermode="x unified", xaxis=xaxis, legend=LEGEND_BELOW,
+                  yaxis=dict(type="log" if log_y else "linear"), uirevision=metric, **marks)
+    for prefix, dash, name in (("", "solid", "train"), ("val_", "dash", "validation")):
         values = history.get(prefix + metric)
         if values:
             keep = _thin(len(values))  # a few hundred pixels wide: no need to send 10,000 points
-            fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=label,
+            fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=name,
                             mode="lines" if len(values) > 1 else "markers",
                             line=dict(color=VALIDATION_COLOR if prefix else TRAIN_COLOR, dash=dash,
                                       width=2))
@@ -80,9 +85,9 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
                  bounds=(-6.0, 6.0), title: str = "") -> go.Figure:
     """2-D points coloured by class (train: filled circles, validation: outlined diamonds),
     over the model's decision grid when one is given."""
-    fig = _figure(title, height=420, xaxis=dict(range=list(bounds), title="x1", constrain="domain"),
+    fig = _figure(title, height=440, xaxis=dict(range=list(bounds), title="x1", constrain="domain"),
                   yaxis=dict(range=list(bounds), title="x2", scaleanchor="x", scaleratio=1),
-                  uirevision="boundary")
+                  uirevision="boundary", legend=LEGEND_BELOW)
     if grid is not None:
         axis = np.linspace(bounds[0], bounds[1], grid.shape[0])
         if task == "multiclass":  # class indices, exact in uint8

@@ -153,3 +153,21 @@ def test_concurrent_jobs_with_session_clearing_all_finish(circle):
     assert [s.status for s in snaps] == ["completed"] * 4, [s.message for s in snaps]
     assert snaps[0].history["val_loss"] == snaps[2].history["val_loss"]
     assert np.all(np.isfinite(snaps[1].history["loss"]))
+
+
+def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle):
+    job = TrainingJob(make_exp(train={"epochs": 100_000}), circle)
+    job.set_pace(20)
+    job.start()
+    assert wait_until(lambda: job.snapshot().epoch >= 3)
+    t0, e0 = time.perf_counter(), job.snapshot().epoch
+    time.sleep(1.0)
+    snap = job.snapshot()
+    assert snap.epoch - e0 <= 20 * (time.perf_counter() - t0) + 2
+    assert snap.pace == 20 and snap.grid_epoch >= snap.epoch - 1  # every epoch's boundary shows
+    job.set_pace(None)
+    assert wait_until(lambda: job.snapshot().epoch > snap.epoch + 500)
+    with pytest.raises(ValueError, match="pace"):
+        job.set_pace(0)
+    job.stop()
+    assert job.wait(10).status == "stopped"

@@ -1,5 +1,7 @@
 """The Train page through Streamlit's AppTest: settings write the experiment, training runs
 in the background and the page shows its progress and outcome."""
+import time
+
 from nnplay.job import MANAGER
 from nnplay.spec import Experiment
 
@@ -76,3 +78,23 @@ def test_history_lists_kept_runs_and_reopens_one(tmp_path, monkeypatch):
     next(b for b in at.button if b.key == f"open_{run_id}").click().run()
     assert at.session_state["nnplay_experiment"].train.optimizer == "adam"
     session.store.clear()
+
+
+def test_slow_motion_applies_to_the_next_run_and_the_running_one():
+    exp = Experiment()
+    exp.train.epochs = 100_000
+    at = page(exp)
+    at.selectbox(key="train_speed").set_value("10 epochs/s").run()
+    button(at, "Train").click().run()
+    job = MANAGER.get(at.session_state["nnplay_job_id"])
+    assert job.snapshot().pace == 10
+    at.selectbox(key="train_speed").set_value("full speed").run()
+    assert job.snapshot().pace is None
+    button(at, "Pause").click().run()
+    deadline = time.time() + 30
+    while job.snapshot().status != "paused" and time.time() < deadline:
+        time.sleep(0.05)
+    at.run()
+    assert any(b.label == "Resume" for b in at.button)
+    job.stop()
+    assert job.wait(20).status == "stopped"

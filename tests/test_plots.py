@@ -10,6 +10,7 @@ def test_learning_curves_train_solid_validation_dashed():
     train, val = fig.data[:2]
     assert (train.name, train.line.dash, val.name, val.line.dash) == ("train", "solid", "validation", "dash")
     assert list(val.y) == [3, 2.5, 2.4]
+    assert fig.layout.title.text == "loss · best epoch 3" and fig.layout.shapes[0].x0 == 3
 
 
 def test_smoothing_is_tensorboards_debiased_ema():

@@ -179,7 +179,7 @@ def _controls(job, snap, exp: Experiment):
     when that changes."""
     phase = _phase(snap)
     active, paused = phase in ("active", "paused"), phase == "paused"
-    c = st.columns([1.2, 1.2, 1, 1, 1, 3])
+    c = st.columns([1.2, 1.2, 1, 1, 1, 1.6, 2.4])
     fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
     if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
                    width="stretch", help="Start training" if fresh or not active else
@@ -187,7 +187,7 @@ def _controls(job, snap, exp: Experiment):
         if fresh:
             job.resume()
         else:
-            session.start_job(exp)
+            session.start_job(exp).set_pace(_pace())
         st.rerun()
     if c[1].button("Pause" if not paused else "Resume", disabled=not active,
                    icon=":material/pause:" if not paused else ":material/play_arrow:",
@@ -198,6 +198,7 @@ def _controls(job, snap, exp: Experiment):
                    help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
             job = session.start_job(exp, paused=True)
+            job.set_pace(_pace())
         job.step()
         st.rerun()
     if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
@@ -205,11 +206,30 @@ def _controls(job, snap, exp: Experiment):
         st.rerun()
     if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
                    help="Back to epoch 0 with the same seed: the same initial weights"):
-        session.start_job(exp, paused=True)
+        session.start_job(exp, paused=True).set_pace(_pace())
         st.rerun()
+    with c[5]:
+        _speed(job if active else None)
     if active and not exp.train.lr_schedule:
-        with c[5]:
+        with c[6]:
             _live_learning_rate(job, snap)
+
+
+# Slow motion: full speed finishes the Playground's 500 epochs in well under a second.
+SPEEDS = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10,
+          "3 epochs/s": 3, "1 epoch/s": 1}
+
+
+def _pace() -> float | None:
+    return SPEEDS[st.session_state.get("train_speed", "full speed")]
+
+
+def _speed(job):
+    """How fast training goes; changes a running job at once, and the next ones."""
+    st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed",
+                 help="Slow motion, to watch the decision boundary form epoch by epoch. The "
+                      "results are the same at any speed.",
+                 on_change=lambda: job is not None and job.set_pace(_pace()))
 
 
 def _live_learning_rate(job, snap):
@@ -238,8 +258,9 @@ def _progress(snap):
     if text is None and snap.status == "running" and snap.epoch == 0:
         text = "Training the first epoch…"
     if text is None:
-        left = f"{_format_seconds(snap.eta)} left · " if snap.status == "running" else ""
-        speed = f"{snap.samples_per_sec:,.0f} samples/s · " if snap.status == "running" else ""
+        measured = snap.status == "running" and snap.samples_per_sec > 0
+        left = f"{_format_seconds(snap.eta)} left · " if measured else ""
+        speed = f"{snap.samples_per_sec:,.0f} samples/s · " if measured else ""
         text = f"Epoch {snap.epoch:,} / {snap.epochs:,} · {speed}{left}{snap.status.replace('_', ' ')}"
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
 
@@ -262,7 +283,7 @@ def _boundary(job, snap):
         return
     fig = plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
                              data.info.task, grid=snap.grid, bounds=data.grid_bounds,
-                             title=f"Decision boundary after epoch {snap.grid_epoch}")
+                             title=f"Decision boundary after epoch {snap.grid_epoch:,}")
     st.plotly_chart(fig, key="boundary")
 
 
