@@ -167,10 +167,13 @@ def _augmentation_preview(exp: Experiment):
 # ---- controls and the live panel ----------------------------------------------------------
 
 def _phase(snap) -> str:
-    """What the controls depend on: no job, active (queued, building, running), paused, ended."""
+    """What the controls and the polling rate depend on: none, queued (waiting for a training
+    slot), active (building, running), paused, ended."""
     if snap is None:
         return "none"
-    return "ended" if snap.finished else ("paused" if snap.status == "paused" else "active")
+    if snap.finished:
+        return "ended"
+    return snap.status if snap.status in ("queued", "paused") else "active"
 
 
 def _controls(job, snap, exp: Experiment):
@@ -178,7 +181,7 @@ def _controls(job, snap, exp: Experiment):
     polling fragment: they change only with the job's phase, and the fragment reruns the page
     when that changes."""
     phase = _phase(snap)
-    active, paused = phase in ("active", "paused"), phase == "paused"
+    active, paused = phase in ("queued", "active", "paused"), phase == "paused"
     c = st.columns([1.2, 1.2, 1, 1, 1, 1.6, 2.4])
     fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
     if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
@@ -305,6 +308,8 @@ def _live(job, drawn_phase: str):
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     _progress(snap)
+    if snap.status in ("queued", "building"):
+        return  # nothing to draw yet: a class waiting in the queue polls cheaply
     if job.dataset is not None and job.dataset.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
@@ -318,8 +323,9 @@ def _live(job, drawn_phase: str):
 
 
 # Seconds between refreshes of the live panel, by phase: four times a second while training;
-# slowly while paused, only to notice a Resume from another tab; not at all once ended.
-POLL_BY_PHASE = {"active": POLL_SECONDS, "paused": 1.0, "ended": None}
+# once a second while queued (the position moves slowly) or paused (only to notice a Resume
+# from another tab); not at all once ended.
+POLL_BY_PHASE = {"active": POLL_SECONDS, "queued": 1.0, "paused": 1.0, "ended": None}
 
 
 def live_panel(exp: Experiment, info):
