@@ -553,14 +553,29 @@ def smooth(values, weight: float) -> np.ndarray:
     return out
 
 
+# Charts of several runs stacked on one page: a fixed left margin and the legend under the
+# plot (the same run names in the same colours), so their x axes line up epoch for epoch.
+_RUNS_LAYOUT = dict(margin=dict(l=64, r=16, t=40, b=10), hovermode="x unified",
+                    legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0),
+                    yaxis=dict(automargin=False))
+
+
+def _epoch_axis(runs: list[dict]) -> dict:
+    """The x axis every runs chart shares: epochs 1 to the longest run's last."""
+    longest = max((len(v) for run in runs for v in run["history"].values() if v), default=1)
+    return dict(title="epoch", range=[1, max(longest, 2)])
+
+
 def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0.0,
                  log_y: bool = False, title: str | None = None) -> go.Figure:
     """Several runs on one chart: one colour per run, train solid, validation dashed, and a
-    marker at each run's best epoch. `runs`: [{"name", "history", "best_epoch"}]."""
-    fig = _figure(title or metric.replace("_", " "), height=420, hovermode="x unified",
-                  xaxis_title="epoch", uirevision=metric)
+    marker at each run's best epoch. `runs`: [{"name", "history", "best_epoch"}]. The legend
+    lists each run once (its solid line); the title says which line is which."""
+    fig = _figure(title or metric.replace("_", " "), height=420, uirevision=metric,
+                  **{**_RUNS_LAYOUT, "xaxis": _epoch_axis(runs)})
     for i, run in enumerate(runs):
         color = PALETTE[i % len(PALETTE)]
+        in_legend = True
         for prefix, dash in (("", "solid"), ("val_", "dash")):
             values = run["history"].get(prefix + metric)
             if not values:
@@ -568,8 +583,11 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
             keep = _thin(len(values))
             fig.add_scatter(x=keep + 1, y=smooth(values, smoothing)[keep],
                             mode="lines", line=dict(color=color, dash=dash, width=2),
-                            name=f"{run['name']} · {'validation' if prefix else 'train'}",
-                            legendgroup=run["name"])
+                            name=f"{run['name']} · {'validation' if prefix else 'training'}",
+                            legendgroup=run["name"], showlegend=in_legend)
+            if in_legend:
+                fig.data[-1].update(name=run["name"], hovertemplate="%{y:.4g} (training)")
+            in_legend = False
         best = run.get("best_epoch") or 0
         val = run["history"].get("val_" + metric)
         if val and 0 < best <= len(val):
@@ -579,14 +597,14 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
                             showlegend=False)
     if log_y:
         fig.update_yaxes(type="log")
-    fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, xanchor="left", yanchor="top"))
     return fig
 
 
 def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure:
-    """Validation loss minus training loss per epoch: growing means overfitting."""
-    fig = _figure("generalization gap (validation loss − training loss)", height=320,
-                  hovermode="x unified", xaxis_title="epoch")
+    """Validation loss minus training loss per epoch: growing means overfitting. Laid out
+    like `runs_overlay` (same colours, margins and epoch axis), to sit under it."""
+    fig = _figure("generalization gap (validation loss − training loss)", height=340,
+                  **{**_RUNS_LAYOUT, "xaxis": _epoch_axis(runs)})
     for i, run in enumerate(runs):
         h = run["history"]
         if not h.get("val_loss") or not h.get("loss"):
@@ -594,6 +612,7 @@ def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure
         gap = np.asarray(h["val_loss"]) - np.asarray(h["loss"])
         keep = _thin(len(gap))
         fig.add_scatter(x=keep + 1, y=smooth(gap, smoothing)[keep], mode="lines",
-                        name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+                        name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                        hovertemplate="%{y:.4g}")
     fig.add_hline(y=0, line=dict(color="#999", width=1))
     return fig

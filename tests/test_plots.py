@@ -39,3 +39,14 @@ def test_decision_boundary_draws_grid_under_points():
                              grid=np.zeros((100, 100)))
     assert [t.type for t in fig.data] == ["heatmap", "scatter", "scatter"]
     assert [t.name for t in fig.data[1:]] == ["train", "validation"]
+
+
+def test_runs_charts_share_legend_margins_and_epoch_axis():
+    runs = [{"name": "a", "history": {"loss": [2, 1, 0.5], "val_loss": [2, 1.5, 1.4]}},
+            {"name": "b", "history": {"loss": [2, 1.2], "val_loss": [2.2, 1.9]}}]
+    overlay, gap = plots.runs_overlay(runs), plots.generalization_gap(runs)
+    assert [t.name for t in overlay.data if t.showlegend is not False] == ["a", "b"]
+    assert [t.name for t in gap.data if t.name] == ["a", "b"]
+    for part in ("margin", "legend"):
+        assert overlay.layout[part] == gap.layout[part]
+    assert list(overlay.layout.xaxis.range) == list(gap.layout.xaxis.range) == [1, 3]
