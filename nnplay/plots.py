@@ -98,12 +98,22 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
     return fig
 
 
-def series_plot(values: np.ndarray, title: str = "", split_at: list | None = None) -> go.Figure:
-    """A line plot of a sequence, with vertical lines where validation and test begin."""
-    fig = _figure(title, height=300, xaxis_title="step", showlegend=False)
-    fig.add_scatter(y=values, mode="lines", line=dict(color=BLUE, width=1.5))
-    for x, label in split_at or []:
-        fig.add_vline(x=x, line=dict(color="#888", dash="dot"), annotation_text=label)
+def series_plot(values: np.ndarray, title: str = "", split_at: list | None = None, *,
+                x=None, x_title: str = "step", y_title: str = "") -> go.Figure:
+    """A line plot of a sequence against `x` (years, dates; default step numbers), with
+    vertical lines at the (x, label) pairs of `split_at` where validation and test begin."""
+    x = np.arange(len(values)) if x is None else np.asarray(x)
+    fig = _figure(title, height=300, xaxis_title=x_title, yaxis_title=y_title, showlegend=False,
+                  hovermode="x")
+    hover = "%{x|%d %b %Y}" if np.issubdtype(x.dtype, np.datetime64) else f"{x_title} %{{x}}"
+    fig.add_scatter(x=x, y=values, mode="lines", line=dict(color=BLUE, width=1.5),
+                    hovertemplate=hover + ": %{y:.4g}<extra></extra>")
+    for at, label in split_at or []:
+        # a shape and a note rather than add_vline, whose note fails on date axes
+        fig.add_shape(type="line", x0=at, x1=at, y0=0, y1=1, yref="paper",
+                      line=dict(color="#888", dash="dot"))
+        fig.add_annotation(x=at, y=1, yref="paper", text=label, showarrow=False,
+                           xanchor="left", yanchor="top")
     return fig
 
 
