@@ -5,7 +5,7 @@ import streamlit as st
 from nnplay import plots
 from nnplay.data import DataError
 from nnplay.job import MANAGER
-from nnplay.race import DIMENSIONS, MAX_VARIANTS, OPTIMIZER_RATES, label, start_race, table_rows
+from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race, table_rows
 from nnplay.spec import SpecError
 from nnplay.store import attach
 from nnplay.ui import session
@@ -22,20 +22,20 @@ st.caption("Train the current experiment several times, changing one setting, an
 
 c1, c2 = st.columns([1, 3])
 dimension = c1.selectbox("Race on", list(DIMENSIONS), format_func=NAMES.get, key="race_dimension")
-values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
-                        format_func=lambda v: label(dimension, v), max_selections=MAX_VARIANTS,
-                        key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
-                        and dimension != "activation")
-
 own_rates = False
 if dimension == "optimizer":
-    rates = st.radio(
-        "Learning rate", [OWN_RATES, SAME_RATE], horizontal=True, key="race_rates",
+    rates = c1.radio(
+        "Learning rate", [OWN_RATES, SAME_RATE], key="race_rates",
         help="Optimizers take steps of different sizes for the same rate: SGD needs a rate "
              "about ten times larger than Adam. With their own usual rates the race "
-             "compares each optimizer at its best-known setting; with one rate for all "
+             "compares each optimizer at a rate that suits it; with one rate for all "
              f"(the experiment's {exp.train.learning_rate:g}) some crawl and some may blow up.")
     own_rates = rates == OWN_RATES
+values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
+                        format_func=lambda v: label(dimension, v, own_rates),
+                        max_selections=MAX_VARIANTS,
+                        key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
+                        and dimension != "activation")
 
 shared = {"optimizer": f"optimizer {exp.train.optimizer}",
           "learning_rate": f"learning rate {exp.train.learning_rate:g}",
@@ -45,16 +45,11 @@ if own_rates:
     shared.pop("learning_rate")
 st.info("Every variant keeps the rest of the current experiment: " + ", ".join(shared.values())
         + f", {exp.train.epochs} epochs, seed {exp.train.seed}."
-        + (" Each optimizer trains at its own usual learning rate, shown below."
+        + (" Each optimizer trains at its own usual learning rate, shown with its name."
            if own_rates else "")
         + (" At one rate for all, the race mostly shows which optimizer suits that rate: "
            "try it at two rates before judging one." if dimension == "optimizer" and not own_rates
            else ""))
-if dimension == "optimizer" and values:
-    st.dataframe(pd.DataFrame([{"variant": label(dimension, v, own_rates), "optimizer": v,
-                                "learning rate": f"{OPTIMIZER_RATES[v] if own_rates else exp.train.learning_rate:g}"}
-                               for v in values]), hide_index=True, key="race_plan")
-
 if st.button("Start the race", type="primary", icon=":material/flag:", disabled=not values):
     try:
         values = [type(DIMENSIONS[dimension][0])(v) for v in values]
