@@ -233,6 +233,7 @@ def use_cnn(exp):
     new, changes = presets.apply_preset(exp, "cnn", keep_data=True)
     session.set_experiment(new)
     st.session_state["model_notice"] = (presets.PRESETS["cnn"]["title"], changes)
+    st.session_state["preset_choice"] = "cnn"  # the Model page's picker shows what was applied
     st.switch_page("views/model.py")
 
 
