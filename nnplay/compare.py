@@ -1,12 +1,46 @@
 """Comparing runs: what changed between them, and what happened.
 
     >>> rows = comparison_rows(store.list_runs()[:3], store.history)
+    >>> column_title("train.learning_rate"), column_title("final val_loss")
+    ('learning rate', 'final validation loss')
+
+The rows keep machine keys (`train.learning_rate`, `final val_loss`), as exports do; pages
+show `column_title(key)` above them.
 """
 from __future__ import annotations
 
-from .spec import differing_settings, flatten
+from .spec import SETTING_TITLES, differing_settings, flatten, setting_title
 
 _HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")
+
+METRIC_TITLES = {"loss": "loss", "accuracy": "accuracy", "auc": "AUC", "precision": "precision",
+                 "recall": "recall", "mae": "mean absolute error", "mse": "mean squared error"}
+ROW_TITLES = {"run": "run", "status": "status", "epochs": "epochs trained", "best epoch": "best epoch"}
+
+
+def metric_title(name: str) -> str:
+    """"val_loss" -> "validation loss", "accuracy" -> "training accuracy"."""
+    base = name.removeprefix("val_")
+    return ("validation " if name.startswith("val_") else "training ") + METRIC_TITLES.get(
+        base, base.replace("_", " "))
+
+
+def column_title(key: str) -> str:
+    """A readable title for a key of `comparison_rows`: "train.learning_rate" -> "learning
+    rate", "final val_loss" -> "final validation loss"; unknown keys lose their prefix."""
+    if key in SETTING_TITLES:
+        return setting_title(key)
+    if key in ROW_TITLES:
+        return ROW_TITLES[key]
+    for prefix in ("final ", "best "):
+        if key.startswith(prefix):
+            return prefix + metric_title(key.removeprefix(prefix))
+    return setting_title(key)
+
+
+def is_setting(key: str) -> bool:
+    """Whether a key of `comparison_rows` is a setting (as opposed to a result)."""
+    return key.startswith(("data.", "model.", "train."))
 
 
 def best_value(name: str, values: list) -> float | None:

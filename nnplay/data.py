@@ -538,6 +538,19 @@ def co2_series() -> tuple:
     return co2.interpolate(limit_direction="both").to_numpy(float), int(co2.isna().sum())
 
 
+def series_axes(spec) -> tuple:
+    """(time of every value, x-axis title, value title) of the series `spec.dataset`: years
+    for sunspots, dates (datetime64) for co2, step numbers for the synthetic sine."""
+    if spec.dataset == "sunspots":
+        years = pd.read_csv(os.path.join(DATA_DIR, "sunspots_yearly.csv"))["YEAR"]
+        return years.to_numpy(int), "year", "sunspot number"
+    if spec.dataset == "co2":
+        dates = pd.read_csv(os.path.join(DATA_DIR, "co2_mauna_loa_weekly.csv"))["date"]
+        return (pd.to_datetime(dates.astype(str), format="%Y%m%d").to_numpy("datetime64[D]"),
+                "date", "CO₂ (parts per million)")
+    return np.arange(spec.samples), "step", "value"
+
+
 def _series_values(spec) -> tuple:
     """(values, notes) of the series `spec.dataset`."""
     if spec.dataset == "sine":

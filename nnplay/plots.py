@@ -19,6 +19,8 @@ PALETTE = ["#0877bd", "#f59322", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf"]
 # No template: Streamlit's own chart theme styles the figures, and building a template
 # costs ~20 ms per figure, which matters at four redraws a second.
+# Under the plot, out of the title's way; charts that stack use it so their axes line up.
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0)
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10),
                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
 
@@ -35,9 +37,6 @@ def main_metric(history: dict) -> str | None:
         if name in history:
             return name
     return None
-
-
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0)
 
 
 def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
@@ -113,12 +112,22 @@ def _levels(values, lo: float, hi: float) -> np.ndarray:
     return np.round(scaled * 255).astype(np.uint8)
 
 
-def series_plot(values: np.ndarray, title: str = "", split_at: list | None = None) -> go.Figure:
-    """A line plot of a sequence, with vertical lines where validation and test begin."""
-    fig = _figure(title, height=300, xaxis_title="step", showlegend=False)
-    fig.add_scatter(y=values, mode="lines", line=dict(color=BLUE, width=1.5))
-    for x, label in split_at or []:
-        fig.add_vline(x=x, line=dict(color="#888", dash="dot"), annotation_text=label)
+def series_plot(values: np.ndarray, title: str = "", split_at: list | None = None, *,
+                x=None, x_title: str = "step", y_title: str = "") -> go.Figure:
+    """A line plot of a sequence against `x` (years, dates; default step numbers), with
+    vertical lines at the (x, label) pairs of `split_at` where validation and test begin."""
+    x = np.arange(len(values)) if x is None else np.asarray(x)
+    fig = _figure(title, height=300, xaxis_title=x_title, yaxis_title=y_title, showlegend=False,
+                  hovermode="x")
+    hover = "%{x|%d %b %Y}" if np.issubdtype(x.dtype, np.datetime64) else f"{x_title} %{{x}}"
+    fig.add_scatter(x=x, y=values, mode="lines", line=dict(color=BLUE, width=1.5),
+                    hovertemplate=hover + ": %{y:.4g}<extra></extra>")
+    for at, label in split_at or []:
+        # a shape and a note rather than add_vline, whose note fails on date axes
+        fig.add_shape(type="line", x0=at, x1=at, y0=0, y1=1, yref="paper",
+                      line=dict(color="#888", dash="dot"))
+        fig.add_annotation(x=at, y=1, yref="paper", text=label, showarrow=False,
+                           xanchor="left", yanchor="top")
     return fig
 
 
@@ -568,14 +577,28 @@ def smooth(values, weight: float) -> np.ndarray:
     return out
 
 
+# Charts of several runs stacked on one page: a fixed left margin and the legend under the
+# plot (the same run names in the same colours), so their x axes line up epoch for epoch.
+_RUNS_LAYOUT = dict(margin=dict(l=64, r=16, t=40, b=10), hovermode="x unified",
+                    legend=LEGEND_BELOW, yaxis=dict(automargin=False))
+
+
+def _epoch_axis(runs: list[dict]) -> dict:
+    """The x axis every runs chart shares: epochs 1 to the longest run's last."""
+    longest = max((len(v) for run in runs for v in run["history"].values() if v), default=1)
+    return dict(title="epoch", range=[1, max(longest, 2)])
+
+
 def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0.0,
                  log_y: bool = False, title: str | None = None) -> go.Figure:
     """Several runs on one chart: one colour per run, train solid, validation dashed, and a
-    marker at each run's best epoch. `runs`: [{"name", "history", "best_epoch"}]."""
-    fig = _figure(title or metric.replace("_", " "), height=420, hovermode="x unified",
-                  xaxis_title="epoch", uirevision=metric)
+    marker at each run's best epoch. `runs`: [{"name", "history", "best_epoch"}]. The legend
+    lists each run once (its solid line); the title says which line is which."""
+    fig = _figure(title or metric.replace("_", " "), height=420, uirevision=metric,
+                  **{**_RUNS_LAYOUT, "xaxis": _epoch_axis(runs)})
     for i, run in enumerate(runs):
         color = PALETTE[i % len(PALETTE)]
+        in_legend = True
         for prefix, dash in (("", "solid"), ("val_", "dash")):
             values = run["history"].get(prefix + metric)
             if not values:
@@ -583,8 +606,11 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
             keep = _thin(len(values))
             fig.add_scatter(x=keep + 1, y=smooth(values, smoothing)[keep],
                             mode="lines", line=dict(color=color, dash=dash, width=2),
-                            name=f"{run['name']} · {'validation' if prefix else 'train'}",
-                            legendgroup=run["name"])
+                            name=f"{run['name']} · {'validation' if prefix else 'training'}",
+                            legendgroup=run["name"], showlegend=in_legend)
+            if in_legend:
+                fig.data[-1].update(name=run["name"], hovertemplate="%{y:.4g} (training)")
+            in_legend = False
         best = run.get("best_epoch") or 0
         val = run["history"].get("val_" + metric)
         if val and 0 < best <= len(val):
@@ -594,14 +620,14 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
                             showlegend=False)
     if log_y:
         fig.update_yaxes(type="log")
-    fig.update_layout(legend=dict(orientation="v", y=1, x=1.02, xanchor="left", yanchor="top"))
     return fig
 
 
 def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure:
-    """Validation loss minus training loss per epoch: growing means overfitting."""
-    fig = _figure("generalization gap (validation loss − training loss)", height=320,
-                  hovermode="x unified", xaxis_title="epoch")
+    """Validation loss minus training loss per epoch: growing means overfitting. Laid out
+    like `runs_overlay` (same colours, margins and epoch axis), to sit under it."""
+    fig = _figure("generalization gap (validation loss − training loss)", height=340,
+                  **{**_RUNS_LAYOUT, "xaxis": _epoch_axis(runs)})
     for i, run in enumerate(runs):
         h = run["history"]
         if not h.get("val_loss") or not h.get("loss"):
@@ -609,6 +635,7 @@ def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure
         gap = np.asarray(h["val_loss"]) - np.asarray(h["loss"])
         keep = _thin(len(gap))
         fig.add_scatter(x=keep + 1, y=smooth(gap, smoothing)[keep], mode="lines",
-                        name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+                        name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                        hovertemplate="%{y:.4g}")
     fig.add_hline(y=0, line=dict(color="#999", width=1))
     return fig

@@ -18,7 +18,7 @@ import re
 from typing import Callable
 
 from . import layers as L
-from .spec import Experiment, ModelSpec
+from .spec import Experiment, ModelSpec, describe_change
 
 def conv_blocks(*filters: int) -> list[dict]:
     """The tutorials' convolution blocks: a 3x3 'same' Conv2D then 2x2 max pooling, per count."""
@@ -118,28 +118,54 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def apply_preset(exp: Experiment, name: str,
-                 available: Callable[[str], bool] | None = None) -> tuple[Experiment, list[str]]:
-    """A copy of `exp` with preset `name` applied, and one sentence per thing it changed.
+def dataset_words(name: str) -> str:
+    """A dataset as a student knows it: "Spiral", "Digits 8x8 (8×8 images)"."""
+    from .data import DATASETS, DataError, describe  # pandas: kept off import
+    from .spec import DataSpec
+    entry = DATASETS.get(name)
+    if entry is None:
+        return str(name)
+    try:
+        shape = describe(DataSpec(dataset=name)).input_shape
+    except (DataError, ValueError, OSError):
+        shape = None
+    if entry.kind == "image" and shape is not None and len(shape) == 3:
+        colour = " colour" if shape[2] == 3 else ""
+        title = entry.title.replace(f" {shape[0]}x{shape[1]}", "")  # "Digits 8x8" -> "Digits"
+        return f"{title} ({shape[0]}×{shape[1]}{colour} images)"
+    return f"{entry.title} (2-D points)" if entry.kind == "toy" else entry.title
+
+
+def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | None = None,
+                 keep_data: bool = False) -> tuple[Experiment, list[str]]:
+    """A copy of `exp` with preset `name` applied, and one sentence per thing it changed
+    ("Dataset changed from Spiral (2-D points) to Digits 8x8 (8×8 images)").
 
     `available(dataset)` says whether a dataset can be loaded now; when the preset's dataset
-    cannot and the preset has a `fallback_dataset`, that one is used instead.
+    cannot and the preset has a `fallback_dataset`, that one is used instead. `keep_data`
+    applies only the model and training settings (the Data page's "use a CNN" button).
     """
     preset = PRESETS[name]
     new = exp.copy()
     changes = []
-    data = copy.deepcopy(preset.get("data", {}))
+    data = {} if keep_data else copy.deepcopy(preset.get("data", {}))
     wanted = data.get("dataset")
     fallback = preset.get("fallback_dataset")
     if wanted and fallback and available is not None and not available(wanted):
         data["dataset"] = fallback
-        changes.append(f"{wanted} is not downloaded, so the data is {fallback} instead "
-                       f"(choose {wanted} on the Data page once you are online).")
+        changes.append(f"{dataset_words(wanted)} is not downloaded, so the data is "
+                       f"{dataset_words(fallback)} instead (choose it on the Data page once "
+                       "you are online).")
     for section, values in (("data", data), ("train", preset.get("train", {}))):
         part = getattr(new, section)
         for key, value in values.items():
-            if getattr(part, key) != value:
-                changes.append(f"{section}.{key}: {getattr(part, key)!r} → {value!r}")
+            old = getattr(part, key)
+            if old != value:
+                if f"{section}.{key}" == "data.dataset":
+                    changes.append(f"Dataset changed from {dataset_words(old)} to "
+                                   f"{dataset_words(value)}")
+                else:
+                    changes.append(describe_change(f"{section}.{key}", old, value))
                 setattr(part, key, copy.deepcopy(value))
     new.model = ModelSpec(**copy.deepcopy(preset["model"]))
     return new, changes
@@ -192,6 +218,31 @@ def shape_text(shape) -> str:
     if shape is None:
         return "?"
     return "(" + ", ".join("None" if s is None else str(s) for s in (None, *shape)) + ")"
+
+
+def shape_words(shape) -> str:
+    """A per-sample shape in plain words: (4,) -> "4 values per sample", (8, 8, 16) ->
+    "8×8 grid of 16 values per sample", (20, 1) -> "20 steps of 1 value per sample"."""
+    if shape is None:
+        return "shape unknown"
+    dims = [d for d in shape]
+    if any(d is None for d in dims):
+        return "length depends on the input"
+
+    def values(n):
+        return f"{n:,} value" + ("" if n == 1 else "s")
+    if len(dims) == 1:
+        return values(dims[0]) + " per sample"
+    if len(dims) == 2:
+        return f"{dims[0]} steps of {values(dims[1])} per sample"
+    if len(dims) == 3:
+        return f"{dims[0]}×{dims[1]} grid of {values(dims[2])} per sample"
+    return " × ".join(map(str, dims)) + " values per sample"
+
+
+BATCH_NOTE = ("Shapes are written as Keras prints them: the first entry, None, is the batch "
+              "(how many samples go through at once, chosen only when training); the rest is "
+              "one sample.")
 
 
 def _size_text(value) -> str:

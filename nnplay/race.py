@@ -4,6 +4,8 @@
     >>> labels
     ['lr 0.001', 'lr 0.1']
     >>> jobs = start_race(exp, "optimizer")          # [(label, TrainingJob)], queued like any job
+    >>> [label for label, _ in variants(exp, "optimizer", ["sgd", "adam"], own_rates=True)]
+    ['sgd · lr 0.1', 'adam · lr 0.01']
 
 Every variant is a copy of the experiment with exactly one setting changed, so its seed (and
 with it the initial weights and the order of the batches) is the same: differences between
@@ -14,6 +16,11 @@ Dimensions and what they change:
 - dropout: the rate of every Dropout layer and the `dropout` of every recurrent layer; a model
   with no Dropout layer gets one after each hidden Dense/Conv layer when the rate is above 0.
 - activation: the activation of every hidden layer that has one (the output keeps its own).
+
+One learning rate does not suit every optimizer (SGD needs steps ten to a hundred times
+larger than Adam's), so an optimizer race can give each optimizer its own usual rate
+(`own_rates=True`, `OPTIMIZER_RATES`); then the learning rate changes too, and says so in
+the label.
 """
 from __future__ import annotations
 
@@ -28,6 +35,13 @@ DIMENSIONS: dict[str, tuple] = {
     "activation": ("relu", "tanh", "sigmoid", "linear"),
     "batch_size": (1, 10, 32, 128),
 }
+# Each optimizer's own starting rate for a fair race on the playground's data. Measured
+# headless (TrainingJob, the Playground's 4-2 tanh network on circle and xor, 8-8 tanh on
+# spiral, batch 10, 100 epochs): each is the fastest of the rates tried that never bounced
+# or diverged. Keras's defaults (0.001 for most) crawl on networks this small; Ftrl sits on
+# a plateau for 25+ epochs below 1.
+OPTIMIZER_RATES = {"sgd": 0.1, "rmsprop": 0.01, "adam": 0.01, "adadelta": 1.0,
+                   "adagrad": 0.1, "adamax": 0.01, "nadam": 0.01, "ftrl": 1.0}
 MAX_VARIANTS = 8           # one race must not fill the whole queue of a shared server
 _DROPOUT_AFTER = ("Dense", "Conv1D", "Conv2D")
 
@@ -36,8 +50,11 @@ def _problem(dimension: str, message: str) -> SpecError:
     return SpecError([Problem(f"race.{dimension}", message)])
 
 
-def label(dimension: str, value) -> str:
-    """How a variant is named in legends and tables: "adam", "lr 0.01", "dropout 0.2"."""
+def label(dimension: str, value, own_rate: bool = False) -> str:
+    """How a variant is named in legends and tables: "adam", "lr 0.01", "dropout 0.2";
+    with `own_rate`, an optimizer with its rate: "adam · lr 0.003"."""
+    if dimension == "optimizer" and own_rate:
+        return f"{value} · lr {OPTIMIZER_RATES[value]:g}"
     if dimension in ("optimizer", "activation"):
         return str(value)
     prefix = {"learning_rate": "lr", "dropout": "dropout", "batch_size": "batch"}[dimension]
@@ -94,9 +111,12 @@ def _set_activation(exp: Experiment, activation: str) -> int:
     return changed
 
 
-def apply(exp: Experiment, dimension: str, value) -> Experiment:
-    """A copy of `exp` with `dimension` set to `value`."""
+def apply(exp: Experiment, dimension: str, value, own_rate: bool = False) -> Experiment:
+    """A copy of `exp` with `dimension` set to `value` (and, for an optimizer with
+    `own_rate`, the learning rate set to `OPTIMIZER_RATES[value]`)."""
     out = exp.copy()
+    if dimension == "optimizer" and own_rate:
+        out.train.learning_rate = OPTIMIZER_RATES[value]
     if dimension == "dropout":
         places = _set_dropout(out, value)
         where = "no Dropout, Dense, Conv or recurrent layer to put dropout in"
@@ -111,8 +131,10 @@ def apply(exp: Experiment, dimension: str, value) -> Experiment:
     return out
 
 
-def variants(exp: Experiment, dimension: str, values=None) -> list[tuple[str, Experiment]]:
-    """(label, experiment) per value: copies of `exp` that differ only in `dimension`.
+def variants(exp: Experiment, dimension: str, values=None,
+             own_rates: bool = False) -> list[tuple[str, Experiment]]:
+    """(label, experiment) per value: copies of `exp` that differ only in `dimension` (and in
+    the learning rate, for an optimizer race with `own_rates`).
 
     `values` defaults to `DIMENSIONS[dimension]`. Raises SpecError for an unknown dimension,
     a value that does not fit it, repeated values, or more than MAX_VARIANTS of them.
@@ -128,21 +150,48 @@ def variants(exp: Experiment, dimension: str, values=None) -> list[tuple[str, Ex
         message = check_value(dimension, value)
         if message:
             raise _problem(dimension, f"value {value!r}: {message}")
-    labels = [label(dimension, v) for v in values]
+    own_rates = own_rates and dimension == "optimizer"
+    labels = [label(dimension, v, own_rates) for v in values]
     repeated = sorted({lab for lab in labels if labels.count(lab) > 1})
     if repeated:
         raise _problem(dimension, f"{', '.join(repeated)} appears more than once; race each value once")
-    return [(lab, apply(exp, dimension, v)) for lab, v in zip(labels, values)]
+    return [(lab, apply(exp, dimension, v, own_rates)) for lab, v in zip(labels, values)]
 
 
 def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager = MANAGER,
-               owner: str | None = None) -> list[tuple[str, TrainingJob]]:
+               owner: str | None = None, own_rates: bool = False) -> list[tuple[str, TrainingJob]]:
     """Submit every variant to `manager`, so they queue like any job; the dataset is loaded
     once and shared. Every variant is checked against the data before the first is
     submitted, so a bad race starts nothing."""
     from .data import load  # pandas and scikit-learn: kept off import
-    racers = variants(exp, dimension, values)
+    racers = variants(exp, dimension, values, own_rates)
     dataset = load(exp.data)  # no dimension touches the data, so one load serves all
     for _, variant in racers:
         check(variant, dataset.info)
     return [(lab, manager.submit(variant, dataset=dataset, owner=owner)) for lab, variant in racers]
+
+
+WAITING = "—"
+
+
+def table_rows(racers: list) -> list[dict]:
+    """The race table: one row per (label, experiment, Snapshot), every cell text. A variant
+    that has not started (queued or building) shows its queue place and "—" for numbers."""
+    rows = []
+    for lab, exp, snap in racers:
+        started = snap.status not in ("queued", "building")
+        status = snap.status.replace("_", " ")
+        if snap.status == "queued" and snap.queue_position:
+            status = f"waiting (place {snap.queue_position} in the queue)"
+        elif snap.status == "queued":
+            status = "waiting"
+        row = {"variant": lab, "optimizer": exp.train.optimizer,
+               "learning rate": f"{exp.train.learning_rate:g}", "status": status,
+               "epoch": f"{snap.epoch} of {exp.train.epochs}" if started else WAITING}
+        for name in ("val_loss", "val_accuracy", "val_mae"):
+            if any(name in s.history for _, _, s in racers):
+                values = snap.history.get(name)
+                title = "validation " + name.removeprefix("val_").replace("mae", "MAE")
+                row[title] = f"{values[-1]:.4g}" if values else WAITING
+        rows.append(row)
+    return rows

@@ -406,6 +406,56 @@ def check(exp: Experiment, info=None) -> Experiment:
 
 # ---- comparing experiments ---------------------------------------------------------------
 
+# Settings in words, for tables and notices: "train.learning_rate" -> "learning rate".
+SETTING_TITLES = {
+    "data.dataset": "dataset", "data.samples": "samples", "data.noise": "noise",
+    "data.features": "input features", "data.validation_split": "validation share",
+    "data.test_split": "test share", "data.normalize": "normalization", "data.seed": "data seed",
+    "data.target": "column predicted", "data.path": "CSV file", "data.window": "window",
+    "data.num_words": "vocabulary", "data.maxlen": "words per review",
+    "model.input_shape": "input shape", "model.layers": "layers", "model.output": "output head",
+    "train.optimizer": "optimizer", "train.learning_rate": "learning rate",
+    "train.momentum": "momentum", "train.batch_size": "batch size",
+    "train.epochs": "epochs", "train.loss": "loss function", "train.metrics": "metrics",
+    "train.seed": "training seed", "train.regularization": "weight penalty (L1/L2)",
+    "train.early_stopping": "early stopping", "train.lr_schedule": "learning-rate schedule",
+    "train.augmentation": "augmentation",
+}
+OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
+                   "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "FTRL"}
+
+
+def setting_title(key: str) -> str:
+    """"train.learning_rate" -> "learning rate"; unknown keys lose their section."""
+    return SETTING_TITLES.get(key, key.split(".", 1)[-1].replace("_", " "))
+
+
+def describe_value(key: str, value) -> str:
+    """A setting's value in words: "SGD", "50%", "x1, x2", "Dense(8, relu) → Dropout(0.5)"."""
+    if value is None:
+        return "none"
+    if key == "train.optimizer":
+        return OPTIMIZER_NAMES.get(value, str(value))
+    if key in ("data.validation_split", "data.test_split") and isinstance(value, (int, float)):
+        return f"{value:.0%}"
+    if key == "model.layers" and isinstance(value, list):
+        return describe_layers(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {describe_value('', v)}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe_change(key: str, old, new) -> str:
+    """One sentence: "Learning rate changed from 0.03 to 0.001"."""
+    title = setting_title(key)
+    return (f"{title[:1].upper()}{title[1:]} changed from {describe_value(key, old)} to "
+            f"{describe_value(key, new)}")
+
+
 def flatten(exp: Experiment) -> dict:
     """The experiment as {"train.optimizer": "adam", "model.layers": "Dense(8, relu) → ...", ...}."""
     d = exp.to_dict()

@@ -264,3 +264,34 @@ def test_a_race_that_does_not_fit_the_data_starts_nothing():
     with pytest.raises(SpecError, match="Conv2D needs an image"):
         race.start_race(images_only, "optimizer", ["sgd", "adam"], manager=manager)
     assert manager.jobs == {}
+
+
+def test_an_optimizer_race_can_give_each_optimizer_its_own_rate():
+    base = mlp(learning_rate=0.03)
+    racers = race.variants(base, "optimizer", ["sgd", "adam", "adadelta"], own_rates=True)
+    assert [lab for lab, _ in racers] == ["sgd · lr 0.1", "adam · lr 0.01", "adadelta · lr 1"]
+    for (_, exp), optimizer in zip(racers, ["sgd", "adam", "adadelta"]):
+        assert exp.train.optimizer == optimizer
+        assert exp.train.learning_rate == race.OPTIMIZER_RATES[optimizer]
+        assert set(differences(base.to_dict(), exp.to_dict())) <= {"train.optimizer",
+                                                                    "train.learning_rate"}
+    assert set(race.OPTIMIZER_RATES) == set(OPTIMIZERS)
+    # the same rate for all stays the default, and own rates mean nothing to other dimensions
+    assert [e.train.learning_rate for _, e in race.variants(base, "optimizer", ["sgd", "adam"])] \
+        == [0.03, 0.03]
+    assert [lab for lab, _ in race.variants(base, "dropout", [0.2], own_rates=True)] == ["dropout 0.2"]
+
+
+def test_the_race_table_says_waiting_instead_of_none():
+    exp = mlp(epochs=40)
+    rows = race.table_rows([
+        ("lr 0.1", exp, Snapshot("a", status="running", epoch=3,
+                                 history={"loss": [1, 0.5, 0.25], "val_loss": [1, 0.6, 0.3333333]})),
+        ("lr 0.3", exp, Snapshot("b", status="queued", queue_position=1)),
+        ("lr 1", exp, Snapshot("c", status="queued")),
+    ])
+    assert rows[0] == {"variant": "lr 0.1", "optimizer": "sgd", "learning rate": "0.03",
+                       "status": "running", "epoch": "3 of 40", "validation loss": "0.3333"}
+    assert rows[1]["status"] == "waiting (place 1 in the queue)" and rows[2]["status"] == "waiting"
+    assert rows[1]["epoch"] == rows[1]["validation loss"] == "—"
+    assert all("None" not in str(v) for row in rows for v in row.values())

@@ -27,10 +27,12 @@ def test_compare_overlays_runs_and_shows_what_differs(tmp_path, monkeypatch):
     keep_run(store, dropout, "with dropout", [1.0, 0.6, 0.4])
     at = open_page("views/compare.py")
     assert not at.exception
-    table = at.dataframe[0].value
-    assert list(table["run"]) == ["with dropout", "no dropout"]
-    assert "model.layers" in table.columns and "train.optimizer" not in table.columns
-    assert list(table["final val_loss"]) == pytest.approx([0.6, 0.4])
+    settings, results = at.dataframe[0].value, at.dataframe[1].value
+    assert list(settings["run"]) == list(results["run"]) == ["with dropout", "no dropout"]
+    assert list(settings.columns) == ["run", "layers"]  # only what differs, in words
+    assert list(results["final validation loss"]) == pytest.approx([0.6, 0.4])
+    assert {"best validation accuracy", "epochs trained", "best epoch"} <= set(results.columns)
+    assert not [c for c in results.columns if "_" in c or c.startswith(("train.", "model."))]
     assert len(at.multiselect(key="compare_runs").value) == 2
     session.store.clear()
 
@@ -40,4 +42,20 @@ def test_compare_without_runs_says_how_to_get_some(tmp_path, monkeypatch):
     session.store.clear()
     at = open_page("views/compare.py")
     assert "No runs yet" in at.info[0].value
+    session.store.clear()
+
+
+def test_compare_names_settings_in_words(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    session.store.clear()
+    store = RunStore(tmp_path)
+    slow = Experiment.from_dict({"train": {"optimizer": "sgd", "learning_rate": 0.1}})
+    fast = Experiment.from_dict({"train": {"optimizer": "adam", "learning_rate": 0.003}})
+    keep_run(store, slow, "sgd", [1.0, 0.8])
+    keep_run(store, fast, "adam", [1.0, 0.3])
+    at = open_page("views/compare.py")
+    settings = at.dataframe[0].value
+    assert list(settings.columns) == ["run", "optimizer", "learning rate"]
+    assert list(settings["learning rate"]) == [0.003, 0.1]
+    assert not at.exception
     session.store.clear()

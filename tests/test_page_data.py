@@ -83,12 +83,26 @@ def test_images_show_a_grid_and_the_class_balance():
     assert not at.exception
 
 
+def test_images_offer_the_cnn_preset_in_one_click():
+    at = page(make_exp(data={"dataset": "digits", "validation_split": 0.3}))
+    at.button(key="use_cnn").click().run()
+    exp = experiment(at)
+    assert [layer["type"] for layer in exp.model.layers][:2] == ["Conv2D", "MaxPooling2D"]
+    assert exp.data.dataset == "digits" and exp.data.validation_split == 0.3  # the data stays
+    assert "Model" in texts(at.title)  # the Model page opened, and says what changed
+    assert "Applied **Small CNN for 8x8 digits**" in texts(at.success)
+    assert not at.get("button") or not [b for b in at.button if b.key == "use_cnn"]
+    assert not at.exception
+
+
 def test_sequences_plot_the_series_and_take_a_window():
     at = page(make_exp(data={"dataset": "sunspots", "test_split": 0.2}))
     at.slider(key="w:data.window").set_value(10).run()
     assert experiment(at).data.window == 10
     assert any(m.label == "Input shape" and m.value == "10 × 1" for m in at.metric)
-    assert "Sunspots" in charts(at)[0].proto.spec
+    spec = charts(at)[0].proto.spec
+    assert "Sunspots" in spec and '"text":"year"' in spec
+    assert '"text":"test","x":1949' in spec  # the test part begins in a year, not a step
     assert not [b for b in at.button if b.label in ("Regenerate", "New random split")]
     assert not at.exception
 
@@ -156,4 +170,12 @@ def test_csv_upload_of_a_bad_file_shows_why(tmp_path, monkeypatch):
     at = page(make_exp(data={"dataset": "csv"}))
     at.file_uploader(key="csv_upload").upload("one.csv", b"only\n1\n2\n", "text/csv").run()
     assert "only one column" in texts(at.error)
+    assert not at.exception
+
+
+def test_weekly_co2_is_plotted_against_dates():
+    at = page(make_exp(data={"dataset": "co2", "test_split": 0.1}))
+    spec = charts(at)[0].proto.spec
+    assert '"text":"date"' in spec and "parts per million" in spec
+    assert '"text":"test","x":"1997-' in spec  # the test part begins on a date
     assert not at.exception

@@ -13,3 +13,14 @@ def test_every_lesson_is_listed_and_sets_up_its_first_variant():
     lesson = LESSONS[0]
     at.button(key=f"setup_{lesson.id}").click().run()
     assert at.session_state["nnplay_experiment"] == lesson.experiment()
+
+
+def test_lessons_read_plainly_and_their_page_buttons_go_there():
+    at = open_page("views/lessons.py")
+    lesson = LESSONS[0]
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**What you should see:** {lesson.claim}" in text  # normal text, not a faint caption
+    assert not [c for c in at.caption if lesson.claim in c.value]
+    at.button(key=f"go_{lesson.id}_compare").click().run()
+    assert "Compare runs" in [t.value for t in at.title]
+    assert not at.exception

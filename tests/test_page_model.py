@@ -145,6 +145,9 @@ def test_summary_comes_from_the_keras_model():
     assert list(table["Layer (type)"]) == ["dense_1 (Dense)", "dense_2 (Dense)", "output (Dense)"]
     assert list(table["Output shape"]) == ["(None, 4)", "(None, 2)", "(None, 1)"]
     assert list(table["Param #"]) == ["12", "10", "3"]
+    assert "None, is the batch" in texts(at.caption)  # the Keras form, explained
+    assert "**1 · Dense(4, tanh)** → `(None, 4)` · 4 values per sample" in texts(at.markdown)
+    assert "from *Circle*: 2 values per sample" in texts(at.markdown)
     assert not at.exception
 
 
@@ -166,7 +169,9 @@ def test_cnn_preset_switches_to_digits_and_says_so():
     assert exp.data.dataset == "digits"
     assert [layer["type"] for layer in exp.model.layers] == [
         "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
-    assert "digits" in texts(at.success)
+    notice = texts(at.success)
+    assert "Dataset changed from Circle (2-D points) to Digits (8×8 images)" in notice
+    assert "Optimizer changed from SGD to Adam" in notice and "data.dataset" not in notice
     assert "Total params" in texts(at.markdown) and not at.error
     assert not at.exception
 
@@ -175,7 +180,8 @@ def test_preset_for_a_missing_download_falls_back_offline(tmp_path, monkeypatch)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     exp, changes = presets.apply_preset(Experiment(), "mlp",
                                         available=lambda name: name != "mnist")
-    assert exp.data.dataset == "digits" and "mnist is not downloaded" in changes[0]
+    assert exp.data.dataset == "digits" and changes[0].startswith(
+        "MNIST digits (28×28 images) is not downloaded, so the data is Digits (8×8 images)")
     assert presets.apply_preset(Experiment(), "mlp")[0].data.dataset == "mnist"
 
 
@@ -202,3 +208,19 @@ def test_keras_set_without_cache_still_edits(tmp_path, monkeypatch):
     at = page(make_exp(data={"dataset": "mnist"}, model={"layers": [{"type": "Flatten"}]}))
     assert "**1 · Flatten()** → `(None, 784)`" in texts(at.markdown)
     assert not at.exception
+
+
+def test_shapes_are_said_in_words():
+    assert presets.shape_words((4,)) == "4 values per sample"
+    assert presets.shape_words((1,)) == "1 value per sample"
+    assert presets.shape_words((8, 8, 16)) == "8×8 grid of 16 values per sample"
+    assert presets.shape_words((20, 1)) == "20 steps of 1 value per sample"
+    assert presets.shape_words(None) == "shape unknown"
+
+
+def test_preset_keeping_the_data_changes_only_model_and_training():
+    exp = make_exp(data={"dataset": "digits"}, train={"learning_rate": 0.01})
+    new, changes = presets.apply_preset(exp, "cnn", keep_data=True)
+    assert new.data == exp.data and new.model.layers[0]["type"] == "Conv2D"
+    assert changes == ["Optimizer changed from SGD to Adam", "Learning rate changed from 0.01 to 0.001",
+                       "Batch size changed from 10 to 32"]

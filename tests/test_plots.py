@@ -54,3 +54,14 @@ def test_decision_boundary_sends_the_grid_as_256_levels():
     classes = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 2]), "multiclass",
                                  grid=np.full((100, 100), 7.0))
     assert set(np.asarray(classes.data[0].z).ravel()) == {7} and classes.data[0].zmax == 9
+
+
+def test_runs_charts_share_legend_margins_and_epoch_axis():
+    runs = [{"name": "a", "history": {"loss": [2, 1, 0.5], "val_loss": [2, 1.5, 1.4]}},
+            {"name": "b", "history": {"loss": [2, 1.2], "val_loss": [2.2, 1.9]}}]
+    overlay, gap = plots.runs_overlay(runs), plots.generalization_gap(runs)
+    assert [t.name for t in overlay.data if t.showlegend is not False] == ["a", "b"]
+    assert [t.name for t in gap.data if t.name] == ["a", "b"]
+    for part in ("margin", "legend"):
+        assert overlay.layout[part] == gap.layout[part]
+    assert list(overlay.layout.xaxis.range) == list(gap.layout.xaxis.range) == [1, 3]

@@ -166,3 +166,14 @@ def test_embedding_must_cover_the_vocabulary():
     exp = with_layers({"type": "Embedding", "input_dim": 1000}, {"type": "LSTM", "units": 4})
     (problem,) = validate(exp, TEXT)
     assert problem.layer == 0 and "set input_dim to 8000" in problem.message
+
+
+def test_settings_and_changes_are_said_in_words():
+    from nnplay.spec import describe_change, describe_value, setting_title
+    assert setting_title("train.learning_rate") == "learning rate"
+    assert setting_title("data.something_new") == "something new"
+    assert describe_change("train.optimizer", "sgd", "adam") == "Optimizer changed from SGD to Adam"
+    assert describe_change("data.validation_split", 0.5, 0.25) == \
+        "Validation share changed from 50% to 25%"
+    assert describe_value("data.features", ["x1", "x2"]) == "x1, x2"
+    assert describe_value("train.regularization", None) == "none"

@@ -3,8 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots
-from nnplay.compare import comparison_rows
-from nnplay.spec import differing_settings
+from nnplay.compare import column_title, comparison_rows, is_setting, metric_title
 from nnplay.ui import session
 
 st.title("Compare runs")
@@ -32,25 +31,45 @@ def overlay_and_table(chosen_ids):
     metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
                                  if n != "epoch"))
     c1, c2, c3 = st.columns([2, 3, 1])
-    metric = c1.selectbox("Metric", metrics, key="compare_metric")
+    metric = c1.selectbox("Metric", metrics, key="compare_metric",
+                          format_func=lambda m: metric_title(m).removeprefix("training "))
     smoothing = c2.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing",
                           help="Exponential moving average, as in TensorBoard.")
     log_y = c3.toggle("Log scale", key="compare_log")
 
     series = [{"name": r.name, "history": histories[r.id], "best_epoch": r.best_epoch} for r in chosen]
     st.plotly_chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
-                                       title=f"{metric}: train solid, validation dashed, ★ best epoch"),
+                                       title=f"{metric_title(metric).removeprefix('training ')}: training solid, "
+                                             "validation dashed, ★ best epoch"),
                     key="compare_overlay")
     st.plotly_chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
     st.caption("A gap that keeps growing while the training loss keeps falling is overfitting: "
                "the model learns the training set, not the task.")
 
-    st.subheader("What changed, and what happened")
-    changed = differing_settings([r.spec for r in chosen if r.spec is not None])
-    st.markdown("Settings that differ between these runs: " +
-                (", ".join(f"`{name}`" for name in changed) if changed else "none — the same experiment"))
-    table = pd.DataFrame(comparison_rows(chosen, lambda run_id: histories[run_id]))
-    st.dataframe(table, hide_index=True)
+    st.subheader("What changed")
+    rows = comparison_rows(chosen, lambda run_id: histories[run_id])
+    table = pd.DataFrame(rows)
+    settings = [c for c in table.columns if is_setting(c)]
+    if settings:
+        st.caption("The settings that differ between these runs; everything else was the same.")
+        st.dataframe(readable(table[["run", *settings]]), hide_index=True, width="stretch",
+                     column_config={column_title(c): st.column_config.TextColumn(width="large")
+                                    for c in settings if c == "model.layers"},
+                     key="compare_settings")
+    else:
+        st.caption("No setting differs: these runs are the same experiment.")
+    st.subheader("What happened")
+    results = table[[c for c in table.columns if not is_setting(c)]].copy()
+    results["status"] = results["status"].str.replace("_", " ")
+    st.dataframe(readable(results), hide_index=True, width="stretch", key="compare_results",
+                 column_config={column_title(c): st.column_config.NumberColumn(format="%.4g")
+                                for c in results.columns
+                                if c.startswith(("final ", "best ")) and c != "best epoch"})
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with readable column names; the CSV export keeps the machine keys."""
+    return frame.rename(columns=column_title)
 
 
 any_training = any(r.active for r in chosen)

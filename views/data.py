@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots, presets
-from nnplay.data import DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame
+from nnplay.data import (DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame,
+                         series_axes)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
@@ -200,10 +201,14 @@ def series_preview(exp, ds):
     window = exp.data.window
     scaled = np.concatenate([ds.x_train[0, :, 0], ds.y_train, ds.y_val, ds.y_test])
     values = ds.target_offset + scaled * ds.target_scale  # back in the series' own unit
+    times, x_title, y_title = series_axes(exp.data)
+    times = times[:len(values)]
     starts = [(window + len(ds.y_train), "validation"),
               (window + len(ds.y_train) + len(ds.y_val), "test")]
-    splits = [(x, label) for (x, label), n in zip(starts, (len(ds.y_val), len(ds.y_test))) if n]
-    st.plotly_chart(plots.series_plot(values, DATASETS[exp.data.dataset].title, splits),
+    splits = [(times[x], label) for (x, label), n in zip(starts, (len(ds.y_val), len(ds.y_test)))
+              if n and x < len(times)]
+    st.plotly_chart(plots.series_plot(values, DATASETS[exp.data.dataset].title, splits,
+                                      x=times, x_title=x_title, y_title=y_title),
                     key="series_plot")
     if splits:
         st.caption("Dotted lines: where the validation and test parts begin.")
@@ -223,16 +228,44 @@ def text_preview(ds):
     target_chart(ds)
 
 
+def use_cnn(exp):
+    """Put the small CNN preset on these images (the data stays) and open the Model page."""
+    new, changes = presets.apply_preset(exp, "cnn", keep_data=True)
+    session.set_experiment(new)
+    st.session_state["model_notice"] = (presets.PRESETS["cnn"]["title"], changes)
+    st.session_state["preset_choice"] = "cnn"  # the Model page's picker shows what was applied
+    st.switch_page("views/model.py")
+
+
+def cnn_offer(exp, ds):
+    """Images without a convolution: say why a CNN fits them and offer one in one click."""
+    if ds.info.kind != "image" or any(isinstance(layer, dict) and layer.get("type") == "Conv2D"
+                                      for layer in exp.model.layers):
+        return
+    with st.container(border=True):
+        st.markdown("**Images learn best with a CNN.** Convolution layers look at small patches "
+                    "of the picture, so a stroke or an edge is recognized wherever it is; "
+                    "Dense layers see only a flat list of pixels.")
+        if st.button("Use the small CNN and open the Model page", type="primary",
+                     icon=":material/grid_view:", key="use_cnn",
+                     help="Applies the preset “" + presets.PRESETS["cnn"]["title"] + "” to "
+                          "these images: two convolution blocks, Flatten and Dense 64, "
+                          "trained with Adam. The data stays as it is."):
+            use_cnn(exp)
+
+
 def model_fit_note(exp, ds):
     """The model's layers are kept across datasets: say whether they still fit."""
     problems = [p for p in validate(exp, ds.info) if p.where.startswith(("model", "layer"))]
     if problems:
         st.warning(f"The model's layers were kept, but they do not fit this data yet: "
                    f"**{problems[0].where}**: {problems[0].message}")
-        st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
+        if ds.info.kind != "image":
+            st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     elif exp.model.output == "auto":
         head = presets.layer_title(auto_head(ds.info))
         st.caption(f"The model's output adapts to this data: it ends with {head}.")
+    cnn_offer(exp, ds)
 
 
 # ---- the page ---------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from nnplay.spec import SpecError
 from nnplay.store import attach
 from nnplay.ui import session
 
-PAGE_FILES = {"data": ("views/data.py", "Data"), "model": ("views/model.py", "Model"),
-              "train": ("views/train.py", "Train"), "inspect": ("views/inspect.py", "Inspect"),
-              "compare": ("views/compare.py", "Compare")}
+PAGE_FILES = {"data": ("views/data.py", "Data", ":material/scatter_plot:"),
+              "model": ("views/model.py", "Model", ":material/stacks:"),
+              "train": ("views/train.py", "Train", ":material/play_circle:"),
+              "inspect": ("views/inspect.py", "Inspect", ":material/biotech:"),
+              "compare": ("views/compare.py", "Compare", ":material/stacked_line_chart:")}
 
 st.title("Lessons")
 st.caption("Each lesson sets up an experiment in one click. Train its variants, then look at "
@@ -34,23 +36,29 @@ for number, lesson in enumerate(LESSONS, start=1):
     with st.container(border=True):
         st.subheader(f"{number}. {lesson.title}")
         st.markdown(lesson.text)
-        st.caption(f"What you should see: {lesson.claim}")
-        st.markdown("Variants: " + " · ".join(f"**{label}**" for label in lesson.labels()))
-        c1, c2, c3 = st.columns([1, 1, 3])
-        if c1.button("Set up", key=f"setup_{lesson.id}", icon=":material/play_lesson:",
-                     help="Make the first variant the current experiment"):
+        st.markdown(f"**What you should see:** {lesson.claim}")
+        st.markdown("**Variants:** " + " · ".join(lesson.labels()))
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            setup = st.button("Set up the first variant", key=f"setup_{lesson.id}",
+                              icon=":material/play_lesson:", type="primary",
+                              help=f"Make “{lesson.labels()[0]}” the current experiment")
+            train_all = st.button("Train all variants", key=f"all_{lesson.id}",
+                                  icon=":material/queue_play_next:",
+                                  help="Queue every variant; follow them on Compare")
+        if setup:
             session.set_experiment(lesson.experiment())
             st.success(f"The experiment is now “{lesson.labels()[0]}”. Open Train to run it.")
-        if c2.button("Train all variants", key=f"all_{lesson.id}", icon=":material/queue_play_next:",
-                     help="Queue every variant; follow them on Compare"):
+        if train_all:
             try:
                 count = train_all_variants(lesson)
                 session.set_experiment(lesson.experiment())
                 st.success(f"{count} runs queued. Open Compare to watch them side by side.")
             except (SpecError, DataError) as e:
                 st.error(f"This lesson cannot run here: {e}")
-        with c3:
-            links = st.columns(len(lesson.pages))
-            for col, page in zip(links, lesson.pages):
-                path, title = PAGE_FILES[page]
-                col.page_link(path, label=title)
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.markdown("**Then look at:**", width="content")
+            for page in lesson.pages:
+                path, title, icon = PAGE_FILES[page]
+                if st.button(f"{title} page", icon=icon, key=f"go_{lesson.id}_{page}",
+                             help=f"Open the {title} page"):
+                    st.switch_page(path)

@@ -74,8 +74,9 @@ def preset_picker():
     notice = st.session_state.pop("model_notice", None)
     if notice:
         title, changes = notice
-        st.success(f"Applied **{title}**." + ("".join(f"\n- {c}" for c in changes)
-                                                if changes else " Nothing else changed."))
+        st.success(f"Applied **{title}**: the layers are replaced."
+                   + ("".join(f"\n- {c}." for c in changes) if changes
+                      else " Nothing else changed."))
 
 
 def layer_buttons(i: int, n: int):
@@ -143,6 +144,7 @@ def summary_table(result: dict):
     rows = [{"Layer (type)": f"{r['name']} ({r['type']})", "Output shape": r["output_shape"],
              "Param #": f"{r['params']:,}"} for r in result["layers"]]  # as Keras prints it
     st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")
+    st.caption(presets.BATCH_NOTE)
     frozen = result["total_params"] - result["trainable_params"]
     st.markdown(f"**Total params: {result['total_params']:,}**"
                 + (f" ({frozen:,} not trainable)" if frozen else ""))
@@ -200,11 +202,14 @@ editor, overview = st.columns([3, 2], gap="large")
 with editor:
     data_name = DATASETS[exp.data.dataset].title if exp.data.dataset in DATASETS else exp.data.dataset
     if exp.model.input_shape is not None:
-        st.markdown(f"**Input** `{presets.shape_text(exp.model.input_shape)}`, set in the spec "
+        st.markdown(f"**Input** `{presets.shape_text(exp.model.input_shape)}` "
+                    f"({presets.shape_words(exp.model.input_shape)}), set in the spec "
                     f"(the data's is `{presets.shape_text(info.input_shape) if info else '?'}`)")
         st.button("Use the data's shape", on_click=use_data_shape)
     elif info is not None:
-        st.markdown(f"**Input** `{presets.shape_text(info.input_shape)}` from *{data_name}*")
+        st.markdown(f"**Input** `{presets.shape_text(info.input_shape)}` from *{data_name}*: "
+                    f"{presets.shape_words(info.input_shape)}",
+                    help=presets.BATCH_NOTE)
     n = len(exp.model.layers)
     cards = [layer_card(i, layer, n) for i, layer in enumerate(exp.model.layers)]
     if not cards:
@@ -235,8 +240,9 @@ for p in problems:
         top_problems.error(f"**{p.where}**: {p.message}")
 for i, (header, problem_box, kind) in enumerate(cards):
     layer = exp.model.layers[i]
-    header.markdown(f"**{i + 1} · {presets.layer_title(layer)}** → `{presets.shape_text(shapes[i])}`",
-                    help=kind.help if kind else None)
+    words = f" · {presets.shape_words(shapes[i])}" if shapes[i] is not None else ""
+    header.markdown(f"**{i + 1} · {presets.layer_title(layer)}** → `{presets.shape_text(shapes[i])}`"
+                    f"{words}", help=kind.help if kind else None)
     for p in by_layer.get(i, []):
         problem_box.error(p.message, icon=":material/error:")
 

@@ -5,12 +5,13 @@ import streamlit as st
 from nnplay import plots
 from nnplay.data import DataError
 from nnplay.job import MANAGER
-from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race
+from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race, table_rows
 from nnplay.spec import SpecError
 from nnplay.store import attach
 from nnplay.ui import session
 
 RACE_KEY = "nnplay_race"  # [(label, job id)] of this session's race
+OWN_RATES, SAME_RATE = "Each its own usual rate", "The same rate for all"
 NAMES = {"optimizer": "Optimizer", "learning_rate": "Learning rate", "dropout": "Dropout rate",
          "activation": "Activation", "batch_size": "Batch size"}
 
@@ -21,19 +22,34 @@ st.caption("Train the current experiment several times, changing one setting, an
 
 c1, c2 = st.columns([1, 3])
 dimension = c1.selectbox("Race on", list(DIMENSIONS), format_func=NAMES.get, key="race_dimension")
+own_rates = False
+if dimension == "optimizer":
+    rates = c1.radio(
+        "Learning rate", [OWN_RATES, SAME_RATE], key="race_rates",
+        help="Optimizers take steps of different sizes for the same rate: SGD needs a rate "
+             "about ten times larger than Adam. With their own usual rates the race "
+             "compares each optimizer at a rate that suits it; with one rate for all "
+             f"(the experiment's {exp.train.learning_rate:g}) some crawl and some may blow up.")
+    own_rates = rates == OWN_RATES
 values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
-                        format_func=lambda v: label(dimension, v), max_selections=MAX_VARIANTS,
+                        format_func=lambda v: label(dimension, v, own_rates),
+                        max_selections=MAX_VARIANTS,
                         key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
                         and dimension != "activation")
 
-shared = {"optimizer": f"optimizer {exp.train.optimizer}", "learning_rate": f"learning rate {exp.train.learning_rate:g}",
+shared = {"optimizer": f"optimizer {exp.train.optimizer}",
+          "learning_rate": f"learning rate {exp.train.learning_rate:g}",
           "batch_size": f"batch size {exp.train.batch_size}"}
 shared.pop(dimension, None)
+if own_rates:
+    shared.pop("learning_rate")
 st.info("Every variant keeps the rest of the current experiment: " + ", ".join(shared.values())
-        + f", {exp.train.epochs} epochs, seed {exp.train.seed}. "
-        + ("Optimizers have different good learning rates (SGD likes larger ones than Adam): "
-           "try the race at two rates before judging one." if dimension == "optimizer" else ""))
-
+        + f", {exp.train.epochs} epochs, seed {exp.train.seed}."
+        + (" Each optimizer trains at its own usual learning rate, shown with its name."
+           if own_rates else "")
+        + (" At one rate for all, the race mostly shows which optimizer suits that rate: "
+           "try it at two rates before judging one." if dimension == "optimizer" and not own_rates
+           else ""))
 if st.button("Start the race", type="primary", icon=":material/flag:", disabled=not values):
     try:
         values = [type(DIMENSIONS[dimension][0])(v) for v in values]
@@ -41,23 +57,12 @@ if st.button("Start the race", type="primary", icon=":material/flag:", disabled=
             old = MANAGER.get(job_id)
             if old is not None and old.alive:
                 old.stop()
-        racers = start_race(exp, dimension, values, owner=session.owner_id())
+        racers = start_race(exp, dimension, values, owner=session.owner_id(), own_rates=own_rates)
         for lab, job in racers:
             attach(job, session.store(), name=f"race · {lab}")
         st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in racers]
     except (SpecError, DataError, ValueError) as e:
         st.error(f"The race cannot start: {e}")
-
-
-def _race_table(snaps):
-    rows = []
-    for lab, s in snaps:
-        row = {"variant": lab, "status": s.status + (f" (queue {s.queue_position})"
-                                                     if s.status == "queued" else ""),
-               "epoch": s.epoch}
-        row.update({k: float(f"{v[-1]:.4g}") for k, v in s.history.items() if v and k.startswith("val_")})
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def _live_race():
@@ -67,13 +72,14 @@ def _live_race():
         st.info("Pick a setting and its values, then start the race.")
         return
     snaps = [(lab, job.snapshot()) for lab, job in racers]
+    rows = table_rows([(lab, job.exp, s) for (lab, job), (_, s) in zip(racers, snaps)])
     history_names = {n for _, s in snaps for n in s.history}
     metric = st.radio("Metric", [m for m in ("loss", "accuracy", "mae") if m in history_names] or ["loss"],
                       horizontal=True, key="race_metric")
     series = [{"name": lab, "history": s.history, "best_epoch": s.best_epoch} for lab, s in snaps]
     st.plotly_chart(plots.runs_overlay(series, metric, title=f"{metric}: train solid, validation dashed"),
                     key="race_chart")
-    st.dataframe(_race_table(snaps), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="race_table")
     running = any(not s.finished for _, s in snaps)
     if running and st.button("Stop the race", icon=":material/stop:"):
         for _, job in racers:
