@@ -360,9 +360,10 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
     where = _layer_where(len(m.layers) - 1, m.layers[-1]) if m.layers else "model.layers"
     last = len(m.layers) - 1 if m.layers else None
     if len(shape) != 1:
+        fix = ("add Flatten or GlobalAveragePooling2D at the end" if len(shape) == 3 else
+               "set return_sequences false on the last recurrent layer, or add Flatten")
         return [Problem(where, f"the stack ends with shape {list(shape)}, but the output needs a flat "
-                        "vector: add Flatten (or GlobalAveragePooling2D, or set return_sequences "
-                        "false on the last recurrent layer)", last)]
+                        f"vector: {fix}", last)]
     if info is None or m.output == "auto":
         return _check_loss(train, info)
     n = shape[0]

@@ -102,7 +102,10 @@ def test_text_needs_embedding_first():
 
 def test_stack_must_end_flat():
     (problem,) = validate(with_layers({"type": "Conv2D"}), IMAGE)
-    assert "add Flatten" in problem.message
+    assert "add Flatten or GlobalAveragePooling2D" in problem.message
+    assert "return_sequences" not in problem.message  # no recurrent layer to change
+    (problem,) = validate(with_layers({"type": "LSTM", "units": 4, "return_sequences": True}), SEQ)
+    assert "set return_sequences false" in problem.message
 
 
 def test_head_must_fit_the_task():
