@@ -200,7 +200,8 @@ def test_inspect_figures_build():
     assert len(plots.network_figure(view).layout.images) == 2 + 4 + 2 + 1
     m = np.array([[5, 1], [2, 7]])
     fig = plots.confusion_figure(m, ["orange", "blue"])
-    assert fig.data[0].text.tolist() == m.tolist()
+    mistakes, right = fig.data
+    assert mistakes.text.tolist() == [["", "1"], ["2", ""]] and right.text.tolist() == [["5", ""], ["", "7"]]
     assert plots.tile_maps(np.zeros((5, 3, 3)), [f"f{i}" for i in range(5)], symmetric=True).data
     assert plots.tile_maps(np.zeros((2, 3, 3, 3)), ["a", "b"]).data[0].type == "image"
     epochs, edges, counts = nni.distribution_over_time(history_of(small_dense(), [0, 1]), "d1", "kernel")
