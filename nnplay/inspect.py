@@ -147,9 +147,10 @@ def distribution_over_time(weight_history: list[dict], layer: str, weight: str,
 
 def weight_table(weight_stats_: list[dict]) -> list[dict]:
     """One row per weight, in the order layer.get_weights() lists them: layer, weight, shape,
-    params, trainable."""
+    what the shape means (weight_meaning), params, trainable."""
     return [{"layer": entry["layer"], "weight": w["name"],
              "shape": str(tuple(w["shape"])),
+             "meaning": weight_meaning(entry["type"], w["name"], w["shape"]),
              "params": int(np.prod(w["shape"])) if w["shape"] else 1,
              "trainable": w["trainable"]}
             for entry in weight_stats_ for w in entry["weights"]]
@@ -357,3 +358,80 @@ def regression_values(outputs: np.ndarray, y_true: np.ndarray, offset: float = 0
     return {"predicted": predicted, "actual": actual, "residual": residual,
             "mae": float(np.abs(residual).mean()) if len(actual) else 0.0,
             "r2": 1.0 - float((residual ** 2).sum()) / spread if spread > 0 else 0.0}
+
+
+# ---- a saved run, looked at like a job -------------------------------------------------------
+
+def weight_meaning(layer_type: str, name: str, shape) -> str:
+    """What a weight array's shape means, in words a student can follow.
+
+        >>> weight_meaning("Dense", "kernel", [2, 4])
+        '2 inputs × 4 neurons'
+    """
+    shape = [int(s) for s in shape]
+    if not shape:
+        return "one number"
+    if name == "kernel" and len(shape) == 2 and layer_type == "Dense":
+        return f"{shape[0]} inputs × {shape[1]} neurons"
+    if name == "kernel" and len(shape) == 4:
+        return (f"{shape[3]} filters of {shape[0]}×{shape[1]} pixels × {shape[2]} input "
+                f"channel{'s' if shape[2] != 1 else ''}")
+    if name == "bias" and len(shape) == 1:
+        return f"one per {'filter' if layer_type.startswith('Conv') else 'neuron'} ({shape[0]})"
+    if name == "embeddings" and len(shape) == 2:
+        return f"{shape[0]} words × {shape[1]} numbers each"
+    if len(shape) == 1:
+        return f"{shape[0]} numbers, one per channel or unit"
+    return " × ".join(str(s) for s in shape) + " numbers"
+
+
+class ModelRunner:
+    """What the Inspect page needs of a job's engine, for a model loaded from a file:
+    `model`, `predict(x)` (batched, training=False) and `logits`."""
+
+    def __init__(self, model, task: str):
+        from .build import output_kind
+        self.model = model
+        self.logits = output_kind(model)[1] == "linear" and task != "regression"
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        parts = [np.asarray(self.model(x[i:i + batch_size], training=False))
+                 for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0,))
+
+
+class SavedRun:
+    """A finished run from the store, with the same face as a TrainingJob for the Inspect
+    page: `id`, `name`, `exp`, `dataset`, `engine` (a ModelRunner), `alive` (False) and
+    `snapshot()`. Its history and gradient norms are the stored ones; its weights are the
+    saved model's (a saved run keeps no weight history: `weight_history` holds the final
+    weights only).
+
+        >>> saved = SavedRun(store.get_run(run_id), load_model(store.model_path(run_id)),
+        ...                  load(run.spec.data), store.history(run_id), store.grad_norms(run_id))
+    """
+    alive = False
+
+    def __init__(self, run, model, dataset, history: dict, grad_norms: list):
+        from .job import Snapshot
+        self.id, self.name, self.exp = run.id, run.name, run.spec
+        self.dataset = dataset
+        self.engine = ModelRunner(model, dataset.info.task)
+        history = {n: list(v) for n, v in history.items() if n != "epoch"}
+        names = [v.path for v in model.trainable_variables]
+        norms = [list(row) for row in grad_norms if row and len(row) == len(names)]
+        grid = None
+        if dataset.raw_train is not None and dataset.info.kind == "toy":
+            points = grid_points(dataset.grid_bounds, 100)
+            grid = grid_values(self.engine.predict(dataset.features_for(points)),
+                               dataset.info.task, logits=self.engine.logits)
+        stats = weight_stats(model)
+        self._snap = Snapshot(
+            run.id, status=run.status, message=run.message, epoch=run.epochs,
+            epochs=run.spec.train.epochs, history=history, grad_names=names, grad_norms=norms,
+            best_epoch=run.best_epoch, final=dict(run.final), grid=grid, grid_epoch=run.epochs,
+            weights=stats, weight_history=[{"epoch": run.epochs, "layers": stats}],
+            task=dataset.info.task)
+
+    def snapshot(self):
+        return self._snap

@@ -132,28 +132,40 @@ def series_plot(values: np.ndarray, title: str = "", split_at: list | None = Non
 
 
 def image_grid(images: np.ndarray, labels: list[str], columns: int = 8,
-               title: str = "") -> go.Figure:
-    """Small images in a grid, each with its label underneath."""
+               title: str = "", tile_px: int = 110) -> go.Figure:
+    """Small images in a grid, each square (1:1 pixels) with its label above it in a readable
+    font (13 px); a label may have two lines ("true 3<br>predicted 5")."""
     from plotly.subplots import make_subplots
     n = len(images)
+    columns = max(1, min(columns, n)) if n else columns
     rows = max(1, int(np.ceil(n / columns)))
+    lines = max([str(label).count("<br>") + 1 for label in labels[:n]] or [1])
+    label_px = 18 * lines
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=labels[:n],
-                        horizontal_spacing=0.01, vertical_spacing=0.08)
+                        horizontal_spacing=0.02,
+                        vertical_spacing=min(0.3, label_px / (rows * (tile_px + label_px))) if rows > 1 else 0.0)
     for i, img in enumerate(images):
         img = np.asarray(img, dtype=np.float32)
         r, c = divmod(i, columns)
         if img.shape[-1] == 3:
             lo, hi = float(img.min()), float(img.max())
             rgb = ((img - lo) / (hi - lo + 1e-9) * 255).astype(np.uint8)
-            fig.add_trace(go.Image(z=rgb), row=r + 1, col=c + 1)
+            fig.add_trace(go.Image(z=rgb, hoverinfo="skip"), row=r + 1, col=c + 1)
         else:
             fig.add_trace(go.Heatmap(z=img[::-1, :, 0] if img.ndim == 3 else img[::-1],
                                      colorscale="gray_r", showscale=False, hoverinfo="skip"),
                           row=r + 1, col=c + 1)
+    for i in range(n):   # each picture square, shrunk into its cell rather than stretched
+        axis = "" if i == 0 else str(i + 1)
+        fig.layout[f"yaxis{axis}"].update(scaleanchor=f"x{axis}", scaleratio=1, constrain="domain")
+        fig.layout[f"xaxis{axis}"].update(constrain="domain")
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
-    fig.update_layout(**_LAYOUT, height=110 * rows + 40, title=title, showlegend=False)
-    fig.update_annotations(font_size=11)
+    fig.update_yaxes(visible=False)
+    top = label_px + (30 if title else 6)
+    fig.update_layout(**{**_LAYOUT, "margin": dict(l=10, r=10, t=top, b=6)},
+                      height=(tile_px + label_px) * rows + top - label_px + 6,
+                      title=dict(text=title, x=0.0, font=dict(size=15)), showlegend=False)
+    fig.update_annotations(font_size=13)
     return fig
 
 
@@ -235,11 +247,20 @@ WRONG = "#d62728"
 MAX_LINE_POINTS = 1500
 
 
-def weight_histogram(histogram: dict, title: str = "", color: str = BLUE) -> go.Figure:
-    """Bars of one weight_stats histogram ({"counts", "edges"})."""
-    fig = _figure(title, height=230, bargap=0.02, showlegend=False,
-                  xaxis_title="value", yaxis_title="count")
+def weight_histogram(histogram: dict, title: str = "", color: str = BLUE,
+                     subtitle: str = "") -> go.Figure:
+    """Bars of one weight_stats histogram ({"counts", "edges"}); `subtitle` in a readable 12 px
+    line under the title."""
+    fig = _figure(title, height=250 if subtitle else 230, bargap=0.02, showlegend=False,
+                  xaxis_title="value", yaxis_title="how many weights")
+    if subtitle:
+        fig.update_layout(title_subtitle=dict(text=subtitle, font=dict(size=12)),
+                          margin=dict(_LAYOUT["margin"], t=62))
     edges = np.asarray(histogram.get("edges") or [], dtype=float)
+    top = max(histogram.get("counts") or [0])
+    # counts are whole numbers: never a tick at 0.5 (small counts get a tick every 1, 2, ...)
+    fig.update_yaxes(tickformat=",d", rangemode="tozero",
+                     **({"dtick": max(1, int(np.ceil(top / 5)))} if top <= 10 else {}))
     if len(edges) > 1:
         fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=histogram["counts"], width=np.diff(edges),
                     marker_color=color,
@@ -335,7 +356,7 @@ def tile_maps(maps: np.ndarray, labels: list[str], *, columns: int = 8, title: s
     fig.update_layout(**{**_LAYOUT, "margin": dict(l=10, r=10, t=60 if title else 30, b=10)},
                       height=tile_px * rows + (60 if title else 30), showlegend=False,
                       title=dict(text=title, x=0.0, font=dict(size=15)))
-    fig.update_annotations(font_size=11)
+    fig.update_annotations(font_size=12)
     return fig
 
 
@@ -479,41 +500,63 @@ def network_figure(view: dict, title: str = "") -> go.Figure:
 
 # -- evaluation --
 
+MISTAKE_SCALE = [[0.0, "#fcd3c4"], [1.0, "#c0392b"]]   # the faintest mistake is still pink
+CORRECT_SCALE = [[0.0, "#deebf7"], [1.0, BLUE]]
+ONE_COLOR = "#607d8b"     # per-class bars: one neutral colour (blue/orange mean classes)
+
+
 def confusion_figure(matrix: np.ndarray, class_names, title: str = "Confusion matrix") -> go.Figure:
-    """Rows: true class, columns: predicted class. Colour: the share of the row (so a rare
-    class's mistakes show as plainly as a common one's); text: the count."""
+    """Rows: true class, columns: predicted class; every cell says its count. Colour is the
+    share of the row (so a rare class's mistakes show as plainly as a common one's): blue on
+    the diagonal (right), red off it (mistakes), where even one mistake in a large class is a
+    clear pink and cells with no examples stay blank."""
     matrix = np.asarray(matrix)
     n = len(matrix)
     names = [str(c) for c in class_names][:n] if class_names is not None and len(class_names) >= n \
         else [str(i) for i in range(n)]
     totals = matrix.sum(axis=1, keepdims=True)
     share = np.divide(matrix, totals, out=np.zeros(matrix.shape, float), where=totals > 0)
-    size = int(min(560, max(320, 40 * n + 140)))
+    diagonal = np.eye(n, dtype=bool)
+    size = int(min(600, max(340, 42 * n + 150)))
     fig = _figure(title, height=size, xaxis_title="predicted class", yaxis_title="true class")
-    fig.add_heatmap(z=share, x=names, y=names, text=matrix, texttemplate="%{text}",
-                    colorscale=DENSITY_SCALE, zmin=0, zmax=1, showscale=False,
-                    hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.0%} of the row)"
-                                  "<extra></extra>")
-    fig.update_xaxes(type="category", side="bottom", constrain="domain")
+    custom = np.dstack([matrix, np.broadcast_to(totals, matrix.shape)])
+    hover = ("true %{y}, predicted %{x}: %{customdata[0]} of %{customdata[1]} examples "
+             "(%{z:.0%} of the row)<extra></extra>")
+    mistakes = np.where(~diagonal & (matrix > 0), share, np.nan)
+    worst = float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0
+    right = np.where(diagonal & (totals > 0), share, np.nan)
+    text_font = {"size": 14 if n <= 10 else 11}     # colour: Plotly picks one that reads on the cell
+    for z, scale, zmax, name in ((mistakes, MISTAKE_SCALE, max(worst, 1e-9), "mistakes"),
+                                 (right, CORRECT_SCALE, 1, "right")):
+        text = np.where(np.isnan(z), "", matrix.astype(str))
+        fig.add_heatmap(z=z, x=names, y=names, customdata=custom, text=text,
+                        texttemplate="%{text}", textfont=text_font, colorscale=scale, zmin=0,
+                        zmax=zmax, showscale=False, hovertemplate=hover, hoverongaps=False,
+                        name=name)
+    fig.update_xaxes(type="category", side="bottom", constrain="domain", showgrid=False,
+                     categoryorder="array", categoryarray=names)
     fig.update_yaxes(type="category", autorange="reversed", scaleanchor="x", scaleratio=1,
-                     constrain="domain", constraintoward="top")
+                     constrain="domain", constraintoward="top", showgrid=False,
+                     categoryorder="array", categoryarray=names)
     return fig
 
 
 def per_class_accuracy_figure(accuracy: np.ndarray, class_names, counts=None,
                               title: str = "Accuracy per class") -> go.Figure:
-    """A bar per class with its share of correct predictions (recall), in the class's colour
-    as the scatter plots draw it (two classes: orange and blue)."""
+    """A bar per class with its share of correct predictions (recall), all in one colour,
+    the worst class in red (when the classes differ) so the eye goes to it."""
+    accuracy = np.asarray(accuracy, dtype=float)
     names = [str(c) for c in class_names][:len(accuracy)]
     if len(names) < len(accuracy):
         names = [str(i) for i in range(len(accuracy))]
     hover = "%{x}: %{y:.1%}" + (" of %{customdata} examples" if counts is not None else "")
-    fig = _figure(title, height=300, yaxis=dict(range=[0, 1.05], tickformat=".0%"),
+    fig = _figure(title, height=300, yaxis=dict(range=[0, 1.1], tickformat=".0%"),
                   xaxis_title="true class", showlegend=False)
+    colors = [ONE_COLOR] * len(accuracy)
+    if len(accuracy) > 1 and accuracy.min() < accuracy.max():
+        colors[int(accuracy.argmin())] = WRONG
     fig.add_bar(x=names, y=accuracy, customdata=counts, text=[f"{a:.0%}" for a in accuracy],
-                textposition="outside", cliponaxis=False,
-                marker_color=[ORANGE, BLUE] if len(names) == 2 else
-                [PALETTE[i % len(PALETTE)] for i in range(len(names))],
+                textposition="outside", cliponaxis=False, marker_color=colors,
                 hovertemplate=hover + "<extra></extra>")
     fig.update_xaxes(type="category")
     return fig

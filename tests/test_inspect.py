@@ -200,7 +200,8 @@ def test_inspect_figures_build():
     assert len(plots.network_figure(view).layout.images) == 2 + 4 + 2 + 1
     m = np.array([[5, 1], [2, 7]])
     fig = plots.confusion_figure(m, ["orange", "blue"])
-    assert fig.data[0].text.tolist() == m.tolist()
+    mistakes, right = fig.data
+    assert mistakes.text.tolist() == [["", "1"], ["2", ""]] and right.text.tolist() == [["5", ""], ["", "7"]]
     assert plots.tile_maps(np.zeros((5, 3, 3)), [f"f{i}" for i in range(5)], symmetric=True).data
     assert plots.tile_maps(np.zeros((2, 3, 3, 3)), ["a", "b"]).data[0].type == "image"
     epochs, edges, counts = nni.distribution_over_time(history_of(small_dense(), [0, 1]), "d1", "kernel")
@@ -218,3 +219,44 @@ def test_grid_values_turn_logits_into_probabilities():
     assert np.allclose(grid_values(logits, "binary", resolution=2, logits=True), 0.5)
     two = np.array([[0.0, 0.0]] * 4)
     assert np.allclose(grid_values(two, "binary", resolution=2, logits=True), 0.5)
+
+
+# ---- saved runs and what shapes mean ----------------------------------------------------------
+
+def test_weight_meaning_says_what_a_shape_holds():
+    assert nni.weight_meaning("Dense", "kernel", [2, 4]) == "2 inputs × 4 neurons"
+    assert nni.weight_meaning("Dense", "bias", [4]) == "one per neuron (4)"
+    assert nni.weight_meaning("Conv2D", "kernel", [3, 3, 1, 8]) == \
+        "8 filters of 3×3 pixels × 1 input channel"
+    assert nni.weight_meaning("Conv2D", "bias", [8]) == "one per filter (8)"
+    rows = nni.weight_table(nni.weight_stats(small_cnn()))
+    assert rows[2]["meaning"] == "36 inputs × 3 neurons"
+
+
+def test_saved_run_looks_like_a_job(tmp_path):
+    from nnplay.engine import Engine
+    from nnplay.store import RunStore
+    exp = make_exp(train={"epochs": 3})
+    ds = load(exp.data)
+    built = build(exp, ds.info)
+    engine = Engine(built, ds, exp.train)
+    store = RunStore(tmp_path)
+    run_id = store.create_run(exp, name="toy")
+    store.add_epochs(run_id, [{"epoch": e, "loss": 1.0 / e, "grad_norms": [0.1] * 6}
+                              for e in (1, 2, 3)])
+    store.save_model(run_id, engine.model)
+    store.finish(run_id, "completed")
+    model = keras.models.load_model(store.model_path(run_id), compile=False)
+    saved = nni.SavedRun(store.get_run(run_id), model, ds, store.history(run_id),
+                         store.grad_norms(run_id))
+    snap = saved.snapshot()
+    assert (saved.name, saved.alive, snap.status, snap.epoch, snap.epochs) == \
+        ("toy", False, "completed", 3, 3)
+    assert snap.history == {"loss": [1.0, 0.5, 1.0 / 3]}
+    names, norms = nni.gradient_table(snap.grad_names, snap.grad_norms)
+    assert names[:2] == ["dense_1/kernel", "dense_1/bias"] and norms.shape == (3, 6)
+    assert snap.grid.shape == (100, 100) and len(snap.weight_history) == 1
+    np.testing.assert_allclose(saved.engine.predict(ds.x_val), engine.predict(ds.x_val),
+                               rtol=1e-5, atol=1e-6)
+    assert saved.engine.logits == engine.logits
+

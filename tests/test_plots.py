@@ -65,3 +65,41 @@ def test_runs_charts_share_legend_margins_and_epoch_axis():
     for part in ("margin", "legend"):
         assert overlay.layout[part] == gap.layout[part]
     assert list(overlay.layout.xaxis.range) == list(gap.layout.xaxis.range) == [1, 3]
+
+
+# ---- figures a student reads -------------------------------------------------------------------
+
+def test_confusion_figure_colours_every_mistake_and_writes_counts():
+    m = np.array([[990, 10, 0], [0, 50, 0], [1, 0, 99]])
+    fig = plots.confusion_figure(m, ["a", "b", "c"])
+    mistakes, right = fig.data
+    z = np.array(mistakes.z, dtype=float)
+    assert np.isnan(z[0, 2]) and np.isnan(z[1, 1])        # no example, and the diagonal
+    assert z[0, 1] == pytest.approx(0.01) and z[2, 0] == pytest.approx(0.01)
+    # the smallest mistake still gets the scale's first colour, which is clearly not white
+    assert mistakes.zmin == 0 and mistakes.colorscale[0][1] != "#ffffff"
+    assert mistakes.zmax == pytest.approx(0.01)
+    texts = set(np.concatenate([np.ravel(mistakes.text), np.ravel(right.text)]))
+    assert texts == {"990", "10", "50", "1", "99", ""}      # an empty cell says nothing
+
+
+def test_per_class_accuracy_is_one_colour_with_the_worst_class_marked():
+    colors = plots.per_class_accuracy_figure(np.array([0.9, 0.5, 0.95]), ["a", "b", "c"]).data[0].marker.color
+    assert colors[0] == colors[2] != colors[1]
+    same = plots.per_class_accuracy_figure(np.array([1.0, 1.0]), ["a", "b"]).data[0].marker.color
+    assert len(set(same)) == 1
+
+
+def test_weight_histogram_counts_have_whole_number_ticks():
+    small = plots.weight_histogram({"counts": [1, 0, 2], "edges": [0, 1, 2, 3]})
+    assert small.layout.yaxis.dtick == 1 and small.layout.yaxis.tickformat == ",d"
+    big = plots.weight_histogram({"counts": [100, 40], "edges": [0, 1, 2]})
+    assert big.layout.yaxis.tickformat == ",d"
+
+
+def test_image_grid_labels_are_readable_and_pictures_square():
+    fig = plots.image_grid(np.zeros((3, 8, 8, 1)), ["true 3<br>→ predicted 5"] * 3, columns=2)
+    assert all(a.font.size >= 12 for a in fig.layout.annotations)
+    for axis in ("yaxis", "yaxis2", "yaxis3"):
+        assert fig.layout[axis].scaleratio == 1 and fig.layout[axis].constrain == "domain"
+    assert fig.layout.yaxis2.scaleanchor == "x2"

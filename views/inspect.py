@@ -44,6 +44,13 @@ def live_fragment(name: str, job, was_live: bool, body):
     part()
 
 
+def valid_or(key: str, options, default):
+    """Set a widget's value to `default` when it is not one of `options` (another run was
+    picked): set from here, the browser is told too, so it cannot show the old run's layer."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
 def class_name(info, index: int) -> str:
     names = info.class_names
     return str(names[index]) if index < len(names) else str(index)
@@ -74,21 +81,33 @@ def weights_section(job, snap):
         st.info("The weights appear here as soon as training starts.")
         return
     by_name = {entry["layer"]: entry for entry in snap.weights}
+    valid_or("inspect_layer", list(by_name), next(iter(by_name)))
     layer = st.selectbox("Layer", list(by_name), key="inspect_layer",
-                         format_func=lambda n: f"{n} ({by_name[n]['type']})")
+                         format_func=lambda n: f"{n} ({by_name[n]['type']})" if n in by_name else n)
     entry = by_name[layer]
-    st.caption(f"Epoch {snap.epoch}. Top: how the values are spread now. Below: how that "
-               f"spread moved during training, one ridge per snapshot ({len(snap.weight_history)} "
-               "so far), the newest at the bottom and darkest, all on one value range.")
+    over_time = not isinstance(job, nni.SavedRun)
+    if over_time:
+        st.caption(f"Epoch {snap.epoch}. Top: how the values are spread now. Below: how that "
+                   f"spread moved during training, one ridge per snapshot "
+                   f"({len(snap.weight_history)} so far), the newest at the bottom and darkest, "
+                   "all on one value range.")
+    else:
+        st.caption(f"How the values are spread after epoch {snap.epoch}. A saved run keeps its "
+                   "final weights only; to watch them move, train it again and look here while "
+                   "it trains.")
     weights = entry["weights"]
     per_row = 2 if len(weights) in (1, 2, 4) else 3
     for start in range(0, len(weights), per_row):
         for col, w in zip(st.columns(per_row), weights[start:start + per_row]):
             with col:
-                title = (f"{w['name']} {tuple(w['shape'])}<br><sup>mean {w['mean']:.3g}, "
-                         f"std {w['std']:.3g}</sup>")
-                chart(plots.weight_histogram(w["histogram"], title,
-                                             color=plots.BLUE if w["trainable"] else "#999"))
+                meaning = nni.weight_meaning(entry["type"], w["name"], w["shape"])
+                chart(plots.weight_histogram(
+                    w["histogram"], f"{w['name']}: {meaning}",
+                    color=plots.BLUE if w["trainable"] else "#999",
+                    subtitle=f"shape {tuple(w['shape'])}, mean {w['mean']:.3g}, "
+                             f"std {w['std']:.3g}"))
+                if not over_time:
+                    continue
                 size = int(np.prod(w["shape"]))   # few weights: fewer, wider bins
                 epochs, edges, counts = nni.distribution_over_time(
                     snap.weight_history, layer, w["path"], bins=int(np.clip(2 * np.sqrt(size), 10, 40)))
@@ -96,9 +115,16 @@ def weights_section(job, snap):
                                                           f"{w['name']} over epochs"))
     kernel_view(job, snap, entry)
     st.subheader("Weight shapes")
-    st.caption("Every weight array as `model.get_weights()` lists them, layer by layer.")
+    st.caption("Every array of numbers the model learns, in the order Keras's "
+               "`model.get_weights()` lists them. The shape counts the numbers along each side: "
+               "a Dense kernel of shape (2, 4) holds one weight for each of 2 inputs times 4 "
+               "neurons; its bias (4,) one number per neuron. Trainable arrays are changed by "
+               "training; the others (e.g. BatchNormalization's running averages) are not.")
     table = pd.DataFrame(nni.weight_table(snap.weights))
-    st.dataframe(table, hide_index=True, width="content")
+    st.dataframe(table, hide_index=True, width="content",
+                 column_config={"shape": st.column_config.TextColumn("shape (get_weights)"),
+                                "meaning": st.column_config.TextColumn("what the shape means"),
+                                "params": st.column_config.NumberColumn("parameters")})
     st.caption(f"Total: {int(table['params'].sum()):,} parameters, "
                f"{int(table.loc[table['trainable'], 'params'].sum()):,} trainable.")
 
@@ -118,8 +144,9 @@ def kernel_view(job, snap, entry):
     if len(matrix) > KERNEL_MAX_ROWS:
         st.caption(f"Showing the first {KERNEL_MAX_ROWS} of {len(matrix)} input rows.")
         matrix, labels = matrix[:KERNEL_MAX_ROWS], None
-    chart(plots.kernel_heatmap(matrix, f"{entry['layer']}: inputs × units "
-                                       f"(blue positive, orange negative)", row_labels=labels))
+    chart(plots.kernel_heatmap(matrix, f"{entry['layer']}: inputs × neurons "
+                                       f"(blue positive, orange negative)", row_labels=labels,
+                                       x_title="neuron"))
 
 
 def input_labels(info, snap, entry, rows: int):
@@ -196,17 +223,19 @@ def feature_maps(job, snap, model):
     st.subheader("Feature maps of one example")
     x, y, split = evaluation_split(job.dataset)
     pick, layer_pick = st.columns([3, 2])
-    index = pick.slider(f"Example from the {split} set", 0, len(x) - 1, 0, key="inspect_sample")
+    valid_or("inspect_sample", range(len(x)), 0)
+    index = pick.slider(f"Example from the {split} set", 0, len(x) - 1, key="inspect_sample")
     layers = nni.feature_map_layers(model)
+    valid_or("inspect_map_layer", layers, layers[0])
     layer = layer_pick.selectbox("Layer", layers, key="inspect_map_layer")
     maps = nni.layer_outputs(model, x[index:index + 1], [layer])[layer][0]   # (h, w, channels)
-    ds, info = job.dataset, job.dataset.info
+    info = job.dataset.info
     probs = nni.class_probabilities(model_outputs(job, snap)[index:index + 1], from_logits(model))
-    label = (f"true {class_name(info, int(y[index]))}, "
-             f"predicted {class_name(info, int(probs.argmax()))}")
+    label = (f"true {class_name(info, int(y[index]))}<br>"
+             f"→ predicted {class_name(info, int(probs.argmax()))}")
     left, right = st.columns([1, 4])
     with left:
-        chart(plots.image_grid(x[index:index + 1], [label], columns=1))
+        chart(plots.image_grid(x[index:index + 1], [label], columns=1, tile_px=180))
     with right:
         n = min(maps.shape[-1], 32)
         chart(plots.tile_maps(np.moveaxis(maps[..., :n], -1, 0),
@@ -255,7 +284,7 @@ def evaluation_section(job, snap):
 
 
 def classes_view(job, snap, outputs, x, y):
-    ds, info = job.dataset, job.dataset.info
+    info = job.dataset.info
     result = nni.evaluate_classes(outputs, y, info.n_classes, from_logits(job.engine.model))
     names = [class_name(info, i) for i in range(len(result["matrix"]))]
     st.metric("Accuracy", f"{result['accuracy']:.1%}",
@@ -265,13 +294,15 @@ def classes_view(job, snap, outputs, x, y):
         chart(plots.confusion_figure(result["matrix"], names))
     with right:
         chart(plots.per_class_accuracy_figure(result["per_class"], names, result["matrix"].sum(axis=1)))
-        st.caption("Read a row of the matrix: where the examples of that true class went. "
-                   "Off-diagonal cells are mistakes; the colour is the share of the row.")
+        st.caption("Read a row of the matrix: where the examples of that true class went; each "
+                   "cell says how many. Blue cells on the diagonal are right; red cells are "
+                   "mistakes, darker for a bigger share of the row. A red bar marks the class "
+                   "the model gets right least often.")
     misclassified(job, snap, result, x, y, names)
 
 
 def misclassified(job, snap, result, x, y, names):
-    ds, info = job.dataset, job.dataset.info
+    info = job.dataset.info
     wrong = result["wrong"]
     st.subheader(f"Misclassified: {len(wrong)} of {len(y)}")
     if not len(wrong):
@@ -283,9 +314,10 @@ def misclassified(job, snap, result, x, y, names):
         return
     shown = wrong[:GALLERY_MAX]
     if info.kind == "image":
-        labels = [f"{names[y[i]]} → {names[result['predicted'][i]]}" for i in shown]
+        labels = [f"true {names[y[i]]}<br>→ predicted {names[result['predicted'][i]]}"
+                  for i in shown]
         chart(plots.image_grid(x[shown], labels, columns=8))
-        st.caption("Each picture: true class → predicted class"
+        st.caption("Each picture: its true class, and the class the model predicted"
                    + (f"; the first {len(shown)} shown." if len(shown) < len(wrong) else "."))
         return
     rows = pd.DataFrame({"example": shown, "true": [names[y[i]] for i in shown],
@@ -317,11 +349,131 @@ def regression_view(ds, outputs, y):
         st.caption("Values in the target's own unit (the normalization used for training is undone).")
 
 
+# ---- which run -------------------------------------------------------------------------------
+
+PICK_KEY = "inspect_run"
+CHOICE_KEY = "inspect_run_choice"     # (picked key, followed job id then): outlives the widget
+WIDGET_KEYS = ("inspect_layer", "inspect_sample", "inspect_map_layer")
+STATUS_WORDS = {"early_stopping": "stopped early", "stopped": "stopped by hand",
+                "interrupted": "cut off", "building": "being built"}
+
+
+class Choice:
+    """One entry of the run picker: the followed job, a job of this app, or a saved run."""
+
+    def __init__(self, key, name, run=None, job=None):
+        self.key, self.name, self.run, self.job = key, name, run, job
+        self.label = self._label()     # once: the widget formats its options more than once
+
+    def _label(self) -> str:
+        if self.job is not None:
+            snap = self.job.snapshot()
+            status, epochs = snap.status, snap.epoch
+        else:
+            status, epochs = self.run.status, self.run.epochs
+        word = STATUS_WORDS.get(status, status)
+        if status in LIVE or status == "paused":
+            word = "training now" if status == "running" else word
+            return f"{self.name} — {word}"     # no epoch: the label would change every second
+        return f"{self.name} — {word}, {epochs} epoch{'s' if epochs != 1 else ''}"
+
+
+def run_choices() -> tuple[list[Choice], str | None]:
+    """Every run Inspect can show, newest first, and the key of the one to show by default:
+    the followed job, else the newest saved run with a model, else the newest run."""
+    from nnplay.job import MANAGER
+    from nnplay.store import run_name
+    followed = session.current_job()
+    try:
+        runs = session.store().list_runs()
+    except Exception as e:   # an unreadable store must not hide the live job
+        st.warning(f"The saved runs cannot be read ({e}); only the current training is shown.")
+        runs = []
+    choices, default = [], None
+    if followed is not None and not any(r.job_id == followed.id for r in runs):
+        choices.append(Choice(f"job:{followed.id}", run_name(followed.exp), job=followed))
+        default = choices[0].key
+    for run in runs:
+        job = MANAGER.get(run.job_id)
+        choices.append(Choice(f"run:{run.id}", run.name, run=run, job=job))
+        if followed is not None and run.job_id == followed.id:
+            default = choices[-1].key
+    if default is None:
+        store = session.store()
+        with_model = [c for c in choices if c.run is not None and
+                      (c.job is not None or store.model_path(c.run.id) is not None)]
+        default = (with_model or choices or [None])[0]
+        default = default.key if default is not None else None
+    return choices, default
+
+
+def picked():
+    """The student chose a run. A new run has other layers and examples: its widgets start
+    afresh."""
+    st.session_state[CHOICE_KEY] = (st.session_state[PICK_KEY], followed_id())
+    for key in WIDGET_KEYS + (CACHE_KEY,):
+        st.session_state.pop(key, None)
+
+
+def followed_id():
+    return st.session_state.get(session.JOB_KEY)
+
+
+def current_pick(by_key: dict, default: str) -> str:
+    """The run chosen before (while the followed job is the same one), else the default."""
+    key, followed = st.session_state.get(CHOICE_KEY) or (None, None)
+    return key if key in by_key and followed == followed_id() else default
+
+
+@st.cache_resource(max_entries=4, show_spinner="Opening the saved model…")
+def open_saved_run(run_id: str, path: str, mtime: float, updated: float):
+    """The saved run with its model and data (kept per file and modification time)."""
+    import keras
+    store = session.store()
+    run = store.get_run(run_id)
+    model = keras.models.load_model(path, compile=False)
+    return nni.SavedRun(run, model, session.dataset(run.spec), store.history(run_id),
+                        store.grad_norms(run_id))
+
+
+def saved_run(run):
+    """The SavedRun to draw, or None after saying (st.warning/st.info) why there is none."""
+    from nnplay.data import DataError
+    if run.spec is None:
+        st.warning(f"“{run.name}” was saved by a newer version of nnplay; this one cannot "
+                   "read its settings.")
+        return None
+    path = session.store().model_path(run.id)
+    if path is None:
+        if run.active:
+            st.info(f"“{run.name}” is still training in another window of the app (or was "
+                    "cut off). Its model is saved when it finishes; come back then.")
+        elif run.status == "failed":
+            st.warning(f"“{run.name}” failed ({run.message or 'no reason recorded'}), so no "
+                       "model was saved. Pick another run, or train it again on the Train page.")
+        else:
+            st.warning(f"The model file of “{run.name}” is missing (it may have been deleted "
+                       "or never finished saving), so there is nothing to look inside. Pick "
+                       "another run, or train it again on the Train page.")
+        return None
+    try:
+        return open_saved_run(run.id, str(path), path.stat().st_mtime, run.updated)
+    except DataError as e:
+        st.warning(f"The data of “{run.name}” cannot be loaded here: {e}")
+    except Exception as e:   # a damaged or foreign file: say so, never a stack trace
+        first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        st.warning(f"The model file of “{run.name}” cannot be opened ({first}). Pick another "
+                   "run, or train it again on the Train page.")
+    return None
+
+
 def status_line(job, snap):
     # a failure's message is in an error box below
     why = f" — {snap.message}" if snap.message and snap.status != "failed" else ""
-    st.caption(f"Job `{job.id}` on **{job.exp.data.dataset}**: {snap.status}, epoch {snap.epoch} "
-               f"of {snap.epochs}{why}")
+    kept = " Saved run: the model as it was when training ended." \
+        if isinstance(job, nni.SavedRun) else ""
+    st.caption(f"On **{job.exp.data.dataset}**: {STATUS_WORDS.get(snap.status, snap.status)}, "
+               f"epoch {snap.epoch} of {snap.epochs}{why}.{kept}")
 
 
 # ---- the page ---------------------------------------------------------------------------------
@@ -330,12 +482,31 @@ st.title("Inspect")
 with st.expander("Open a model file from elsewhere (.keras)", icon=":material/upload_file:"):
     uploaded_model_section()
 
-job = session.current_job()
-if job is None:
+choices, default = run_choices()
+if not choices:
     st.info("There is no model to look inside yet: train one first on the Train page, then "
             "come back here.")
     st.page_link("views/train.py", label="Go to Train", icon=":material/play_circle:")
     st.stop()
+
+by_key = {c.key: c for c in choices}
+# A label says the run's status, which changes when training ends, and the browser sends
+# back the label it shows: the pick is kept in our own key and handed to the widget each run.
+pick = current_pick(by_key, default)
+st.session_state[CHOICE_KEY] = (pick, followed_id())
+st.session_state[PICK_KEY] = pick
+shown = st.selectbox("Run to inspect", list(by_key), key=PICK_KEY,
+                     format_func=lambda k: by_key[k].label if k in by_key else str(k),
+                     on_change=picked,
+                     help="The model you are training now, or any run kept on the Train, "
+                          "Race or Lessons pages.")
+choice = by_key.get(shown) or by_key[pick]
+st.header(choice.name, divider="gray")
+followed = session.current_job()
+job = choice.job if choice.job is not None else saved_run(choice.run)
+if job is None:
+    st.stop()
+saved = isinstance(job, nni.SavedRun)
 
 snap = job.snapshot()
 was_live = snap.status in LIVE
@@ -345,7 +516,8 @@ with status:
 refresh.button("Refresh", icon=":material/refresh:", width="stretch",
                on_click=lambda: st.session_state.pop(CACHE_KEY, None),
                help="Redraw everything with the model's current weights.")
-if job.exp.to_dict() != session.experiment().to_dict():
+if followed is not None and job is followed and \
+        job.exp.to_dict() != session.experiment().to_dict():
     st.caption("Your settings changed since this model was trained; this page shows the model "
                "as it was trained. Train again to inspect the new one.")
 if snap.status == "failed":

@@ -7,7 +7,7 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.build import summary
-from nnplay.inspect import weight_stats
+from nnplay.inspect import weight_meaning, weight_stats
 from nnplay.modelfile import ModelFileError, load_model_file
 
 
@@ -30,10 +30,17 @@ def uploaded_model_section():
     s = summary(model)
     st.markdown(f"**{upload.name}** — {len(s['layers'])} layers, {s['total_params']:,} parameters "
                 f"({s['trainable_params']:,} trainable).")
-    st.dataframe(pd.DataFrame(s["layers"]), hide_index=True)
+    st.dataframe(pd.DataFrame(s["layers"]), hide_index=True, column_config={
+        "output_shape": st.column_config.TextColumn(
+            "output shape", help="What the layer passes on for each batch: None stands for "
+                                 "the number of examples in the batch (any number)")})
+    st.caption("Output shape: None is the number of examples in a batch (any number); the "
+               "other numbers are the size of what the layer gives for one example.")
     for layer in weight_stats(model):
         cols = st.columns(max(len(layer["weights"]), 1))
         for col, w in zip(cols, layer["weights"]):
-            title = f"{layer['layer']} · {w['name']} {tuple(w['shape'])}"
-            col.plotly_chart(plots.weight_histogram(w["histogram"], title),
-                             key=f"upload_{w['path']}")
+            col.plotly_chart(plots.weight_histogram(
+                w["histogram"], f"{layer['layer']} · {w['name']}",
+                subtitle=f"{weight_meaning(layer['type'], w['name'], w['shape'])}, "
+                         f"shape {tuple(w['shape'])}"),
+                key=f"upload_{w['path']}")
