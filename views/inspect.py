@@ -302,7 +302,7 @@ def classes_view(job, snap, outputs, x, y):
 
 
 def misclassified(job, snap, result, x, y, names):
-    info = job.dataset.info
+    ds, info = job.dataset, job.dataset.info
     wrong = result["wrong"]
     st.subheader(f"Misclassified: {len(wrong)} of {len(y)}")
     if not len(wrong):
