@@ -39,28 +39,50 @@ def main_metric(history: dict) -> str | None:
     return None
 
 
-def learning_curves(history: dict, metric: str = "loss", *, best_epoch: int = 0,
+def learning_curves(history: dict, metric="loss", *, best_epoch: int = 0,
                     title: str | None = None, log_y: bool = False) -> go.Figure:
-    """Train (solid) and validation (dashed) values of `metric` per epoch, the best epoch as a
-    dotted line and in the title; the legend under the chart, out of the title's way."""
-    label = title or metric.replace("_", " ")
-    marks = {}
-    if best_epoch and history.get("val_" + metric):  # shapes as dicts: add_vline is slow
-        marks = dict(shapes=[dict(type="line", x0=best_epoch, x1=best_epoch, y0=0, y1=1, yref="paper",
-                                  line=dict(color="#888", dash="dot", width=1))])
+    """Train (solid) and validation (dashed) values per epoch of `metric`, or of a list of
+    metrics side by side in one figure; the best epoch as a dotted line and in the title, the
+    legend under the charts. One figure rather than one per metric: the Train page redraws it
+    four times a second, and the browser's cost is mostly per figure."""
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    label = title or (metrics[0].replace("_", " ") if len(metrics) == 1 else "Learning curves")
+    has_best = bool(best_epoch) and any(history.get("val_" + m) for m in metrics)
+    if has_best:
         label += f" · best epoch {best_epoch:,}"
     epochs = max((len(v) for v in history.values() if v), default=0)
-    xaxis = dict(title="epoch", tickformat=",d", **({"dtick": 1} if epochs < 8 else {}))
-    fig = _figure(label, height=340, hovermode="x unified", xaxis=xaxis, legend=LEGEND_BELOW,
-                  yaxis=dict(type="log" if log_y else "linear"), uirevision=metric, **marks)
-    for prefix, dash, name in (("", "solid", "train"), ("val_", "dash", "validation")):
-        values = history.get(prefix + metric)
-        if values:
-            keep = _thin(len(values))  # a few hundred pixels wide: no need to send 10,000 points
-            fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=name,
-                            mode="lines" if len(values) > 1 else "markers",
-                            line=dict(color=VALIDATION_COLOR if prefix else TRAIN_COLOR, dash=dash,
-                                      width=2))
+    gap = 0.1
+    width = (1 - gap * (len(metrics) - 1)) / len(metrics)
+    axes, shapes, names = {}, [], []
+    for i, name in enumerate(metrics):
+        n = "" if i == 0 else str(i + 1)
+        left = i * (width + gap)
+        axes["xaxis" + n] = dict(domain=[left, left + width], anchor="y" + n, title="epoch",
+                                 tickformat=",d", **({"dtick": 1} if epochs < 8 else {}))
+        axes["yaxis" + n] = dict(anchor="x" + n, type="log" if log_y else "linear")
+        if has_best and history.get("val_" + name):  # shapes as dicts: add_vline is slow
+            shapes.append(dict(type="line", x0=best_epoch, x1=best_epoch, xref="x" + n,
+                               y0=0, y1=1, yref=f"y{n} domain",
+                               line=dict(color="#888", dash="dot", width=1)))
+        if len(metrics) > 1:
+            names.append(dict(text=f"<b>{name.replace('_', ' ')}</b>", x=left, xref="paper",
+                              xanchor="left", y=1.0, yref="paper", yanchor="bottom",
+                              showarrow=False, font=dict(size=13)))
+    fig = _figure(label, height=340 if len(metrics) == 1 else 360, hovermode="x unified",
+                  legend=LEGEND_BELOW, uirevision="|".join(metrics), shapes=shapes,
+                  annotations=names, **axes,
+                  **({"margin": dict(l=10, r=10, t=70, b=10)} if len(metrics) > 1 else {}))
+    for i, name in enumerate(metrics):
+        n = "" if i == 0 else str(i + 1)
+        for prefix, dash, kind in (("", "solid", "train"), ("val_", "dash", "validation")):
+            values = history.get(prefix + name)
+            if values:
+                keep = _thin(len(values))  # a few hundred pixels wide: no need for 10,000 points
+                fig.add_scatter(x=keep + 1, y=np.asarray(values)[keep], name=kind,
+                                xaxis="x" + n, yaxis="y" + n, legendgroup=kind, showlegend=i == 0,
+                                mode="lines" if len(values) > 1 else "markers",
+                                line=dict(color=VALIDATION_COLOR if prefix else TRAIN_COLOR,
+                                          dash=dash, width=2))
     return fig
 
 

@@ -103,3 +103,16 @@ def test_image_grid_labels_are_readable_and_pictures_square():
     for axis in ("yaxis", "yaxis2", "yaxis3"):
         assert fig.layout[axis].scaleratio == 1 and fig.layout[axis].constrain == "domain"
     assert fig.layout.yaxis2.scaleanchor == "x2"
+
+
+def test_learning_curves_of_two_metrics_share_one_figure_and_one_legend():
+    history = {"loss": [0.7, 0.5, 0.4], "val_loss": [0.7, 0.6, 0.6],
+               "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.6, 0.6]}
+    fig = plots.learning_curves(history, ["loss", "accuracy"], best_epoch=2)
+    assert [(t.name, t.yaxis, t.showlegend) for t in fig.data] == [
+        ("train", "y", True), ("validation", "y", True),
+        ("train", "y2", False), ("validation", "y2", False)]
+    assert list(fig.data[3].y) == [0.5, 0.6, 0.6]
+    assert [s.xref for s in fig.layout.shapes] == ["x", "x2"] and fig.layout.shapes[1].x0 == 2
+    assert fig.layout.title.text == "Learning curves · best epoch 2"
+    assert [a.text for a in fig.layout.annotations] == ["<b>loss</b>", "<b>accuracy</b>"]

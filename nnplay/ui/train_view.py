@@ -269,15 +269,9 @@ def _progress(snap):
 
 
 def _curves(snap):
-    metric = plots.main_metric(snap.history)
-    cols = st.columns(2 if metric else 1)
-    with cols[0]:
-        st.plotly_chart(plots.learning_curves(snap.history, "loss", best_epoch=snap.best_epoch),
-                        key="curve_loss")
-    if metric:
-        with cols[1]:
-            st.plotly_chart(plots.learning_curves(snap.history, metric, best_epoch=snap.best_epoch),
-                            key="curve_metric")
+    metrics = ["loss"] + [m for m in [plots.main_metric(snap.history)] if m]
+    st.plotly_chart(plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch),
+                    key="curves")
 
 
 def _boundary(job, snap):
