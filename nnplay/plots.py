@@ -69,7 +69,7 @@ def learning_curves(history: dict, metric="loss", *, best_epoch: int = 0,
                               xanchor="left", y=1.0, yref="paper", yanchor="bottom",
                               showarrow=False, font=dict(size=13)))
     fig = _figure(label, height=340 if len(metrics) == 1 else 360, hovermode="x unified",
-                  legend=LEGEND_BELOW, uirevision="|".join(metrics), shapes=shapes,
+                  legend={**LEGEND_BELOW, "y": -0.24}, uirevision="|".join(metrics), shapes=shapes,
                   annotations=names, **axes,
                   **({"margin": dict(l=10, r=10, t=70, b=10)} if len(metrics) > 1 else {}))
     for i, name in enumerate(metrics):

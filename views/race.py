@@ -20,18 +20,18 @@ st.title("Race")
 st.caption("Train the current experiment several times, changing one setting, and watch the "
            "variants on one chart. Same seed everywhere: the differences come from the setting.")
 
-c1, c2 = st.columns([1, 3])
+c1, c2 = st.columns([1, 2])
 dimension = c1.selectbox("Race on", list(DIMENSIONS), format_func=NAMES.get, key="race_dimension")
 own_rates = False
 if dimension == "optimizer":
-    rates = c1.radio(
-        "Learning rate", [OWN_RATES, SAME_RATE], key="race_rates",
+    rates = c2.radio(
+        "Learning rate", [OWN_RATES, SAME_RATE], key="race_rates", horizontal=True,
         help="Optimizers take steps of different sizes for the same rate: SGD needs a rate "
              "about ten times larger than Adam. With their own usual rates the race "
              "compares each optimizer at a rate that suits it; with one rate for all "
              f"(the experiment's {exp.train.learning_rate:g}) some crawl and some may blow up.")
     own_rates = rates == OWN_RATES
-values = c2.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
+values = st.multiselect("Values", DIMENSIONS[dimension], default=list(DIMENSIONS[dimension]),
                         format_func=lambda v: label(dimension, v, own_rates),
                         max_selections=MAX_VARIANTS,
                         key=f"race_values_{dimension}", accept_new_options=dimension != "optimizer"
