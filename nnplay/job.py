@@ -55,6 +55,7 @@ class Snapshot:
     final: dict = field(default_factory=dict)
     grid: np.ndarray | None = None
     grid_epoch: int = 0
+    grid_version: int = 0           # +1 each time the grid is redrawn (within an epoch too)
     weights: list = field(default_factory=list)
     weight_history: list = field(default_factory=list)  # [{"epoch": e, "layers": weight_stats}]
     queue_position: int = 0
@@ -264,7 +265,7 @@ class TrainingJob:
         while not self.engine.done:
             action = self._controls()
             if action == "wait":
-                self._refresh_views(force=True)  # the paused picture is of the paused epoch
+                self._catch_up_views()
                 self._wait_while_paused()
                 continue
             if action == "stop":
@@ -284,14 +285,23 @@ class TrainingJob:
                 self._sleep_for_pace(started)
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
 
+    def _catch_up_views(self):
+        """On pause: the grid and weights of the epoch the job stopped at, unless the last
+        refresh (a step's) already drew that epoch."""
+        s, epoch = self._snap, self.engine.epoch
+        grid_behind = self._grid_points is not None and s.grid_epoch != epoch
+        if grid_behind or not s.weight_history or s.weight_history[-1]["epoch"] != epoch:
+            self._refresh_views(force=True)
+
     def _sleep_for_pace(self, started: float):
         """Wait out the rest of this epoch's share of a second; pause, stop or a new pace
-        wake it early."""
+        end the wait early (other controls, such as the learning rate, do not)."""
         with self._lock:
-            if self._pace is None:
-                return
-            left = started + 1.0 / self._pace - time.perf_counter()
-            if left > 0 and not (self._stop or self._pause):
+            pace = self._pace
+            while pace is not None and self._pace == pace and not (self._stop or self._pause):
+                left = started + 1.0 / pace - time.perf_counter()
+                if left <= 0:
+                    return
                 self._wake.wait(left)
 
     def _record(self, rows: list[dict]):
@@ -329,7 +339,8 @@ class TrainingJob:
             grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task,
                                logits=self.engine.logits)
             self._last_grid = now
-            self._set(grid=grid, grid_epoch=self.engine.epoch)
+            self._set(grid=grid, grid_epoch=self.engine.epoch,
+                      grid_version=self._snap.grid_version + 1)
         epoch = self.engine.epoch
         # Snapshots every 0.5 s, and also every 2% of the run, so that a run that finishes
         # in a second still shows how its weights moved over the epochs.
@@ -339,7 +350,10 @@ class TrainingJob:
             self._last_stats, self._last_stats_epoch = now, epoch
             with self._lock:
                 self._snap.weights = stats
-                self._snap.weight_history.append({"epoch": self.engine.epoch, "layers": stats})
+                history = self._snap.weight_history
+                if history and history[-1]["epoch"] == epoch:  # pause after step: same epoch
+                    history.pop()
+                history.append({"epoch": epoch, "layers": stats})
                 if len(self._snap.weight_history) > WEIGHT_HISTORY_MAX:
                     del self._snap.weight_history[1::2]  # keep the first, thin the rest evenly
 
@@ -380,8 +394,10 @@ class JobManager:
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
-               paused: bool = False, initial_weights: str | None = None) -> TrainingJob:
+               paused: bool = False, initial_weights: str | None = None,
+               pace: float | None = None) -> TrainingJob:
         job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
+        job.set_pace(pace)
         with self._lock:
             self.jobs[job.id] = job
             self._waiting.append(job.id)

@@ -171,3 +171,18 @@ def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle):
         job.set_pace(0)
     job.stop()
     assert job.wait(10).status == "stopped"
+
+
+def test_steps_from_a_paused_start_keep_one_weight_snapshot_per_epoch(circle):
+    """Reset then Step, Step, Step: Inspect's 'over epochs' chart gets each epoch once."""
+    job = TrainingJob(make_exp(train={"epochs": 100}), circle).start(paused=True)
+    for n in (1, 2, 3):
+        job.step()
+        assert wait_until(lambda: job.snapshot().epoch == n and job.snapshot().status == "paused")
+    time.sleep(0.3)
+    snap = job.snapshot()
+    epochs = [w["epoch"] for w in snap.weight_history]
+    assert epochs == sorted(set(epochs)) and epochs[-1] == 3
+    assert snap.grid_epoch == 3
+    job.stop()
+    job.wait(10)

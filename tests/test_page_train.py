@@ -88,6 +88,9 @@ def test_slow_motion_applies_to_the_next_run_and_the_running_one():
     button(at, "Train").click().run()
     job = MANAGER.get(at.session_state["nnplay_job_id"])
     assert job.snapshot().pace == 10
+    at.switch_page("views/data.py").run()
+    at.switch_page("views/train.py").run()
+    assert at.selectbox(key="train_speed").value == "10 epochs/s"  # back from another page
     at.selectbox(key="train_speed").set_value("full speed").run()
     assert job.snapshot().pace is None
     button(at, "Pause").click().run()

@@ -237,10 +237,15 @@ def use_cnn(exp):
     st.switch_page("views/model.py")
 
 
+def wants_cnn(exp, ds) -> bool:
+    """Images, and no convolution in the model yet."""
+    return ds.info.kind == "image" and not any(
+        isinstance(layer, dict) and layer.get("type") == "Conv2D" for layer in exp.model.layers)
+
+
 def cnn_offer(exp, ds):
     """Images without a convolution: say why a CNN fits them and offer one in one click."""
-    if ds.info.kind != "image" or any(isinstance(layer, dict) and layer.get("type") == "Conv2D"
-                                      for layer in exp.model.layers):
+    if not wants_cnn(exp, ds):
         return
     with st.container(border=True):
         st.markdown("**Images learn best with a CNN.** Convolution layers look at small patches "
@@ -260,7 +265,7 @@ def model_fit_note(exp, ds):
     if problems:
         st.warning(f"The model's layers were kept, but they do not fit this data yet: "
                    f"**{problems[0].where}**: {problems[0].message}")
-        if ds.info.kind != "image":
+        if not wants_cnn(exp, ds):  # else the CNN offer below is the way forward
             st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     elif exp.model.output == "auto":
         head = presets.layer_title(auto_head(ds.info))

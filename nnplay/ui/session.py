@@ -208,16 +208,17 @@ def current_job():
 
 
 def start_job(exp: Experiment | None = None, paused: bool = False,
-              initial_weights: str | None = None, name: str | None = None):
+              initial_weights: str | None = None, name: str | None = None,
+              pace: float | None = None):
     """Train the experiment in the background; the session now follows this job.
-    `initial_weights`: a saved .keras model to continue from."""
+    `initial_weights`: a saved .keras model to continue from; `pace`: slow motion."""
     from nnplay.job import MANAGER
     exp = (exp or experiment()).copy()
     old = current_job()
     if old is not None and old.alive:
         old.stop()
     job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                         initial_weights=initial_weights)
+                         initial_weights=initial_weights, pace=pace)
     _keep_run(job, name)
     st.session_state[JOB_KEY] = job.id
     sync_url()

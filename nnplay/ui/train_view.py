@@ -2,6 +2,8 @@
 the live panel (progress, curves, decision boundary) polled from the job's snapshot."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from nnplay import plots
@@ -190,7 +192,7 @@ def _controls(job, snap, exp: Experiment):
         if fresh:
             job.resume()
         else:
-            session.start_job(exp).set_pace(_pace())
+            session.start_job(exp, pace=_pace())
         st.rerun()
     if c[1].button("Pause" if not paused else "Resume", disabled=not active,
                    icon=":material/pause:" if not paused else ":material/play_arrow:",
@@ -200,19 +202,20 @@ def _controls(job, snap, exp: Experiment):
     if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
                    help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
-            job = session.start_job(exp, paused=True)
-            job.set_pace(_pace())
+            job = session.start_job(exp, paused=True, pace=_pace())
+        before = job.snapshot().epoch
         job.step()
+        _wait_briefly(lambda: job.snapshot().epoch > before)  # show the new epoch at once
         st.rerun()
     if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
         job.stop()
         st.rerun()
     if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
                    help="Back to epoch 0 with the same seed: the same initial weights"):
-        session.start_job(exp, paused=True).set_pace(_pace())
+        session.start_job(exp, paused=True, pace=_pace())
         st.rerun()
     with c[5]:
-        _speed(job if active else None)
+        _speed(job if active else None, snap)
     if active and not exp.train.lr_schedule:
         with c[6]:
             _live_learning_rate(job, snap)
@@ -227,8 +230,19 @@ def _pace() -> float | None:
     return SPEEDS[st.session_state.get("train_speed", "full speed")]
 
 
-def _speed(job):
+def _wait_briefly(done, seconds: float = 0.5):
+    """Give the job a moment (a Step's one epoch) so the rerun shows its result."""
+    end = time.perf_counter() + seconds
+    while not done() and time.perf_counter() < end:
+        time.sleep(0.02)
+
+
+def _speed(job, snap):
     """How fast training goes; changes a running job at once, and the next ones."""
+    if "train_speed" not in st.session_state and job is not None:
+        # Streamlit forgets a widget's value when its page is left: show the job's pace
+        st.session_state["train_speed"] = next(
+            (k for k, v in SPEEDS.items() if v == snap.pace), "full speed")
     st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed",
                  help="Slow motion, to watch the decision boundary form epoch by epoch. The "
                       "results are the same at any speed.",
@@ -238,7 +252,8 @@ def _speed(job):
 def _live_learning_rate(job, snap):
     """A learning-rate slider that acts on the running job. It changes the job only when the
     student moves it (on_change), never because a rerun found a different value."""
-    if st.session_state.get("live_lr_job") != job.id:
+    if st.session_state.get("live_lr_job") != job.id or "live_lr" not in st.session_state:
+        # a new job, or back from another page (Streamlit forgets the slider's value)
         st.session_state["live_lr_job"] = job.id
         st.session_state["live_lr"] = _nearest_rate(snap.learning_rate or job.exp.train.learning_rate)
     st.select_slider("Learning rate (while training)", options=RATES, key="live_lr",
@@ -289,7 +304,7 @@ def _boundary(job, snap):
     data = job.dataset
     if data is None or data.raw_train is None or snap.grid is None:
         return
-    fig = _unchanged_figure("boundary", (job.id, snap.grid_epoch), lambda: plots.data_scatter(
+    fig = _unchanged_figure("boundary", (job.id, snap.grid_version), lambda: plots.data_scatter(
         data.raw_train, data.y_train, data.raw_val, data.y_val, data.info.task, grid=snap.grid,
         bounds=data.grid_bounds, title=f"Decision boundary after epoch {snap.grid_epoch:,}"))
     st.plotly_chart(fig, key="boundary")
