@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from . import layers as L
 from .job import MANAGER, JobManager, TrainingJob
-from .spec import OPTIMIZERS, Experiment, Problem, SpecError, TrainSpec, check, validate
+from .compare import metric_title
+from .spec import (OPTIMIZERS, Experiment, Problem, SpecError, TrainSpec, check, describe_value,
+                   validate)
 
 DIMENSIONS: dict[str, tuple] = {
     "optimizer": OPTIMIZERS,
@@ -52,7 +54,7 @@ def _problem(dimension: str, message: str) -> SpecError:
 
 def label(dimension: str, value, own_rate: bool = False) -> str:
     """How a variant is named in legends and tables: "adam", "lr 0.01", "dropout 0.2";
-    with `own_rate`, an optimizer with its rate: "adam · lr 0.003"."""
+    with `own_rate`, an optimizer with its rate: "adam · lr 0.01"."""
     if dimension == "optimizer" and own_rate:
         return f"{value} · lr {OPTIMIZER_RATES[value]:g}"
     if dimension in ("optimizer", "activation"):
@@ -185,13 +187,12 @@ def table_rows(racers: list) -> list[dict]:
             status = f"waiting (place {snap.queue_position} in the queue)"
         elif snap.status == "queued":
             status = "waiting"
-        row = {"variant": lab, "optimizer": exp.train.optimizer,
+        row = {"variant": lab, "optimizer": describe_value("train.optimizer", exp.train.optimizer),
                "learning rate": f"{exp.train.learning_rate:g}", "status": status,
                "epoch": f"{snap.epoch} of {exp.train.epochs}" if started else WAITING}
         for name in ("val_loss", "val_accuracy", "val_mae"):
             if any(name in s.history for _, _, s in racers):
                 values = snap.history.get(name)
-                title = "validation " + name.removeprefix("val_").replace("mae", "MAE")
-                row[title] = f"{values[-1]:.4g}" if values else WAITING
+                row[metric_title(name)] = f"{values[-1]:.4g}" if values else WAITING
         rows.append(row)
     return rows

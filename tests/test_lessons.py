@@ -290,7 +290,7 @@ def test_the_race_table_says_waiting_instead_of_none():
         ("lr 0.3", exp, Snapshot("b", status="queued", queue_position=1)),
         ("lr 1", exp, Snapshot("c", status="queued")),
     ])
-    assert rows[0] == {"variant": "lr 0.1", "optimizer": "sgd", "learning rate": "0.03",
+    assert rows[0] == {"variant": "lr 0.1", "optimizer": "SGD", "learning rate": "0.03",
                        "status": "running", "epoch": "3 of 40", "validation loss": "0.3333"}
     assert rows[1]["status"] == "waiting (place 1 in the queue)" and rows[2]["status"] == "waiting"
     assert rows[1]["epoch"] == rows[1]["validation loss"] == "—"

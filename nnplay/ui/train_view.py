@@ -8,14 +8,13 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, EARLY_STOPPING_DEFAULTS, FLIPS,
-                         OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
+                         OPTIMIZER_NAMES, OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES,
+                         Experiment)
 from nnplay.ui import session
 
 POLL_SECONDS = 0.25  # the live panel refreshes 4 times a second while a job trains
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
-                    "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "Ftrl"}
 LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
                "binary_crossentropy": "binary cross-entropy", "mean_squared_error": "mean squared error",
                "mean_absolute_error": "mean absolute error", "huber": "Huber"}
@@ -31,7 +30,7 @@ def optimizer_settings(exp: Experiment):
     c1, c2, c3, c4, c5 = st.columns(5)
     with c1:
         session.bound(st.selectbox, "Optimizer", "train.optimizer", options=OPTIMIZERS,
-                      format_func=OPTIMIZER_LABELS.get,
+                      format_func=OPTIMIZER_NAMES.get,
                       help="How the weights are moved along the gradient.")
     with c2:
         exp.train.learning_rate = session.seeded(
