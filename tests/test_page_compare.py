@@ -56,6 +56,7 @@ def test_compare_names_settings_in_words(tmp_path, monkeypatch):
     at = open_page("views/compare.py")
     settings = at.dataframe[0].value
     assert list(settings.columns) == ["run", "optimizer", "learning rate"]
-    assert list(settings["learning rate"]) == [0.003, 0.1]
+    assert list(settings["learning rate"]) == ["0.003", "0.1"]
+    assert list(settings["optimizer"]) == ["Adam", "SGD"]  # in words, as the Train page names them
     assert not at.exception
     session.store.clear()

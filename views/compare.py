@@ -4,6 +4,7 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.compare import column_title, comparison_rows, is_setting, metric_title
+from nnplay.spec import describe_value
 from nnplay.ui import session
 
 st.title("Compare runs")
@@ -52,7 +53,10 @@ def overlay_and_table(chosen_ids):
     settings = [c for c in table.columns if is_setting(c)]
     if settings:
         st.caption("The settings that differ between these runs; everything else was the same.")
-        st.dataframe(readable(table[["run", *settings]]), hide_index=True, width="stretch",
+        words = table[["run", *settings]].copy()
+        for key in settings:  # values in words: "SGD", "20%", "Dense(8, relu) → Dropout(0.5)"
+            words[key] = [describe_value(key, v) for v in words[key]]
+        st.dataframe(readable(words), hide_index=True, width="stretch",
                      column_config={column_title(c): st.column_config.TextColumn(width="large")
                                     for c in settings if c == "model.layers"},
                      key="compare_settings")
