@@ -5,6 +5,8 @@ them and a page can draw them without either knowing about the other.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 HIST_BINS = 30
@@ -376,6 +378,12 @@ def weight_meaning(layer_type: str, name: str, shape) -> str:
     if name == "kernel" and len(shape) == 4:
         return (f"{shape[3]} filters of {shape[0]}×{shape[1]} pixels × {shape[2]} input "
                 f"channel{'s' if shape[2] != 1 else ''}")
+    gates = {"LSTM": 4, "GRU": 3}.get(layer_type)
+    if gates and name in ("kernel", "recurrent_kernel") and len(shape) == 2:
+        source = "inputs" if name == "kernel" else "units fed back"
+        return f"{shape[0]} {source} × ({gates} gates × {shape[1] // gates} units)"
+    if gates and name == "bias":
+        return f"{gates} gates × {shape[-1] // gates} units" + (" (two sets)" if len(shape) == 2 else "")
     if name == "bias" and len(shape) == 1:
         return f"one per {'filter' if layer_type.startswith('Conv') else 'neuron'} ({shape[0]})"
     if name == "embeddings" and len(shape) == 2:
@@ -434,4 +442,4 @@ class SavedRun:
             task=dataset.info.task)
 
     def snapshot(self):
-        return self._snap
+        return copy.copy(self._snap)  # the run is shared (cached) between sessions

@@ -119,7 +119,7 @@ PRESETS: dict[str, dict] = {
 
 
 def dataset_words(name: str) -> str:
-    """A dataset as a student knows it: "Spiral", "Digits 8x8 (8×8 images)"."""
+    """A dataset as a student knows it: "Spiral (2-D points)", "Digits (8×8 images)"."""
     from .data import DATASETS, DataError, describe  # pandas: kept off import
     from .spec import DataSpec
     entry = DATASETS.get(name)
@@ -139,7 +139,7 @@ def dataset_words(name: str) -> str:
 def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | None = None,
                  keep_data: bool = False) -> tuple[Experiment, list[str]]:
     """A copy of `exp` with preset `name` applied, and one sentence per thing it changed
-    ("Dataset changed from Spiral (2-D points) to Digits 8x8 (8×8 images)").
+    ("Dataset changed from Spiral (2-D points) to Digits (8×8 images)").
 
     `available(dataset)` says whether a dataset can be loaded now; when the preset's dataset
     cannot and the preset has a `fallback_dataset`, that one is used instead. `keep_data`

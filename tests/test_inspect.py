@@ -229,6 +229,9 @@ def test_weight_meaning_says_what_a_shape_holds():
     assert nni.weight_meaning("Conv2D", "kernel", [3, 3, 1, 8]) == \
         "8 filters of 3×3 pixels × 1 input channel"
     assert nni.weight_meaning("Conv2D", "bias", [8]) == "one per filter (8)"
+    # Keras stacks an LSTM's four gates side by side: 64 columns are 4 gates of 16 units
+    assert nni.weight_meaning("LSTM", "kernel", [8, 64]) == "8 inputs × (4 gates × 16 units)"
+    assert nni.weight_meaning("LSTM", "bias", [64]) == "4 gates × 16 units"
     rows = nni.weight_table(nni.weight_stats(small_cnn()))
     assert rows[2]["meaning"] == "36 inputs × 3 neurons"
 

@@ -25,11 +25,7 @@ def chart(fig):
 
 def cached(name: str, job, snap, compute):
     """`compute()` once per job, epoch and status (the Refresh button clears the cache)."""
-    store = st.session_state.setdefault(CACHE_KEY, {})
-    stamp = (job.id, snap.epoch, snap.status)
-    if name not in store or store[name][0] != stamp:
-        store[name] = (stamp, compute())
-    return store[name][1]
+    return session.remembered(CACHE_KEY, name, (job.id, snap.epoch, snap.status), compute)
 
 
 def live_fragment(name: str, job, was_live: bool, body):

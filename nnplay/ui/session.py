@@ -133,6 +133,16 @@ def bound(widget: Callable, label: str, path: str, **kwargs) -> Any:
     return value
 
 
+def remembered(bucket: str, name: str, version: tuple, compute: Callable) -> Any:
+    """`compute()`'s result kept in session state under `bucket`, recomputed only when
+    `version` changes (figures of a job that has not moved, polled again). Popping `bucket`
+    forgets them all."""
+    kept = st.session_state.setdefault(bucket, {})
+    if name not in kept or kept[name][0] != version:
+        kept[name] = (version, compute())
+    return kept[name][1]
+
+
 # ---- data -------------------------------------------------------------------------------
 
 def uploads_dir() -> Path:

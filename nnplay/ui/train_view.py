@@ -282,20 +282,13 @@ def _progress(snap):
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
 
 
-def _unchanged_figure(name: str, version: tuple, build):
-    """The figure `build()` makes, rebuilt only when `version` changes: a paused job polled
-    once a second (a classroom of them on one server) costs a lookup, not a rebuild."""
-    cache = st.session_state.setdefault("live_figures", {})
-    if name not in cache or cache[name][0] != version:
-        cache[name] = (version, build())
-    return cache[name][1]
-
-
 def _curves(job, snap):
     metrics = ["loss"] + [m for m in [plots.main_metric(snap.history)] if m]
-    fig = _unchanged_figure("curves", (job.id, snap.epoch, snap.best_epoch),
-                            lambda: plots.learning_curves(snap.history, metrics,
-                                                          best_epoch=snap.best_epoch))
+    # Rebuilt only when the job moved: a paused job polled once a second (a class of them on
+    # one server) costs a lookup.
+    fig = session.remembered("live_figures", "curves", (job.id, snap.epoch, snap.best_epoch),
+                             lambda: plots.learning_curves(snap.history, metrics,
+                                                           best_epoch=snap.best_epoch))
     st.plotly_chart(fig, key="curves")
 
 
@@ -303,9 +296,10 @@ def _boundary(job, snap):
     data = job.dataset
     if data is None or data.raw_train is None or snap.grid is None:
         return
-    fig = _unchanged_figure("boundary", (job.id, snap.grid_version), lambda: plots.data_scatter(
-        data.raw_train, data.y_train, data.raw_val, data.y_val, data.info.task, grid=snap.grid,
-        bounds=data.grid_bounds, title=f"Decision boundary after epoch {snap.grid_epoch:,}"))
+    fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
+        plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
+                           data.info.task, grid=snap.grid, bounds=data.grid_bounds,
+                           title=f"Decision boundary after epoch {snap.grid_epoch:,}")))
     st.plotly_chart(fig, key="boundary")
 
 
