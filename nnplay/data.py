@@ -37,6 +37,7 @@ it is a regression. Two classes make the task binary, more make it multiclass.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import pickle
@@ -527,14 +528,24 @@ def sine_series(steps: int, noise: float, seed: int) -> np.ndarray:
     return clean + noise * np.random.default_rng(seed).normal(size=steps)
 
 
+SUNSPOTS_CSV, CO2_CSV = "sunspots_yearly.csv", "co2_mauna_loa_weekly.csv"
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_csv(name: str) -> pd.DataFrame:
+    """A series shipped in nnplay/datasets, read once per process (the Data page asks on
+    every rerun). Callers take copies of its columns, never change it."""
+    return pd.read_csv(os.path.join(DATA_DIR, name))
+
+
 def sunspots_series() -> np.ndarray:
     """Yearly mean sunspot number, 1700-2008."""
-    return pd.read_csv(os.path.join(DATA_DIR, "sunspots_yearly.csv"))["SUNACTIVITY"].to_numpy(float)
+    return _shipped_csv(SUNSPOTS_CSV)["SUNACTIVITY"].to_numpy(float, copy=True)
 
 
 def co2_series() -> tuple:
     """Weekly CO2 at Mauna Loa in ppm, empty weeks filled by linear interpolation; (values, n filled)."""
-    co2 = pd.read_csv(os.path.join(DATA_DIR, "co2_mauna_loa_weekly.csv"))["co2"]
+    co2 = _shipped_csv(CO2_CSV)["co2"]
     return co2.interpolate(limit_direction="both").to_numpy(float), int(co2.isna().sum())
 
 
@@ -542,10 +553,9 @@ def series_axes(spec) -> tuple:
     """(time of every value, x-axis title, value title) of the series `spec.dataset`: years
     for sunspots, dates (datetime64) for co2, step numbers for the synthetic sine."""
     if spec.dataset == "sunspots":
-        years = pd.read_csv(os.path.join(DATA_DIR, "sunspots_yearly.csv"))["YEAR"]
-        return years.to_numpy(int), "year", "sunspot number"
+        return _shipped_csv(SUNSPOTS_CSV)["YEAR"].to_numpy(int, copy=True), "year", "sunspot number"
     if spec.dataset == "co2":
-        dates = pd.read_csv(os.path.join(DATA_DIR, "co2_mauna_loa_weekly.csv"))["date"]
+        dates = _shipped_csv(CO2_CSV)["date"]
         return (pd.to_datetime(dates.astype(str), format="%Y%m%d").to_numpy("datetime64[D]"),
                 "date", "CO₂ (parts per million)")
     return np.arange(spec.samples), "step", "value"

@@ -151,6 +151,12 @@ class TrainingJob:
             self._snap.pace = self._pace
             self._wake.notify_all()
 
+    def progress(self) -> tuple[str, int]:
+        """(status, epoch), without the copy of the whole history `snapshot()` makes: for
+        labels and short waits."""
+        with self._lock:
+            return self._snap.status, self._snap.epoch
+
     def snapshot(self) -> Snapshot:
         with self._lock:
             s = copy.copy(self._snap)

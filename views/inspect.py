@@ -363,8 +363,7 @@ class Choice:
 
     def _label(self) -> str:
         if self.job is not None:
-            snap = self.job.snapshot()
-            status, epochs = snap.status, snap.epoch
+            status, epochs = self.job.progress()
         else:
             status, epochs = self.run.status, self.run.epochs
         word = STATUS_WORDS.get(status, status)
@@ -380,8 +379,9 @@ def run_choices() -> tuple[list[Choice], str | None]:
     from nnplay.job import MANAGER
     from nnplay.store import run_name
     followed = session.current_job()
+    store = session.store()
     try:
-        runs = session.store().list_runs()
+        runs = store.list_runs()
     except Exception as e:   # an unreadable store must not hide the live job
         st.warning(f"The saved runs cannot be read ({e}); only the current training is shown.")
         runs = []
@@ -394,12 +394,11 @@ def run_choices() -> tuple[list[Choice], str | None]:
         choices.append(Choice(f"run:{run.id}", run.name, run=run, job=job))
         if followed is not None and run.job_id == followed.id:
             default = choices[-1].key
-    if default is None:
-        store = session.store()
-        with_model = [c for c in choices if c.run is not None and
-                      (c.job is not None or store.model_path(c.run.id) is not None)]
-        default = (with_model or choices or [None])[0]
-        default = default.key if default is not None else None
+    if default is None:  # the newest run with a model: stop at the first (a file check each)
+        first = next((c for c in choices if c.run is not None and
+                      (c.job is not None or store.model_path(c.run.id) is not None)),
+                     choices[0] if choices else None)
+        default = first.key if first is not None else None
     return choices, default
 
 

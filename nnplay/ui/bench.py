@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from typing import Callable
 
 ROUNDS = 3          # watched/unwatched pairs
@@ -98,14 +99,13 @@ def _train_watch_and_leave(page, url: str, exp, store) -> tuple[float, float]:
     return paired_rates(read, on("Train"), on("Data"))
 
 
-class _affinity:
+@contextmanager
+def _affinity(cpus):
     """Run the enclosed code (and the processes it starts) on `cpus`; None: no change."""
-    def __init__(self, cpus):
-        self.cpus, self.saved = cpus, os.sched_getaffinity(0)
-
-    def __enter__(self):
-        if self.cpus:
-            os.sched_setaffinity(0, self.cpus)
-
-    def __exit__(self, *exc):
-        os.sched_setaffinity(0, self.saved)
+    saved = os.sched_getaffinity(0)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, saved)

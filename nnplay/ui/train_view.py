@@ -202,9 +202,9 @@ def _controls(job, snap, exp: Experiment):
                    help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
             job = session.start_job(exp, paused=True, pace=_pace())
-        before = job.snapshot().epoch
+        before = job.progress()[1]
         job.step()
-        _wait_briefly(lambda: job.snapshot().epoch > before)  # show the new epoch at once
+        _wait_briefly(lambda: job.progress()[1] > before)  # show the new epoch at once
         st.rerun()
     if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
         job.stop()
