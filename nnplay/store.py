@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import config
 from .job import ACTIVE, FINISHED
 from .spec import Experiment, SpecError
 
@@ -165,8 +166,7 @@ class RunStore:
     """Runs on disk under `home` (default: $NNPLAY_HOME or ~/.nnplay). Thread-safe."""
 
     def __init__(self, home: str | Path | None = None):
-        home = home if home is not None else os.environ.get("NNPLAY_HOME") or "~/.nnplay"
-        self.home = Path(home).expanduser()
+        self.home = Path(home).expanduser() if home is not None else config.home()
         self.models_dir = self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.home / DB_NAME

@@ -1,0 +1,68 @@
+"""Where nnplay keeps things and how it is hosted: one place for the settings a host changes.
+
+Each setting is read from the environment first (`NNPLAY_HOSTED=1`), then from the
+`nnplay.toml` file in the working directory (the app's folder when started with
+`streamlit run app.py`), then takes its default:
+
+    # nnplay.toml
+    hosted = true
+    teacher_key = "choose-a-long-secret"
+    [limits]
+    max_params = 2_000_000
+
+Nothing here imports TensorFlow or Streamlit.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+CONFIG_FILE = "nnplay.toml"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=1)
+def _file_settings() -> dict:
+    """The settings in ./nnplay.toml ({} when there is none); read once per process."""
+    path = Path(CONFIG_FILE)
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def setting(name: str, default=None):
+    """`NNPLAY_<NAME>` from the environment, else `name` from nnplay.toml, else `default`."""
+    value = os.environ.get("NNPLAY_" + name.upper())
+    if value is not None:
+        return value
+    return _file_settings().get(name, default)
+
+
+def hosted() -> bool:
+    """Whether this process serves a class (private workspaces, fair slots, tight caps)."""
+    value = setting("hosted", False)
+    return value is True or str(value).strip().lower() in TRUE_WORDS
+
+
+def home() -> Path:
+    """Where runs, models and uploads are kept: $NNPLAY_HOME, default ~/.nnplay."""
+    return Path(os.environ.get("NNPLAY_HOME") or "~/.nnplay").expanduser()
+
+
+def uploads_dir() -> Path:
+    """The only folder whose files a spec from a link or an upload may name."""
+    return home() / "uploads"
+
+
+def teacher_key() -> str | None:
+    """The key a teacher link carries (`?teacher=KEY`); None: no teacher view."""
+    value = setting("teacher_key")
+    return str(value) if value else None
+
+
+def reload():
+    """Forget the cached nnplay.toml (tests that write one)."""
+    _file_settings.cache_clear()
