@@ -14,7 +14,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stdout
 
-from .spec import Experiment, SpecError  # noqa: E402
+from . import uploads  # noqa: E402
+from .spec import Experiment, SpecError, require_uploaded_files  # noqa: E402
 
 
 class CliError(Exception):
@@ -26,7 +27,9 @@ def read_spec(path: str) -> Experiment:
     if not p.is_file():
         raise CliError(f"no spec file at {path}")
     try:
-        return Experiment.from_json(p.read_text())
+        exp = Experiment.from_json(p.read_text())
+        # On a laptop the person typing the command owns the files a spec names.
+        return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
     except SpecError as e:
         raise CliError(f"{path}: {e}") from None
 

@@ -31,7 +31,9 @@ import keras
 
 from . import build as B
 from . import layers as L
-from .data import DATA_DIR, DATASETS, SKLEARN_LOADERS, DatasetInfo, describe, load_csv_frame
+from . import uploads
+from .data import (DATA_DIR, DATASETS, SKLEARN_LOADERS, DatasetInfo, csv_delimiter, describe,
+                   load_csv_frame)
 from .spec import AUGMENTATION_DEFAULTS, EARLY_STOPPING_DEFAULTS, SCHEDULE_DEFAULTS, Experiment
 
 LINE_LENGTH = 88
@@ -583,17 +585,14 @@ def _csv_source(info: DatasetInfo, separator: str) -> list[str]:
             'x = x.to_numpy("float32")', target]
 
 
-def _csv_separator(path: str) -> str:
-    """The most frequent of comma, semicolon and tab in the header line, as nnplay reads it."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        header = next((line for line in f if line.strip()), "")
-    return max((",", ";", "\t"), key=header.count)
-
-
 def _csv_constants(exp: Experiment) -> dict:
-    path = os.path.abspath(exp.data.path)
+    path = exp.data.path
     target = exp.data.target or load_csv_frame(path).columns[-1]
-    return {"CSV_FILE": (path, "the table the experiment was trained on"),
+    if uploads.is_upload(path):  # the student has the file; the server's copy is no use to them
+        file, about = uploads.display_name(path), "the table you uploaded: put it beside this script"
+    else:
+        file, about = os.path.abspath(path), "the table the experiment was trained on"
+    return {"CSV_FILE": (file, about),
             "TARGET": (target, "the column to predict; the other columns are the inputs")}
 
 
@@ -610,7 +609,7 @@ def _shuffled_code(exp: Experiment, info: DatasetInfo) -> DataCode:
     if info.kind == "toy":
         functions, lines = _toy_source(exp)
     elif info.kind == "csv":
-        lines = _csv_source(info, _csv_separator(d.path))
+        lines = _csv_source(info, csv_delimiter(d.path))
         constants.update(_csv_constants(exp))
     else:
         lines = _table_source(exp, info)

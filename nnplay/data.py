@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from . import uploads
 from .spec import TOY_FEATURES
 
 
@@ -878,18 +879,20 @@ MAX_CLASSES_FROM_NUMBERS = 20
 
 def _csv_path(spec) -> str:
     if not spec.path:
-        raise DataError("no CSV file chosen: upload one or set data.path")
+        raise DataError("no CSV file chosen: upload one on the Data page")
     return spec.path
 
 
 def _csv_text(source) -> str:
-    """The text of a path, bytes or file-like (an upload), BOM removed."""
+    """The text of a path, bytes or file-like (an upload), BOM removed.
+
+    A path is read through nnplay's sandbox (`uploads.read`): an upload reference, or a
+    local file only where local paths are allowed, always with a size bound."""
     if isinstance(source, (str, os.PathLike)):
         try:
-            with open(source, "rb") as f:
-                source = f.read()
-        except OSError as e:
-            raise DataError(f"cannot read {os.fspath(source)}: {e.strerror or e}") from None
+            source = uploads.read(os.fspath(source))
+        except uploads.FileRefused as e:
+            raise DataError(str(e)) from None
     elif hasattr(source, "getvalue"):
         source = source.getvalue()   # the whole upload, wherever its read position is
     elif hasattr(source, "read"):
@@ -905,6 +908,12 @@ def _csv_text(source) -> str:
 def _delimiter(header_line: str) -> str:
     """The most frequent of comma, semicolon and tab in the header (comma on a tie)."""
     return max((",", ";", "\t"), key=header_line.count)
+
+
+def csv_delimiter(source) -> str:
+    """The delimiter nnplay reads `source` (a path, bytes or file-like) with."""
+    text = _csv_text(source).lstrip()
+    return _delimiter(text.splitlines()[0] if text else "")
 
 
 def _csv_rows(text: str) -> tuple:

@@ -159,10 +159,20 @@ class Experiment:
             raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         except (ValueError, zlib.error):
             raise SpecError([Problem("link", "is damaged or cut short: copy the whole link again")]) from None
-        return cls.from_json(raw.decode())
+        return require_uploaded_files(cls.from_json(raw.decode()))
 
     def copy(self) -> "Experiment":
         return Experiment.from_dict(self.to_dict())
+
+
+def require_uploaded_files(exp: "Experiment") -> "Experiment":
+    """`exp` unchanged when it names no file but nnplay's own uploads; SpecError otherwise.
+    For specs from a link or an uploaded spec: they may never read the server's files."""
+    from . import uploads
+    path = exp.data.path
+    if path is not None and not (isinstance(path, str) and uploads.is_upload(path)):
+        raise SpecError([Problem("data.path", uploads.refusal(str(path)))])
+    return exp
 
 
 def upgrade(d: dict) -> dict:
@@ -441,6 +451,9 @@ def describe_value(key: str, value) -> str:
         return f"{value:.0%}"
     if key == "model.layers" and isinstance(value, list):
         return describe_layers(value)
+    if key == "data.path" and isinstance(value, str):
+        from .uploads import display_name
+        return display_name(value)   # the file's name, never where the server keeps it
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value)) or "none"
     if isinstance(value, dict):

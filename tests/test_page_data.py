@@ -157,7 +157,9 @@ def test_csv_upload_picks_a_target_and_infers_the_task(tmp_path, monkeypatch):
     at.file_uploader(key="csv_upload").upload("mine.csv", f"size,weight,colour,kind\n{rows}\n".encode(),
                                               "text/csv").run()
     exp = experiment(at)
-    assert exp.data.path.startswith(str(tmp_path)) and exp.data.target == "kind"
+    # kept in NNPLAY_HOME, named in the spec by content hash and file name (no server path)
+    assert exp.data.path.startswith("upload:") and exp.data.path.endswith("/mine.csv")
+    assert len(list((tmp_path / "uploads").glob("*.csv"))) == 1 and exp.data.target == "kind"
     assert "a classification" in texts(at.markdown) and "colour → 2 one-hot columns" in texts(at.markdown)
     at.selectbox(key="w:data.target").set_value("weight").run()
     assert experiment(at).data.target == "weight"

@@ -1,11 +1,9 @@
 """Data: choose what the network learns from, shape it, and look at it."""
-import os
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nnplay import plots, presets
+from nnplay import plots, presets, uploads
 from nnplay.data import (DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame,
                          series_axes)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
@@ -83,7 +81,7 @@ def text_settings():
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def csv_columns(path: str, modified: float) -> list[str]:
-    return list(load_csv_frame(path).columns)
+    return list(load_csv_frame(path).columns)   # read through nnplay's sandbox (uploads.read)
 
 
 def csv_settings(exp):
@@ -92,14 +90,17 @@ def csv_settings(exp):
                               help="One row per example, a header line with column names; "
                                    "commas, semicolons or tabs between values.")
     if upload is not None:
-        path = session.save_upload(upload.getvalue())
+        try:
+            path = uploads.save(upload.getvalue(), upload.name)
+        except uploads.FileRefused as e:
+            raise DataError(str(e)) from None
         if path != exp.data.path:
             exp.data.path, exp.data.target = path, None
             st.session_state.pop(session.WIDGET_PREFIX + "data.target", None)
     if not exp.data.path:
         return
     path = exp.data.path
-    columns = csv_columns(path, os.path.getmtime(path) if os.path.exists(path) else 0.0)
+    columns = csv_columns(path, uploads.modified(path))
     current = exp.data.target if exp.data.target in columns else columns[-1]
     exp.data.target = session.seeded(st.selectbox, "Column to predict", "data.target", current,
                                      options=columns,

@@ -6,11 +6,9 @@ copy of a setting.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import uuid
-from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
@@ -144,21 +142,6 @@ def remembered(bucket: str, name: str, version: tuple, compute: Callable) -> Any
 
 
 # ---- data -------------------------------------------------------------------------------
-
-def uploads_dir() -> Path:
-    home = Path(os.environ.get("NNPLAY_HOME", "~/.nnplay")).expanduser()
-    path = home / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def save_upload(data: bytes, suffix: str = ".csv") -> str:
-    """Keep an uploaded file on the server (named by content) so the spec can point at it."""
-    path = uploads_dir() / (hashlib.sha256(data).hexdigest()[:16] + suffix)
-    if not path.exists():
-        path.write_bytes(data)
-    return str(path)
-
 
 @st.cache_resource(max_entries=16, show_spinner="Loading data…")
 def _load_cached(data_json: str):

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from nnplay.spec import Experiment, SpecError
+from nnplay.spec import Experiment, SpecError, require_uploaded_files
 from nnplay.ui import session
 
 # Controls a teacher may hide in a shared link (the widget keys of session.seeded/bound).
@@ -66,7 +66,8 @@ def _spec_download_and_upload(exp: Experiment):
     if upload is None or st.session_state.get("spec_upload_done") == upload.file_id:
         return
     try:
-        restored = Experiment.from_json(upload.getvalue().decode("utf-8", errors="replace"))
+        restored = require_uploaded_files(
+            Experiment.from_json(upload.getvalue().decode("utf-8", errors="replace")))
     except SpecError as e:
         st.error(f"That file is not an nnplay spec: {e}")
         return
