@@ -65,7 +65,7 @@ def _browser_rates() -> dict:
     one job: with Chromium on the training's cores, and on a core of its own. {} without
     Chromium."""
     try:
-        from .ui.bench import browser_polled_rate
+        from .tools.page_bench import browser_polled_rate
     except ImportError:
         return {}
     exp = _toy_experiment(100_000)  # the most epochs a spec allows; twice the samples, so

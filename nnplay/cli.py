@@ -111,6 +111,17 @@ def cmd_bench(args) -> dict:
     return run_bench(verbose=not args.json)
 
 
+def cmd_soak(args) -> dict:
+    from .tools.soak import report_dict, run_soak
+    try:
+        report = run_soak(sessions=args.sessions, minutes=args.minutes)
+    except RuntimeError as e:
+        raise CliError(str(e)) from None
+    if not args.json:
+        print("\n".join(report.lines()))
+    return report_dict(report)
+
+
 def cmd_datasets(args) -> dict:
     from .data import datasets_table
     rows = datasets_table()
@@ -141,6 +152,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="speed against plain model.fit, as ratios")
     b.add_argument("--json", action="store_true")
     b.set_defaults(run=cmd_bench)
+    k = sub.add_parser("soak", help="a hosted server driven by N students in headless Chromium")
+    k.add_argument("--sessions", type=int, default=16, help="students at once (default 16)")
+    k.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(run=cmd_soak)
     d = sub.add_parser("datasets", help="what is available offline")
     d.add_argument("--json", action="store_true")
     d.set_defaults(run=cmd_datasets)

@@ -1,5 +1,5 @@
 """The page-polling figure of `python -m nnplay bench` pairs windows on one job."""
-from nnplay.ui.bench import paired_rates
+from nnplay.tools.page_bench import paired_rates
 
 
 def test_paired_rates_divide_each_kind_of_window_by_its_own_time():

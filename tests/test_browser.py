@@ -10,7 +10,7 @@ import time
 import pytest
 
 from nnplay.spec import Experiment
-from nnplay.ui.serve import CHROMIUM_ARGS, start_server
+from nnplay.tools.serve import CHROMIUM_ARGS, start_server
 
 from conftest import ROOT
 

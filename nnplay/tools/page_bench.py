@@ -45,7 +45,7 @@ def browser_polled_rate(exp, own_core: bool = False) -> tuple[float, float] | No
     import shutil
     import tempfile
     from nnplay.store import RunStore
-    from nnplay.ui.serve import CHROMIUM_ARGS, start_server
+    from nnplay.tools.serve import CHROMIUM_ARGS, start_server
     chromium = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright

@@ -1,0 +1,259 @@
+"""`python -m nnplay soak`: a class on one hosted server, for as long as a lesson.
+
+It starts `NNPLAY_HOSTED=1 streamlit run app.py` with an empty NNPLAY_HOME and drives
+`sessions` students, each a browser context of one headless Chromium (its own Streamlit
+session and workspace), through a lesson again and again until `minutes` have passed: open
+the link the teacher gave, go to Train, press Train, watch the run to its end, open Compare,
+open Inspect, close the tab. It reports what a host needs to trust the server with a class:
+
+- jobs started against runs finished (from the run store: nothing may be lost),
+- the server's threads and resident memory at the start (after one warm-up run, so
+  TensorFlow's own pools are there) and at the end (once the closed tabs' sessions are gone),
+- the wait from pressing Train to the first point drawn (the longest and the median),
+- page response (click on a page's link to its title drawn): median and 95th percentile,
+- every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
+
+Traffic goes to 127.0.0.1 only, and every wait is bounded.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+
+from .serve import CHROMIUM_ARGS, start_server
+
+LESSON_EPOCHS = 300          # the default circle, shortened: a few seconds alone
+RUN_TIMEOUT_S = 300          # a run that has not finished by then counts as an error
+PAGE_TIMEOUT_MS = 60_000
+SETTLE_S = 20                # after the last tab closes: Streamlit ends its sessions
+
+
+@dataclass
+class SoakReport:
+    sessions: int
+    minutes: float
+    lessons: int = 0                  # times a student went through the whole lesson
+    jobs_started: int = 0             # Train presses that drew a first point
+    runs_saved: int = 0               # runs in the store
+    runs_finished: int = 0            # of those, runs with a final status
+    runs_by_status: dict = field(default_factory=dict)
+    threads_start: int = 0
+    threads_end: int = 0
+    rss_start_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    first_point_max_s: float = 0.0
+    first_point_median_s: float = 0.0
+    page_median_s: float = 0.0
+    page_p95_s: float = 0.0
+    errors: list = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.sessions} students for {self.minutes:g} min: {self.lessons} lessons, "
+            f"{self.jobs_started} runs started, {self.runs_finished}/{self.runs_saved} saved runs finished "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(self.runs_by_status.items()))})",
+            f"server threads {self.threads_start} -> {self.threads_end}; resident memory "
+            f"{self.rss_start_mb:.0f} MB -> {self.rss_end_mb:.0f} MB (peak {self.rss_peak_mb:.0f} MB)",
+            f"Train -> first point: median {self.first_point_median_s:.1f} s, longest "
+            f"{self.first_point_max_s:.1f} s",
+            f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
+            f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
+        ]
+
+
+def _proc_status(pid: int) -> tuple[int, float]:
+    """(threads, resident MB) of process `pid`, from /proc."""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            values[key] = rest.split()
+    return int(values["Threads"][0]), int(values["VmRSS"][0]) / 1024
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class _Class:
+    """What the students saw, gathered while they work."""
+
+    def __init__(self):
+        self.first_points: list[float] = []
+        self.pages: list[float] = []
+        self.errors: list[str] = []
+        self.lessons = 0
+        self.started = 0
+
+
+async def _open_page(page, name: str, title: str, seen: _Class):
+    started = time.perf_counter()
+    await page.get_by_role("link", name=name).first.click()
+    await page.get_by_role("heading", name=title).first.wait_for()
+    seen.pages.append(time.perf_counter() - started)
+
+
+async def _epoch_shown(page) -> int:
+    progress = page.locator('[data-testid="stProgress"]')
+    if await progress.count() == 0:
+        return 0
+    match = re.search(r"Epoch ([\d,]+)", await progress.first.inner_text())
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
+async def _wait(predicate, timeout: float, step: float = 0.25) -> bool:
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        try:
+            if await predicate():
+                return True
+        except Exception:  # the page is re-rendering
+            pass
+        await asyncio.sleep(step)
+    return False
+
+
+async def _lesson(browser, url: str, link: str, student: int, seen: _Class):
+    """One student's lesson in a fresh tab: the link, Train, Compare, Inspect, close."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.on("pageerror", lambda e: seen.errors.append(f"student {student}: browser error {e}"))
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/?x={link}")
+        await page.get_by_role("heading", name="Data").first.wait_for()
+        seen.pages.append(time.perf_counter() - started)
+        await _open_page(page, "Train", "Train", seen)
+        await page.get_by_role("button", name="Train", exact=True).first.click()
+        pressed = time.perf_counter()
+        if not await _wait(lambda: _first_point(page), RUN_TIMEOUT_S):
+            seen.errors.append(f"student {student}: no first point within {RUN_TIMEOUT_S} s")
+            return
+        seen.first_points.append(time.perf_counter() - pressed)
+        seen.started += 1
+        if not await _wait(lambda: _run_ended(page), RUN_TIMEOUT_S):
+            seen.errors.append(f"student {student}: the run did not finish within {RUN_TIMEOUT_S} s")
+        await _open_page(page, "Compare", "Compare runs", seen)
+        await _open_page(page, "Inspect", "Inspect", seen)
+        shown = await page.locator('[data-testid="stException"]').count()
+        if shown:
+            seen.errors.append(f"student {student}: {shown} exception(s) drawn in a page")
+        seen.lessons += 1
+    except Exception as e:  # a timeout or a page that never drew: counted, the soak goes on
+        seen.errors.append(f"student {student}: {type(e).__name__}: {str(e).splitlines()[0]}")
+    finally:
+        await context.close()
+
+
+async def _first_point(page) -> bool:
+    return await _epoch_shown(page) > 0
+
+
+async def _run_ended(page) -> bool:
+    alerts = page.locator('[data-testid="stAlert"]')
+    if await alerts.count() == 0:
+        return False
+    text = await alerts.first.inner_text()
+    return any(word in text for word in ("Completed", "Stopped", "Failed", "Early stopping"))
+
+
+async def _student(browser, url: str, link: str, student: int, deadline: float, seen: _Class):
+    while time.perf_counter() < deadline:
+        await _lesson(browser, url, link, student, seen)
+
+
+async def _class(url: str, link: str, sessions: int, seconds: float, chromium: str,
+                 warmed) -> _Class:
+    from playwright.async_api import async_playwright
+    seen = _Class()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            await _lesson(browser, url, link, 0, seen)   # warm-up: TensorFlow's pools exist
+            warmed()
+            warm = _Class()
+            deadline = time.perf_counter() + seconds
+            await asyncio.gather(*(_student(browser, url, link, n + 1, deadline, warm)
+                                   for n in range(sessions)))
+            warm.errors = seen.errors + warm.errors
+            warm.started += seen.started   # the warm-up run counts, its cold first point does not
+            return warm
+        finally:
+            await browser.close()
+
+
+def lesson_link() -> str:
+    """The link a teacher hands out: TensorFlow Playground's circle, LESSON_EPOCHS epochs."""
+    from nnplay.spec import Experiment
+    exp = Experiment()
+    exp.train.epochs = LESSON_EPOCHS
+    return exp.to_url()
+
+
+def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None) -> SoakReport:
+    """Drive `sessions` students for `minutes` against a fresh hosted server; the report."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise RuntimeError("the soak needs Debian's chromium (apt-get install -y chromium)")
+    from nnplay.store import RunStore
+    home = tempfile.mkdtemp(prefix="nnplay_soak_")
+    report = SoakReport(sessions, minutes)
+    server, url = start_server({"NNPLAY_HOME": home, "NNPLAY_HOSTED": "1",
+                                "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    peak = [0.0]
+
+    def warmed():
+        report.threads_start, report.rss_start_mb = _proc_status(server.pid)
+
+    async def watch_memory(stop: asyncio.Event):
+        while not stop.is_set():
+            peak[0] = max(peak[0], _proc_status(server.pid)[1])
+            await asyncio.sleep(1.0)
+
+    async def soak():
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_memory(stop))
+        try:
+            return await _class(url, lesson_link(), sessions, minutes * 60, chromium, warmed)
+        finally:
+            stop.set()
+            await watcher
+
+    try:
+        seen = asyncio.run(soak())
+        time.sleep(SETTLE_S)
+        report.threads_end, report.rss_end_mb = _proc_status(server.pid)
+        report.rss_peak_mb = peak[0]
+    finally:
+        server.terminate()
+        server.wait(20)
+    store = RunStore(home)
+    runs = store.list_runs()
+    store.close()
+    shutil.rmtree(home, ignore_errors=True)
+    report.lessons, report.jobs_started = seen.lessons, seen.started
+    report.runs_saved = len(runs)
+    report.runs_finished = sum(not r.active for r in runs)
+    for r in runs:
+        report.runs_by_status[r.status] = report.runs_by_status.get(r.status, 0) + 1
+    report.first_point_max_s = max(seen.first_points, default=0.0)
+    report.first_point_median_s = statistics.median(seen.first_points) if seen.first_points else 0.0
+    report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
+    report.page_p95_s = _percentile(seen.pages, 0.95)
+    report.errors = seen.errors
+    return report
+
+
+def report_dict(report: SoakReport) -> dict:
+    return asdict(report)
