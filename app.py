@@ -1,6 +1,7 @@
 """nnplay: `streamlit run app.py`. Page config and navigation, nothing else."""
 import streamlit as st
 
+from nnplay import warmup
 from nnplay.ui import session, share
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
@@ -19,3 +20,4 @@ page = st.navigation(pages)
 share.sidebar()
 page.run()
 session.sync_url()
+warmup.start()  # after the page is drawn: TensorFlow loads while the student reads it

@@ -1,0 +1,50 @@
+"""Warm start: import TensorFlow and train a tiny model once, in the background, as the
+server starts, so that the first student to press Train does not wait for either.
+
+On a quiet 2-core machine `import tensorflow` takes several seconds and the first traced and
+XLA-compiled training function a few more; paid by whoever presses Train first, they are the
+longest wait a class sees. `start()` pays them once per process, on a daemon thread, after the
+first page has been drawn; `ready()` tells pages whether TensorFlow is loaded yet.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+_started = threading.Lock()
+_ready = threading.Event()
+_thread: threading.Thread | None = None
+WARMUP_EPOCHS = 40   # past the eager first call and the compiled second one
+
+
+def start() -> None:
+    """Begin warming up on a background thread (once per process; later calls do nothing)."""
+    global _thread
+    with _started:
+        if _thread is None:
+            _thread = threading.Thread(target=_warm, name="nnplay-warmup", daemon=True)
+            _thread.start()
+
+
+def ready() -> bool:
+    """Whether TensorFlow is imported and a training function has run in this process."""
+    return _ready.is_set()
+
+
+def wait(timeout: float | None = None) -> bool:
+    return _ready.wait(timeout)
+
+
+def _warm() -> None:
+    try:
+        from .job import TrainingJob
+        from .spec import Experiment
+        exp = Experiment.from_dict({"data": {"dataset": "xor", "samples": 64},
+                                    "model": {"layers": [{"type": "Dense", "units": 2,
+                                                          "activation": "tanh"}]},
+                                    "train": {"epochs": WARMUP_EPOCHS}})
+        TrainingJob(exp).start().wait(120)
+    except Exception:  # a failed warm-up only means the first real job pays the start-up
+        logging.getLogger(__name__).exception("warm-up failed")
+    finally:
+        _ready.set()
