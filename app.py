@@ -1,7 +1,7 @@
 """nnplay: `streamlit run app.py`. Page config and navigation, nothing else."""
 import streamlit as st
 
-from nnplay.ui import session, share
+from nnplay.ui import session, share, workspace_view
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
 session.install_streamlit_guards()
@@ -17,5 +17,7 @@ pages = [
 ]
 page = st.navigation(pages)
 share.sidebar()
+workspace_view.header()
 page.run()
+workspace_view.notices()
 session.sync_url()
