@@ -457,13 +457,16 @@ class RunStore:
     def pop_notice(self, workspace: str) -> str | None:
         """What the workspace should be told once: which of its runs the cap removed."""
         ws = workspace_id(workspace)
-        with self._connection(write=True) as db:
+        with self._connection() as db:    # read first: most page runs have nothing to say
             row = db.execute("SELECT pruned FROM workspaces WHERE id = ?", (ws,)).fetchone()
-            names = json.loads(row[0]) if row else []
-            if names:
-                db.execute("UPDATE workspaces SET pruned = '[]' WHERE id = ?", (ws,))
-        if not names:
+        if row is None or row[0] == "[]":
             return None
+        with self._connection(write=True) as db:
+            # only the session that clears the list says it (two tabs of one workspace)
+            if not db.execute("UPDATE workspaces SET pruned = '[]' WHERE id = ? AND pruned = ?",
+                              (ws, row[0])).rowcount:
+                return None
+        names = json.loads(row[0])
         keeps = f"a workspace keeps {config.max_runs_per_workspace()} runs"
         if len(names) == 1:
             return f"Your oldest run “{names[0]}” was removed: {keeps}."
@@ -505,7 +508,9 @@ class RunStore:
 
     def list_runs(self, workspace: str = "") -> list[RunInfo]:
         """The runs of `workspace` (a token; '': every run), newest first."""
-        where, args = ("WHERE workspace = ? ", (workspace_id(workspace),)) if workspace else ("", ())
+        where, args = ("", ())
+        if workspace:
+            where, args = "WHERE workspace = ? ", (workspace_id(workspace),)
         with self._connection() as db:
             rows = db.execute(f"SELECT {self._COLUMNS} FROM runs {where}"
                               "ORDER BY created DESC, rowid DESC", args).fetchall()
@@ -591,11 +596,12 @@ def _prune(db, ws: str, cap: int | None) -> list[str]:
         return []
     marks = ",".join("?" * len(ACTIVE))
     oldest = db.execute(f"SELECT id, name FROM runs WHERE workspace = ? AND status NOT IN "
-                        f"({marks}) ORDER BY created, rowid LIMIT ?", (ws, *ACTIVE, excess)).fetchall()
+                        f"({marks}) ORDER BY created, rowid LIMIT ?",
+                        (ws, *ACTIVE, excess)).fetchall()
     db.executemany("DELETE FROM runs WHERE id = ?", [(run_id,) for run_id, _ in oldest])
-    pending = json.loads(db.execute("SELECT pruned FROM workspaces WHERE id = ?", (ws,)).fetchone()[0])
+    (pending,) = db.execute("SELECT pruned FROM workspaces WHERE id = ?", (ws,)).fetchone()
     db.execute("UPDATE workspaces SET pruned = ? WHERE id = ?",
-               (json.dumps(pending + [name for _, name in oldest]), ws))
+               (json.dumps(json.loads(pending) + [name for _, name in oldest]), ws))
     return [run_id for run_id, _ in oldest]
 
 

@@ -127,6 +127,8 @@ def test_the_teacher_link_lays_the_class_over_each_other_read_only(store):
     at.multiselect(key="compare_runs").set_value([r.id for r in store.list_runs()]).run()
     assert list(at.dataframe[-1].value["run"]) == ["Ada · dropout 0.5", "Bob · dropout 0.5"]
     assert not [b for b in at.button if b.key and b.key.startswith(("delete_", "rename_"))]
+    share = " ".join(c.value for c in at.sidebar.code)
+    assert "chalk-and-talk" not in share and "teacher" not in share and T not in share
     assert not at.exception
 
 
