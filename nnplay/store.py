@@ -18,7 +18,7 @@ it may read any run by id (a shared link), but renaming or deleting a run of ano
 raises `RunAccessError`; `copy_run` makes it its own. A workspace keeps at most
 `config.max_runs_per_workspace()` runs (its oldest finished ones are pruned, and
 `pop_notice` says so once), and one not seen for `config.workspace_idle_hours()` is deleted
-with its runs and models (`expire_idle`).
+with its runs and models (`expire_idle`, when `expiry_due()`).
 
 Concurrency: each call takes a connection from a small pool (a connection is used by one
 thread at a time), writes are short `BEGIN IMMEDIATE` transactions, and SQLite's busy
@@ -217,7 +217,7 @@ class RunStore:
         self._pool: list[sqlite3.Connection] = []
         self._pool_pid = os.getpid()
         self._pool_lock = threading.Lock()
-        self._last_expiry = -math.inf        # expire_idle_due(): the first call runs it
+        self._last_expiry = -math.inf        # expiry_due(): True on the first call
         self._create_schema()
         self.mark_interrupted()
 
@@ -493,14 +493,16 @@ class RunStore:
             log.info("nnplay.store: expired %d idle workspaces (%d runs)", len(idle), len(runs))
         return idle
 
-    def expire_idle_due(self, every_s: float = 3600.0) -> list[str]:
-        """`expire_idle()`, at most once per `every_s` in this process (the first call runs)."""
+    def expiry_due(self, every_s: float = 3600.0) -> bool:
+        """Whether `expire_idle()` should run now: True on the first call in this process,
+        then at most once per `every_s` (the caller then runs it, off the page's thread:
+        expiring a class's workspaces takes about a second)."""
         with self._pool_lock:
             now = time.monotonic()
             if now < self._last_expiry + every_s:
-                return []
+                return False
             self._last_expiry = now
-        return self.expire_idle()
+            return True
 
     # ---- reading ---------------------------------------------------------------------------
     _COLUMNS = ("id, name, status, message, created, updated, epochs, spec, final, best_epoch, "

@@ -164,3 +164,10 @@ def test_the_laptop_lists_every_run_as_before(store, monkeypatch):
     assert len(compare_options(at)) == 3 and len(at.multiselect(key="compare_runs").value) == 3
     assert "ws" not in at.query_params and not at.text_input
     assert history_title(open_page("views/train.py")) == "History — 3 runs kept"
+
+
+def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
+    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "0")
+    at = open_page("views/compare.py", ws=A)
+    assert "settings need fixing" in at.error[0].value and "at least 1" in at.error[0].value
+    assert not at.exception

@@ -2,19 +2,15 @@
 copies another's, keeps a capped number of runs, and expires when idle."""
 import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 
 from nnplay.spec import Experiment
 from nnplay.store import RunAccessError, RunStore, workspace_id
 
+from test_store import FakeModel
+
 A, B = "token-of-student-a", "token-of-student-b"
-
-
-class FakeModel:
-    def save(self, path):
-        Path(path).write_bytes(b"model")
 
 
 @pytest.fixture
@@ -124,18 +120,10 @@ def test_idle_workspaces_expire_with_their_runs_and_models(store, monkeypatch):
     assert workspace_id(A) not in store.workspaces() and workspace_id(B) in store.workspaces()
 
 
-def test_expiry_runs_on_the_first_call_then_at_most_hourly(store, monkeypatch):
-    monkeypatch.setenv("NNPLAY_WORKSPACE_IDLE_HOURS", "1")
-
-    def idle(token):
-        store.touch_workspace(token)
-        with sqlite3.connect(store.path) as db:
-            db.execute("UPDATE workspaces SET last_seen = 0 WHERE id = ?", (workspace_id(token),))
-    idle(A)
-    assert store.expire_idle_due() == [workspace_id(A)]     # the server's start
-    idle(B)
-    assert store.expire_idle_due() == []                    # within the hour: not again
-    assert store.expire_idle_due(every_s=0) == [workspace_id(B)]
+def test_expiry_is_due_on_the_first_call_then_at_most_hourly(store):
+    assert store.expiry_due()                       # the server's start
+    assert not store.expiry_due()                   # within the hour: not again
+    assert store.expiry_due(every_s=0)
 
 
 def test_display_names_are_kept_per_workspace(store):
@@ -172,3 +160,17 @@ def test_a_database_from_before_workspaces_is_migrated_in_place(tmp_path):
     new = store.create_run(Experiment(), workspace=A)
     assert [r.id for r in store.list_runs(A)] == [new]
     RunStore(tmp_path)                                  # opening again migrates nothing twice
+
+
+def test_workspace_settings_have_hosted_defaults_and_refuse_bad_values(monkeypatch):
+    from nnplay import config
+    monkeypatch.delenv("NNPLAY_HOSTED", raising=False)
+    assert config.max_runs_per_workspace() is None and config.workspace_idle_hours() == 72
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    assert config.max_runs_per_workspace() == 50
+    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "lots")
+    with pytest.raises(ValueError, match="max_runs_per_workspace .* at least 1, got 'lots'"):
+        config.max_runs_per_workspace()
+    monkeypatch.setenv("NNPLAY_WORKSPACE_IDLE_HOURS", "nan")
+    with pytest.raises(ValueError, match="workspace_idle_hours"):
+        config.workspace_idle_hours()

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -275,7 +276,8 @@ def workspace() -> str:
     if token is None:
         token = st.session_state[WS_KEY] = _workspace_from_link()
         store().touch_workspace(token)
-    store().expire_idle_due()        # the first session after a start, then hourly
+    if store().expiry_due():         # the first session after a start, then hourly
+        threading.Thread(target=store().expire_idle, name="nnplay-expire", daemon=True).start()
     # a page switch clears the address bar's query: put the token back at once (a page
     # that stops early never reaches sync_url)
     if st.query_params.get("ws") != token:

@@ -16,6 +16,11 @@ def header():
     """Before the page: messages, the display name, a foreign run. Nothing on the laptop."""
     if not config.hosted():
         return
+    try:
+        config.max_runs_per_workspace(), config.workspace_idle_hours()
+    except ValueError as e:      # the host's mistake: say it here, not as a traceback later
+        st.error(f"This server's settings need fixing by its host: {e}.")
+        st.stop()
     for message in session.workspace_messages():
         st.warning(message)
     kind, message = st.session_state.pop(COPIED_KEY, (None, None))
