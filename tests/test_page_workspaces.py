@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from nnplay.job import JobManager
 from nnplay.spec import Experiment
-from nnplay.store import RunStore
+from nnplay.store import RunStore, attach
 from nnplay.ui import session
 
 from conftest import ROOT, make_exp
@@ -108,6 +108,8 @@ def test_a_job_of_another_workspace_does_not_reattach(store):
     manager = JobManager(max_running=1)
     job = manager.submit(make_exp(train={"epochs": 100_000}), workspace=A)
     try:
+        run_id = attach(job, store)                 # as Race and Lessons keep their jobs
+        assert [r.id for r in store.list_runs(A)] == [run_id] and not store.list_runs(B)
         assert manager.attach(job.id, "browser-b", workspace=B) is None
         assert manager.attach(job.id, "browser-a", workspace=A) is job
         at = open_page("views/train.py", ws=B, job=job.id)
