@@ -2,7 +2,7 @@
 import streamlit as st
 
 from nnplay import warmup
-from nnplay.ui import session, share
+from nnplay.ui import session, share, workspace_view
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
 session.install_streamlit_guards()
@@ -18,6 +18,8 @@ pages = [
 ]
 page = st.navigation(pages)
 share.sidebar()
+workspace_view.header()
 page.run()
+workspace_view.notices()
 session.sync_url()
 warmup.start()  # after the page is drawn: TensorFlow loads while the student reads it

@@ -70,3 +70,27 @@ def comparison_rows(runs: list, history_of) -> list[dict]:
         row["best epoch"] = run.best_epoch
         rows.append(row)
     return rows
+
+
+# ---- the teacher's view ------------------------------------------------------------------
+
+LAPTOP_OWNER = "this server's own runs"
+
+
+def owner_name(workspace: str, workspaces: dict) -> str:
+    """Who a run belongs to, as the teacher's view names it: the display name the student
+    gave, else "unnamed" and the start of the workspace id (never the token)."""
+    if not workspace:
+        return LAPTOP_OWNER
+    info = workspaces.get(workspace)
+    return info.name if info is not None and info.name else f"unnamed {workspace[:6]}"
+
+
+def class_runs(runs: list, workspaces: dict) -> list:
+    """The class's runs grouped by owner (owners by name, each one's runs newest first), each
+    named "owner · run" so that runs of the same experiment by two students tell apart."""
+    from dataclasses import replace
+    named = [replace(r, name=f"{owner_name(r.workspace, workspaces)} · {r.name}") for r in runs]
+    order = {id(r): i for i, r in enumerate(named)}      # runs arrive newest first
+    return sorted(named, key=lambda r: (owner_name(r.workspace, workspaces).casefold(),
+                                        order[id(r)]))

@@ -63,6 +63,35 @@ def teacher_key() -> str | None:
     return str(value) if value else None
 
 
+# ---- workspaces (hosted mode) ---------------------------------------------------------------
+
+def max_runs_per_workspace() -> int | None:
+    """How many runs a workspace keeps (its oldest finished ones are pruned past that);
+    None: no cap (laptop mode's default)."""
+    value = _number("max_runs_per_workspace", 50 if hosted() else None, int, minimum=1)
+    return None if value is None else int(value)
+
+
+def workspace_idle_hours() -> float:
+    """After how many hours without a visit a workspace's runs and models are deleted."""
+    return _number("workspace_idle_hours", 72.0, float, minimum=0.01)
+
+
+def _number(name: str, default, kind, minimum):
+    """A numeric setting; a bad value stops the server with a message naming the setting."""
+    value = setting(name, default)
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number >= minimum:     # `not >=` also refuses NaN
+        raise ValueError(f"setting {name} (NNPLAY_{name.upper()} or {CONFIG_FILE}) must be a "
+                         f"number of at least {minimum}, got {value!r}")
+    return number
+
+
 def reload():
     """Forget the cached nnplay.toml (tests that write one)."""
     _file_settings.cache_clear()

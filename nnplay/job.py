@@ -401,9 +401,10 @@ class JobManager:
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
                paused: bool = False, initial_weights: str | None = None,
-               pace: float | None = None) -> TrainingJob:
+               pace: float | None = None, workspace: str = "") -> TrainingJob:
         job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
         job.set_pace(pace)
+        job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job
             self._waiting.append(job.id)
@@ -445,10 +446,13 @@ class JobManager:
         with self._lock:
             return self._waiting.index(job.id) + 1 if job.id in self._waiting else 0
 
-    def attach(self, job_id: str, owner: str) -> TrainingJob | None:
-        """A (reloaded) session takes the job back: it will not be stopped as abandoned."""
+    def attach(self, job_id: str, owner: str, workspace: str = "") -> TrainingJob | None:
+        """A (reloaded) session takes the job back: it will not be stopped as abandoned.
+        None for a job of another workspace (a `?job=` link is not a way into it)."""
         with self._lock:
             job = self.jobs.get(job_id)
+            if job is not None and getattr(job, "workspace", "") != workspace:
+                return None
             if job is not None:
                 self._detached.pop(job_id, None)
                 self._owners.setdefault(owner, set()).add(job_id)

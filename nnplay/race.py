@@ -161,7 +161,8 @@ def variants(exp: Experiment, dimension: str, values=None,
 
 
 def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager = MANAGER,
-               owner: str | None = None, own_rates: bool = False) -> list[tuple[str, TrainingJob]]:
+               owner: str | None = None, own_rates: bool = False,
+               workspace: str = "") -> list[tuple[str, TrainingJob]]:
     """Submit every variant to `manager`, so they queue like any job; the dataset is loaded
     once and shared. Every variant is checked against the data before the first is
     submitted, so a bad race starts nothing."""
@@ -170,7 +171,8 @@ def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager
     dataset = load(exp.data)  # no dimension touches the data, so one load serves all
     for _, variant in racers:
         check(variant, dataset.info)
-    return [(lab, manager.submit(variant, dataset=dataset, owner=owner)) for lab, variant in racers]
+    return [(lab, manager.submit(variant, dataset=dataset, owner=owner,
+                                  workspace=workspace)) for lab, variant in racers]
 
 
 WAITING = "—"

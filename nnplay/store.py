@@ -8,8 +8,17 @@ history up to there.
     >>> run_id = attach(TrainingJob(exp), store)   # then job.start()
     >>> store.history(run_id)["val_loss"]
 
-Layout under the home folder: `runs.sqlite` (tables `runs` and `epochs`) and
+Layout under the home folder: `runs.sqlite` (tables `runs`, `epochs` and `workspaces`) and
 `models/<run_id>.keras`.
+
+Workspaces (hosted mode): every run belongs to a workspace, named by the browser's secret
+token; the store keeps only a hash of it (`workspace_id`). The empty workspace '' is the
+laptop's: it lists, renames and deletes every run. Another workspace lists only its own runs;
+it may read any run by id (a shared link), but renaming or deleting a run of another workspace
+raises `RunAccessError`; `copy_run` makes it its own. A workspace keeps at most
+`config.max_runs_per_workspace()` runs (its oldest finished ones are pruned, and
+`pop_notice` says so once), and one not seen for `config.workspace_idle_hours()` is deleted
+with its runs and models (`expire_idle`, when `expiry_due()`).
 
 Concurrency: each call takes a connection from a small pool (a connection is used by one
 thread at a time), writes are short `BEGIN IMMEDIATE` transactions, and SQLite's busy
@@ -24,11 +33,13 @@ processes (a CLI run beside the app) are left alone.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
 import math
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -44,7 +55,8 @@ from .spec import Experiment, SpecError
 log = logging.getLogger(__name__)
 
 DB_NAME = "runs.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1         # columns added later (runs.workspace) are migrated in place:
+                           # an older nnplay still reads and writes such a database
 BUSY_TIMEOUT_S = 30.0      # how long a writer waits for another writer before failing
 FLUSH_EVERY_S = 0.5        # attach(): at most one epochs transaction per job this often
 INTERRUPTED = "interrupted"
@@ -63,7 +75,8 @@ CREATE TABLE IF NOT EXISTS runs (
     best_epoch  INTEGER NOT NULL DEFAULT 0,
     job_id      TEXT,
     pid         INTEGER NOT NULL,
-    token       TEXT NOT NULL
+    token       TEXT NOT NULL,
+    workspace   TEXT NOT NULL DEFAULT ''    -- workspace_id(token), or '' for the laptop's runs
 );
 CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created);
 CREATE TABLE IF NOT EXISTS epochs (
@@ -73,7 +86,33 @@ CREATE TABLE IF NOT EXISTS epochs (
     grad_norms  TEXT,                   -- JSON list: one norm per trainable variable
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workspaces (
+    id          TEXT PRIMARY KEY,       -- workspace_id(token): the token itself is never stored
+    name        TEXT NOT NULL DEFAULT '',   -- the display name the student gave
+    created     REAL NOT NULL,
+    last_seen   REAL NOT NULL,
+    pruned      TEXT NOT NULL DEFAULT '[]'  -- JSON: names of runs pruned since the last notice
+);
 """
+MAX_WORKSPACE_NAME = 40
+
+
+class RunAccessError(PermissionError):
+    """The run belongs to another workspace: it can be looked at, never changed from here."""
+
+
+def workspace_id(workspace: str) -> str:
+    """What the store keeps of a workspace token: its SHA-256 ('' stays '': the laptop)."""
+    return hashlib.sha256(workspace.encode()).hexdigest() if workspace else ""
+
+
+@dataclass
+class WorkspaceInfo:
+    """A workspace as the teacher's view lists it."""
+    id: str                # workspace_id(token)
+    name: str              # display name ('' until the student gives one)
+    created: float
+    last_seen: float
 
 
 @dataclass
@@ -90,10 +129,15 @@ class RunInfo:
     final: dict = field(default_factory=dict)
     best_epoch: int = 0
     job_id: str | None = None
+    workspace: str = ""    # workspace_id of its owner; '' for the laptop's runs
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    def belongs_to(self, workspace: str) -> bool:
+        """May `workspace` (a token; '' the laptop) rename or delete this run?"""
+        return not workspace or self.workspace == workspace_id(workspace)
 
 
 # ---- which process wrote a run -----------------------------------------------------------
@@ -173,6 +217,7 @@ class RunStore:
         self._pool: list[sqlite3.Connection] = []
         self._pool_pid = os.getpid()
         self._pool_lock = threading.Lock()
+        self._last_expiry = -math.inf        # expiry_due(): True on the first call
         self._create_schema()
         self.mark_interrupted()
 
@@ -227,6 +272,7 @@ class RunStore:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            _add_workspace_column(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def mark_interrupted(self) -> list[str]:
@@ -246,23 +292,62 @@ class RunStore:
         return dead
 
     # ---- writing ---------------------------------------------------------------------------
-    def create_run(self, exp: Experiment, name: str | None = None, job_id: str | None = None) -> str:
-        """Record a new run of `exp` (status "queued"); return its id."""
-        run_id = uuid.uuid4().hex[:12]
-        pid, token = process_identity()
-        now = time.time()
-        with self._connection(write=True) as db:
-            name = self._unique_name(db, name or run_name(exp))
+    def create_run(self, exp: Experiment, name: str | None = None, job_id: str | None = None,
+                   workspace: str = "") -> str:
+        """Record a new run of `exp` (status "queued") in `workspace` (a token); return its id."""
+        def insert(db, run_id, name, ws, now):
             db.execute("INSERT INTO runs (id, name, status, created, updated, spec, job_id, pid, "
-                       "token) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                       (run_id, name, now, now, exp.to_json(indent=None), job_id, pid, token))
+                       "token, workspace) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, name, now, now, exp.to_json(indent=None), job_id,
+                        *process_identity(), ws))
+        return self._add_run(workspace, name or run_name(exp), insert)
+
+    def copy_run(self, run_id: str, workspace: str) -> str:
+        """Copy a finished run (row, epochs, model file) into `workspace`; return the copy's id.
+        KeyError if there is no such run, ValueError while it still trains."""
+        source = self.get_run(run_id)
+        if source.active:
+            raise ValueError(f"“{source.name}” is still training: copy it once it has finished")
+
+        def insert(db, new_id, name, ws, now):
+            db.execute("INSERT INTO runs (id, name, status, message, created, updated, epochs, "
+                       "spec, final, best_epoch, pid, token, workspace) SELECT ?, ?, status, "
+                       "message, ?, ?, epochs, spec, final, best_epoch, ?, ?, ? FROM runs "
+                       "WHERE id = ?", (new_id, name, now, now, *process_identity(), ws, run_id))
+            db.execute("INSERT INTO epochs (run_id, epoch, metrics, grad_norms) SELECT ?, epoch, "
+                       "metrics, grad_norms FROM epochs WHERE run_id = ?", (new_id, run_id))
+        new_id = self._add_run(workspace, source.name, insert)
+        model = self.model_path(run_id)
+        if model is not None:
+            partial = self.models_dir / f"{new_id}.{os.getpid()}.partial.keras"
+            shutil.copyfile(model, partial)
+            os.replace(partial, self.models_dir / f"{new_id}.keras")
+        return new_id
+
+    def _add_run(self, workspace: str, name: str, insert) -> str:
+        """Insert a run with `insert(db, run_id, unique_name, ws, now)`, then keep the
+        workspace's cap (pruning its oldest finished runs)."""
+        run_id, ws, now = uuid.uuid4().hex[:12], workspace_id(workspace), time.time()
+        pruned = []
+        with self._connection(write=True) as db:
+            insert(db, run_id, self._unique_name(db, ws, name), ws, now)
+            if ws:
+                _touch(db, ws, now)
+                pruned = _prune(db, ws, config.max_runs_per_workspace())
+        self._unlink_models(pruned)
         return run_id
 
+    def _unlink_models(self, run_ids):
+        for run_id in run_ids:
+            (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
+
     @staticmethod
-    def _unique_name(db, name: str) -> str:
-        """`name`, or `name #2`, `#3`, ... so that legends and lists tell runs apart."""
-        taken = {row[0] for row in db.execute("SELECT name FROM runs WHERE name = ? OR name LIKE ?",
-                                              (name, name + " #%"))}
+    def _unique_name(db, ws: str, name: str) -> str:
+        """`name`, or `name #2`, `#3`, ... so that legends and lists tell a workspace's runs
+        apart."""
+        taken = {row[0] for row in db.execute(
+            "SELECT name FROM runs WHERE workspace = ? AND (name = ? OR name LIKE ?)",
+            (ws, name, name + " #%"))}
         if name not in taken:
             return name
         return f"{name} #{next(k for k in range(2, len(taken) + 3) if f'{name} #{k}' not in taken)}"
@@ -316,28 +401,121 @@ class RunStore:
             return None
         return path
 
-    def rename(self, run_id: str, name: str):
+    def rename(self, run_id: str, name: str, workspace: str = ""):
+        """Rename a run of `workspace` (RunAccessError for another workspace's run)."""
         name = (name or "").strip()
         if not name:
             raise ValueError("a run name cannot be empty")
         with self._connection(write=True) as db:
-            if not db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id)).rowcount:
+            if not self._may_change(db, run_id, workspace):
                 raise KeyError(f"no run {run_id!r}")
+            db.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
 
-    def delete(self, run_id: str):
-        """Forget the run, its epochs and its model file (a missing run is not an error)."""
+    def delete(self, run_id: str, workspace: str = ""):
+        """Forget a run of `workspace`, its epochs and its model file (a missing run is not an
+        error; another workspace's run raises RunAccessError)."""
         with self._connection(write=True) as db:
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
+            if self._may_change(db, run_id, workspace):
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        self._unlink_models([run_id])
+
+    @staticmethod
+    def _may_change(db, run_id: str, workspace: str) -> bool:
+        """False when there is no such run; RunAccessError when it is another workspace's."""
+        row = db.execute("SELECT workspace FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return False
+        if workspace and row[0] != workspace_id(workspace):
+            raise RunAccessError("this run belongs to another workspace: it can be looked at, "
+                                 "not renamed or deleted (copy it into your workspace first)")
+        return True
+
+    # ---- workspaces ------------------------------------------------------------------------
+    def touch_workspace(self, workspace: str, name: str | None = None):
+        """Record a visit of `workspace` (creating it), and its display name if given."""
+        ws = workspace_id(workspace)
+        if not ws:
+            return
+        with self._connection(write=True) as db:
+            _touch(db, ws, time.time())
+            if name is not None:
+                db.execute("UPDATE workspaces SET name = ? WHERE id = ?",
+                           (name.strip()[:MAX_WORKSPACE_NAME], ws))
+
+    def workspace_name(self, workspace: str) -> str:
+        with self._connection() as db:
+            row = db.execute("SELECT name FROM workspaces WHERE id = ?",
+                             (workspace_id(workspace),)).fetchone()
+        return row[0] if row else ""
+
+    def workspaces(self) -> dict[str, WorkspaceInfo]:
+        """Every workspace by id (the teacher's view names runs' owners with it)."""
+        with self._connection() as db:
+            rows = db.execute("SELECT id, name, created, last_seen FROM workspaces").fetchall()
+        return {row[0]: WorkspaceInfo(*row) for row in rows}
+
+    def pop_notice(self, workspace: str) -> str | None:
+        """What the workspace should be told once: which of its runs the cap removed."""
+        ws = workspace_id(workspace)
+        with self._connection() as db:    # read first: most page runs have nothing to say
+            row = db.execute("SELECT pruned FROM workspaces WHERE id = ?", (ws,)).fetchone()
+        if row is None or row[0] == "[]":
+            return None
+        with self._connection(write=True) as db:
+            # only the session that clears the list says it (two tabs of one workspace)
+            if not db.execute("UPDATE workspaces SET pruned = '[]' WHERE id = ? AND pruned = ?",
+                              (ws, row[0])).rowcount:
+                return None
+        names = json.loads(row[0])
+        keeps = f"a workspace keeps {config.max_runs_per_workspace()} runs"
+        if len(names) == 1:
+            return f"Your oldest run “{names[0]}” was removed: {keeps}."
+        shown = ", ".join(f"“{n}”" for n in names[:3]) + (", …" if len(names) > 3 else "")
+        return f"Your {len(names)} oldest runs ({shown}) were removed: {keeps}."
+
+    def expire_idle(self, idle_hours: float | None = None) -> list[str]:
+        """Delete the workspaces nobody opened for `idle_hours` (default: the host's
+        setting) with their runs and model files; return their ids. Runs still training are
+        kept (and so is their workspace, until they end)."""
+        hours = config.workspace_idle_hours() if idle_hours is None else idle_hours
+        marks = ",".join("?" * len(ACTIVE))
+        with self._connection(write=True) as db:
+            idle = [row[0] for row in db.execute("SELECT id FROM workspaces WHERE last_seen < ?",
+                                                 (time.time() - hours * 3600,))]
+            runs = [row[0] for ws in idle for row in db.execute(
+                f"SELECT id FROM runs WHERE workspace = ? AND status NOT IN ({marks})",
+                (ws, *ACTIVE))]
+            db.executemany("DELETE FROM runs WHERE id = ?", [(r,) for r in runs])
+            db.executemany("DELETE FROM workspaces WHERE id = ? AND NOT EXISTS "
+                           "(SELECT 1 FROM runs WHERE workspace = ?)", [(ws, ws) for ws in idle])
+        self._unlink_models(runs)
+        if idle:
+            log.info("nnplay.store: expired %d idle workspaces (%d runs)", len(idle), len(runs))
+        return idle
+
+    def expiry_due(self, every_s: float = 3600.0) -> bool:
+        """Whether `expire_idle()` should run now: True on the first call in this process,
+        then at most once per `every_s` (the caller then runs it, off the page's thread:
+        expiring a class's workspaces takes about a second)."""
+        with self._pool_lock:
+            now = time.monotonic()
+            if now < self._last_expiry + every_s:
+                return False
+            self._last_expiry = now
+            return True
 
     # ---- reading ---------------------------------------------------------------------------
-    _COLUMNS = "id, name, status, message, created, updated, epochs, spec, final, best_epoch, job_id"
+    _COLUMNS = ("id, name, status, message, created, updated, epochs, spec, final, best_epoch, "
+                "job_id, workspace")
 
-    def list_runs(self) -> list[RunInfo]:
-        """Every run, newest first."""
+    def list_runs(self, workspace: str = "") -> list[RunInfo]:
+        """The runs of `workspace` (a token; '': every run), newest first."""
+        where, args = ("", ())
+        if workspace:
+            where, args = "WHERE workspace = ? ", (workspace_id(workspace),)
         with self._connection() as db:
-            rows = db.execute(f"SELECT {self._COLUMNS} FROM runs "
-                              "ORDER BY created DESC, rowid DESC").fetchall()
+            rows = db.execute(f"SELECT {self._COLUMNS} FROM runs {where}"
+                              "ORDER BY created DESC, rowid DESC", args).fetchall()
         return [_run_info(r) for r in rows]
 
     def get_run(self, run_id: str) -> RunInfo:
@@ -388,13 +566,45 @@ class RunStore:
 
 
 def _run_info(row) -> RunInfo:
-    run_id, name, status, message, created, updated, epochs, spec, final, best, job_id = row
+    run_id, name, status, message, created, updated, epochs, spec, final, best, job_id, ws = row
     try:
         exp = Experiment.from_json(spec)
     except SpecError:
         exp = None
     return RunInfo(run_id, name, status, message, created, updated, epochs, exp,
-                   json.loads(final), best, job_id)
+                   json.loads(final), best, job_id, ws)
+
+
+def _add_workspace_column(db):
+    """Migrate a database from before workspaces: its runs become the laptop's ('')."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "workspace" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN workspace TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX IF NOT EXISTS runs_by_workspace ON runs (workspace, created)")
+
+
+def _touch(db, ws: str, now: float):
+    db.execute("INSERT INTO workspaces (id, created, last_seen) VALUES (?, ?, ?) "
+               "ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen", (ws, now, now))
+
+
+def _prune(db, ws: str, cap: int | None) -> list[str]:
+    """Delete the workspace's oldest finished runs beyond `cap`; remember their names for
+    the notice; return their ids (their model files are the caller's to delete)."""
+    if cap is None:
+        return []
+    excess = db.execute("SELECT count(*) FROM runs WHERE workspace = ?", (ws,)).fetchone()[0] - cap
+    if excess <= 0:
+        return []
+    marks = ",".join("?" * len(ACTIVE))
+    oldest = db.execute(f"SELECT id, name FROM runs WHERE workspace = ? AND status NOT IN "
+                        f"({marks}) ORDER BY created, rowid LIMIT ?",
+                        (ws, *ACTIVE, excess)).fetchall()
+    db.executemany("DELETE FROM runs WHERE id = ?", [(run_id,) for run_id, _ in oldest])
+    (pending,) = db.execute("SELECT pruned FROM workspaces WHERE id = ?", (ws,)).fetchone()
+    db.execute("UPDATE workspaces SET pruned = ? WHERE id = ?",
+               (json.dumps(json.loads(pending) + [name for _, name in oldest]), ws))
+    return [run_id for run_id, _ in oldest]
 
 
 def _json(value) -> str:
@@ -413,12 +623,14 @@ def _metric_names(metric_dicts) -> list[str]:
 # ---- recording a TrainingJob ----------------------------------------------------------------
 
 def attach(job, store: RunStore, name: str | None = None) -> str:
-    """Create a run for `job` and record it as it trains; return the run id.
+    """Create a run for `job` (in the job's workspace) and record it as it trains; return
+    the run id.
 
     Call it before `job.start()`; attached later, the epochs so far are copied from the
     job's snapshot. Epoch rows are written in batches (at most one transaction per
     FLUSH_EVERY_S), and at the end the final status, metrics and the model."""
-    run_id = store.create_run(job.exp, name=name, job_id=job.id)
+    run_id = store.create_run(job.exp, name=name, job_id=job.id,
+                              workspace=getattr(job, "workspace", ""))
     _Recorder(store, run_id).listen_to(job)
     return run_id
 

@@ -3,13 +3,26 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots
-from nnplay.compare import column_title, comparison_rows, is_setting, metric_title
+from nnplay.compare import class_runs, column_title, comparison_rows, is_setting, metric_title
 from nnplay.spec import describe_value
 from nnplay.ui import session
 
 st.title("Compare runs")
 store = session.store()
-runs = store.list_runs()
+teacher = session.teacher()
+
+
+def visible_runs():
+    """This workspace's runs; for the teacher, the whole class's, named by student."""
+    if teacher:
+        return class_runs(store.list_runs(), store.workspaces())
+    return session.my_runs()
+
+
+runs = visible_runs()
+if teacher:
+    st.info("Teacher's view: every student's runs, by the name they gave, read-only. Pick "
+            "runs of several students to lay them over each other.", icon=":material/school:")
 if not runs:
     st.info("No runs yet. Every training run is kept: train two variants (say, with and "
             "without dropout) and come back to lay their curves over each other.")
@@ -17,9 +30,12 @@ if not runs:
     st.stop()
 
 labels = {r.id: f"{r.name} · {r.status.replace('_', ' ')} · {r.epochs} epochs" for r in runs}
-chosen_ids = st.multiselect("Runs to compare", list(labels), default=list(labels)[:min(4, len(runs))],
+own = [r.id for r in runs if r.belongs_to(session.workspace())]  # never preselect others' runs
+chosen_ids = st.multiselect("Runs to compare", list(labels), default=own[:4],
                             format_func=labels.get, key="compare_runs",
-                            help="Pick any number of runs; newest first.")
+                            help="Pick any number of runs; " +
+                                 ("grouped by student, each one's newest first." if teacher
+                                  else "newest first."))
 chosen = [r for r in runs if r.id in chosen_ids]
 if not chosen:
     st.info("Pick at least one run above.")
@@ -27,7 +43,7 @@ if not chosen:
 
 def overlay_and_table(chosen_ids):
     """Curves, gap and table of the chosen runs; re-read from the store while any trains."""
-    chosen = [r for r in store.list_runs() if r.id in chosen_ids]
+    chosen = [r for r in visible_runs() if r.id in chosen_ids]
     histories = {r.id: store.history(r.id) for r in chosen}
     metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
                                  if n != "epoch"))

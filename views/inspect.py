@@ -381,7 +381,7 @@ def run_choices() -> tuple[list[Choice], str | None]:
     followed = session.current_job()
     store = session.store()
     try:
-        runs = store.list_runs()
+        runs = session.my_runs()
     except Exception as e:   # an unreadable store must not hide the live job
         st.warning(f"The saved runs cannot be read ({e}); only the current training is shown.")
         runs = []

@@ -57,7 +57,8 @@ if st.button("Start the race", type="primary", icon=":material/flag:", disabled=
             old = MANAGER.get(job_id)
             if old is not None and old.alive:
                 old.stop()
-        racers = start_race(exp, dimension, values, owner=session.owner_id(), own_rates=own_rates)
+        racers = start_race(exp, dimension, values, owner=session.owner_id(), own_rates=own_rates,
+                            workspace=session.workspace())
         for lab, job in racers:
             attach(job, session.store(), name=f"race · {lab}")
         st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in racers]

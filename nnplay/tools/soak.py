@@ -18,7 +18,6 @@ Traffic goes to 127.0.0.1 only, and every wait is bounded.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import statistics

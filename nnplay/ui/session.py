@@ -6,18 +6,26 @@ copy of a setting.
 """
 from __future__ import annotations
 
-import os
+import hmac
+import re
+import secrets
 import sys
+import threading
 import uuid
 from typing import Any, Callable
 
 import streamlit as st
 
+from nnplay import config
 from nnplay.spec import Experiment, SpecError
 
 EXP_KEY = "nnplay_experiment"
 JOB_KEY = "nnplay_job_id"
 WIDGET_PREFIX = "w:"
+WS_KEY = "nnplay_workspace"          # this browser's workspace token (hosted mode)
+TEACHER_KEY = "nnplay_teacher"       # True once ?teacher= carried the host's key
+FOREIGN_KEY = "nnplay_foreign_run"   # a ?run= of another workspace, shown read-only
+TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{32}")   # what secrets.token_urlsafe(24) makes
 
 
 # ---- keeping Streamlit from clearing Keras's session ----------------------------------
@@ -64,7 +72,9 @@ def _experiment_from_link() -> Experiment:
     if run_id:
         try:
             run = store().get_run(run_id)
-            st.session_state["nnplay_run_id"] = run_id
+            # another workspace's run opens read-only, with an offer to copy it
+            own = run.belongs_to(workspace())
+            st.session_state["nnplay_run_id" if own else FOREIGN_KEY] = run_id
             if run.spec is not None:
                 return run.spec
         except KeyError:
@@ -92,7 +102,8 @@ def set_experiment(exp: Experiment):
 
 
 def sync_url():
-    """Keep the address bar a shareable link to the current experiment (and job)."""
+    """Keep the address bar a link to the current experiment (and job, and workspace)."""
+    workspace()
     exp = st.session_state.get(EXP_KEY)
     if exp is not None:
         link = exp.to_url()
@@ -190,7 +201,7 @@ def current_job():
     job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
     if not job_id:
         return None
-    job = MANAGER.attach(job_id, owner_id())
+    job = MANAGER.attach(job_id, owner_id(), workspace())
     if job is None:
         st.session_state.pop(JOB_KEY, None)
         if "job" in st.query_params:
@@ -211,7 +222,7 @@ def start_job(exp: Experiment | None = None, paused: bool = False,
     if old is not None and old.alive:
         old.stop()
     job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                         initial_weights=initial_weights, pace=pace)
+                         initial_weights=initial_weights, pace=pace, workspace=workspace())
     _keep_run(job, name)
     st.session_state[JOB_KEY] = job.id
     sync_url()
@@ -234,3 +245,66 @@ def follow_job(job_id: str):
 def store():
     from nnplay.store import RunStore
     return RunStore()
+
+
+# ---- workspaces (hosted mode) -----------------------------------------------------------
+
+def workspace() -> str:
+    """This browser's workspace: in hosted mode an unguessable token kept in the address bar
+    (?ws=), so a reload or a bookmark brings it back; on the laptop '' (every run)."""
+    if not config.hosted():
+        return ""
+    token = st.session_state.get(WS_KEY)
+    if token is None:
+        token = st.session_state[WS_KEY] = _workspace_from_link()
+        store().touch_workspace(token)
+    if store().expiry_due():         # the first session after a start, then hourly
+        threading.Thread(target=store().expire_idle, name="nnplay-expire", daemon=True).start()
+    # a page switch clears the address bar's query: put the token back at once (a page
+    # that stops early never reaches sync_url)
+    if st.query_params.get("ws") != token:
+        st.query_params["ws"] = token
+    return token
+
+
+def _workspace_from_link() -> str:
+    link = st.query_params.get("ws")
+    if link and TOKEN_FORM.fullmatch(link):
+        return link
+    if link:
+        st.session_state["nnplay_ws_error"] = (
+            "The workspace in this address (?ws=) is not valid, so you have a fresh, empty "
+            "workspace. Bookmark this page to come back to it.")
+    return secrets.token_urlsafe(24)
+
+
+def my_runs() -> list:
+    """The runs this session may list: its workspace's (every run on the laptop)."""
+    return store().list_runs(workspace())
+
+
+def teacher() -> bool:
+    """Whether this session is the teacher's view: hosted, opened with ?teacher=<the key the
+    host set>. A wrong key leaves a message (teacher_error) and shows nothing of others."""
+    if not config.hosted():
+        return False
+    if TEACHER_KEY not in st.session_state:
+        given, key = st.query_params.get("teacher"), config.teacher_key()
+        st.session_state[TEACHER_KEY] = bool(given and key and
+                                             hmac.compare_digest(given.encode(), key.encode()))
+        if given and not key:
+            st.session_state["nnplay_teacher_error"] = (
+                "This server has no teacher view: the host turns it on by setting "
+                "NNPLAY_TEACHER_KEY. Showing your own workspace.")
+        elif given and not st.session_state[TEACHER_KEY]:
+            st.session_state["nnplay_teacher_error"] = (
+                "This teacher link's key is not the one the host set (NNPLAY_TEACHER_KEY): "
+                "check the link. Showing your own workspace only.")
+    return st.session_state[TEACHER_KEY]
+
+
+def workspace_messages() -> list[str]:
+    """Messages about the workspace and the teacher link, each shown once."""
+    workspace(), teacher()
+    return [m for m in (st.session_state.pop("nnplay_ws_error", None),
+                        st.session_state.pop("nnplay_teacher_error", None)) if m]

@@ -356,11 +356,11 @@ def live_panel(exp: Experiment, info):
 # ---- history of runs ------------------------------------------------------------------------
 
 def history_panel():
-    """Every run kept in the store: reopen (the experiment becomes the current one),
-    continue from its saved weights, rename, delete."""
+    """Every run kept in the store (in hosted mode, this workspace's): reopen (the
+    experiment becomes the current one), continue from its saved weights, rename, delete."""
     from nnplay.job import MANAGER
     store = session.store()
-    runs = store.list_runs()
+    runs = session.my_runs()
     with st.expander(f"History — {len(runs)} run{'s' if len(runs) != 1 else ''} kept", expanded=False):
         if not runs:
             st.caption("Runs appear here as soon as they start, and stay after a restart.")
@@ -377,8 +377,7 @@ def _history_row(store, run, live_job):
                   + (f" · {final}" if final else ""))
     new_name = c[1].text_input("Name", run.name, key=f"rename_{run.id}", label_visibility="collapsed")
     if new_name.strip() and new_name != run.name:
-        store.rename(run.id, new_name.strip())
-        st.rerun()
+        _change(store.rename, run.id, new_name.strip())
     if c[2].button("Open", key=f"open_{run.id}", disabled=run.spec is None,
                    help="Make this run's experiment the current one"):
         session.set_experiment(run.spec.copy())
@@ -395,5 +394,15 @@ def _history_row(store, run, live_job):
         c[4].download_button("Model", path.read_bytes, file_name=f"{run.id}.keras",
                              key=f"dl_{run.id}", help="Download the trained model (.keras)")
     if c[5].button("Delete", key=f"delete_{run.id}", disabled=run.active):
-        store.delete(run.id)
-        st.rerun()
+        _change(store.delete, run.id)
+
+
+def _change(action, run_id, *args):
+    """Rename or delete, as this workspace: another workspace's run is refused."""
+    from nnplay.store import RunAccessError
+    try:
+        action(run_id, *args, workspace=session.workspace())
+    except (RunAccessError, KeyError) as e:
+        st.error(f"That run cannot be changed: {e.args[0]}")
+        return
+    st.rerun()

@@ -1,0 +1,175 @@
+"""Hosted mode through AppTest: each browser's workspace (?ws=) lists, opens, renames and
+deletes only its own runs; another workspace's ?run= opens read-only with a copy button; the
+teacher link (?teacher=KEY) lays the whole class's runs over each other; the laptop lists all."""
+import secrets
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nnplay.job import JobManager
+from nnplay.spec import Experiment
+from nnplay.store import RunStore, attach
+from nnplay.ui import session
+
+from conftest import ROOT, make_exp
+
+A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    monkeypatch.setenv("NNPLAY_TEACHER_KEY", "chalk-and-talk")
+    session.store.clear()            # the app keeps one RunStore per process
+    yield RunStore(tmp_path)
+    monkeypatch.undo()
+    session.store.clear()
+
+
+def keep_run(store, workspace, name, student=None):
+    run_id = store.create_run(Experiment(), name=name, workspace=workspace)
+    store.add_epochs(run_id, [{"epoch": e, "loss": 1 / e, "val_loss": 1.1 / e} for e in (1, 2)])
+    store.finish(run_id, "completed", "", {"val_loss": 0.55}, 2)
+    if student:
+        store.touch_workspace(workspace, name=student)
+    return run_id
+
+
+def open_page(page, **query):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page(page)
+    return at.run()
+
+
+def history_title(at):
+    return next(e.label for e in at.expander if e.label.startswith("History"))
+
+
+def compare_options(at):
+    return at.multiselect(key="compare_runs").options
+
+
+def test_a_student_sees_only_the_runs_of_their_workspace(store):
+    mine = keep_run(store, A, "a's run")
+    train_a, train_b = open_page("views/train.py", ws=A), open_page("views/train.py", ws=B)
+    assert history_title(train_a) == "History — 1 run kept"
+    assert history_title(train_b) == "History — 0 runs kept"
+    assert not [b for b in train_b.button if b.key in (f"delete_{mine}", f"open_{mine}")]
+    assert any(b.key == f"delete_{mine}" for b in train_a.button)
+    assert len(compare_options(open_page("views/compare.py", ws=A))) == 1
+    assert "No runs yet" in open_page("views/compare.py", ws=B).info[0].value
+    inspect_a = open_page("views/inspect.py", ws=A)
+    assert "a's run — completed, 2 epochs" in inspect_a.selectbox(key="inspect_run").options
+    assert "no model to look inside" in open_page("views/inspect.py", ws=B).info[0].value
+    for at in (train_a, train_b, inspect_a):
+        assert not at.exception
+    assert store.list_runs(A)[0].id == mine         # nothing was deleted on the way
+
+
+def test_a_reload_keeps_the_workspace_and_a_fresh_browser_gets_a_new_one(store):
+    keep_run(store, A, "a's run")
+    first = open_page("views/compare.py")
+    token = first.query_params["ws"]
+    assert len(token) == 32 and token != A
+    assert "No runs yet" in first.info[0].value
+    keep_run(store, token, "made here")
+    again = open_page("views/compare.py", ws=token)            # the bookmark
+    assert [label.split(" · ")[0] for label in compare_options(again)] == ["made here"]
+    share = " ".join(c.value for c in again.sidebar.code)      # the share link
+    assert "?x=" in share and "ws=" not in share and token not in share
+
+
+def test_a_malformed_token_gets_a_fresh_workspace_and_says_so(store):
+    keep_run(store, A, "a's run")
+    at = open_page("views/compare.py", ws=A[:-1] + "!")
+    assert any("not valid" in w.value for w in at.warning)
+    assert at.query_params["ws"] != A and "No runs yet" in at.info[0].value
+
+
+def test_another_workspaces_run_opens_read_only_and_can_be_copied(store):
+    theirs = keep_run(store, A, "a's dropout run")
+    at = open_page("views/train.py", ws=B, run=theirs)
+    assert any("another workspace" in i.value for i in at.info)
+    assert history_title(at) == "History — 0 runs kept"        # never listed, so never deleted
+    assert not [b for b in at.button if b.key in (f"delete_{theirs}", f"rename_{theirs}")]
+    next(b for b in at.button if b.key == "copy_run").click().run()
+    assert not at.exception
+    assert any("now in your workspace" in s.value for s in at.success)
+    assert history_title(at) == "History — 1 run kept"
+    (copy,) = store.list_runs(B)
+    assert copy.id != theirs and copy.name == "a's dropout run"
+    assert store.history(copy.id) == store.history(theirs)
+    assert [r.id for r in store.list_runs(A)] == [theirs]       # A's run is untouched
+
+
+def test_a_job_of_another_workspace_does_not_reattach(store):
+    manager = JobManager(max_running=1)
+    job = manager.submit(make_exp(train={"epochs": 100_000}), workspace=A)
+    try:
+        run_id = attach(job, store)                 # as Race and Lessons keep their jobs
+        assert [r.id for r in store.list_runs(A)] == [run_id] and not store.list_runs(B)
+        assert manager.attach(job.id, "browser-b", workspace=B) is None
+        assert manager.attach(job.id, "browser-a", workspace=A) is job
+        at = open_page("views/train.py", ws=B, job=job.id)
+        assert "nnplay_job_id" not in at.session_state and "job" not in at.query_params
+    finally:
+        job.stop()
+        job.wait(30)
+
+
+def test_the_teacher_link_lays_the_class_over_each_other_read_only(store):
+    keep_run(store, A, "dropout 0.5", student="Ada")
+    keep_run(store, B, "dropout 0.5", student="Bob")
+    at = open_page("views/compare.py", ws=T, teacher="chalk-and-talk")
+    assert [label.split(" · completed")[0] for label in compare_options(at)] == \
+        ["Ada · dropout 0.5", "Bob · dropout 0.5"]
+    assert at.multiselect(key="compare_runs").value == []      # others' runs are not preselected
+    at.multiselect(key="compare_runs").set_value([r.id for r in store.list_runs()]).run()
+    assert list(at.dataframe[-1].value["run"]) == ["Ada · dropout 0.5", "Bob · dropout 0.5"]
+    assert not [b for b in at.button if b.key and b.key.startswith(("delete_", "rename_"))]
+    share = " ".join(c.value for c in at.sidebar.code)
+    assert "chalk-and-talk" not in share and "teacher" not in share and T not in share
+    assert not at.exception
+
+
+def test_a_wrong_teacher_key_shows_nothing_of_others(store):
+    keep_run(store, A, "a's run", student="Ada")
+    at = open_page("views/compare.py", ws=T, teacher="guess")
+    assert any("key is not the one the host set" in w.value for w in at.warning)
+    assert "No runs yet" in at.info[-1].value
+
+
+def test_the_display_name_is_kept_with_the_workspace(store):
+    at = open_page("views/data.py", ws=A)
+    at.sidebar.text_input(key="ws_display_name").set_value("Ada").run()
+    assert store.workspace_name(A) == "Ada"
+    assert open_page("views/data.py", ws=A).sidebar.text_input(key="ws_display_name").value == "Ada"
+
+
+def test_pruned_runs_are_announced_once(store, monkeypatch):
+    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "1")
+    keep_run(store, A, "oldest")
+    keep_run(store, A, "newest")
+    at = open_page("views/compare.py", ws=A)
+    assert [t.value for t in at.toast] == ["Your oldest run “oldest” was removed: a workspace "
+                                           "keeps 1 runs."]
+    assert not open_page("views/compare.py", ws=A).toast
+
+
+def test_the_laptop_lists_every_run_as_before(store, monkeypatch):
+    monkeypatch.delenv("NNPLAY_HOSTED")
+    for workspace, name in ((A, "a's"), (B, "b's"), ("", "laptop")):
+        keep_run(store, workspace, name)
+    at = open_page("views/compare.py")
+    assert len(compare_options(at)) == 3 and len(at.multiselect(key="compare_runs").value) == 3
+    assert "ws" not in at.query_params and not at.text_input
+    assert history_title(open_page("views/train.py")) == "History — 3 runs kept"
+
+
+def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
+    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "0")
+    at = open_page("views/compare.py", ws=A)
+    assert "settings need fixing" in at.error[0].value and "at least 1" in at.error[0].value
+    assert not at.exception
