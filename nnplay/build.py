@@ -24,7 +24,6 @@ from .spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, SCHEDULE_DEFAULT
 # set_random_seed is process-global: building under one lock makes a seed give the same
 # initial weights even when several students build models at the same moment.
 _BUILD_LOCK = threading.Lock()
-_IMAGE_AUGMENTATIONS = ("flip", "rotation", "zoom", "translation", "contrast")
 
 
 @dataclass
@@ -201,7 +200,7 @@ def build(exp: Experiment, info: DatasetInfo | None = None) -> Built:
         if exp.model.input_shape is None:
             raise SpecError([Problem("model.input_shape", "is null, so the data decides the shape: "
                                      "pass the dataset's info, or set an input_shape")])
-        info = info_from_shape(exp)
+        info = info_from_shape(check(exp))   # it reads the layers, so they must be sound first
     check(exp, info)
     with _BUILD_LOCK:
         keras.utils.set_random_seed(exp.train.seed)
