@@ -173,7 +173,12 @@ def shown(value, limit: int = 30) -> str:
     (a 4,000-digit number, a list of a million items) never floods a message."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
         return f"a number with {len(str(abs(value)))} digits"
-    text = repr(value)
+    return cut(repr(value), limit)
+
+
+def cut(text: str, limit: int = 30) -> str:
+    """Plain text (a column name, a key) cut to `limit` characters for a message."""
+    text = str(text)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

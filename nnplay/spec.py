@@ -131,7 +131,7 @@ class Experiment:
         d = upgrade(d)
         unknown = [k for k in d if k not in PARTS and k != "version"]
         if unknown:
-            raise SpecError([Problem(_shown(k)[1:-1], "unknown section; a spec has data, model "
+            raise SpecError([Problem(_cut(k), "unknown section; a spec has data, model "
                                      "and train") for k in unknown])
         parts = {}
         for name, part_cls in PARTS.items():
@@ -141,7 +141,7 @@ class Experiment:
             known = {f.name for f in fields(part_cls)}
             bad = [k for k in section if k not in known]
             if bad:
-                raise SpecError([Problem(f"{name}.{_shown(k)[1:-1]}", f"unknown key; {name} takes "
+                raise SpecError([Problem(f"{name}.{_cut(k)}", f"unknown key; {name} takes "
                                          f"{', '.join(sorted(known))}") for k in bad])
             parts[name] = part_cls(**copy.deepcopy(section))
         return cls(**parts)
@@ -274,7 +274,7 @@ def auto_loss(task: str, units: int) -> str:
 
 # ---- validation ------------------------------------------------------------------------
 
-_is_int, _is_num, _shown = L.is_whole, L.is_number, L.shown
+_is_int, _is_num, _shown, _cut = L.is_whole, L.is_number, L.shown, L.cut
 
 
 def _range(where: str, v, lo, hi, *, integer=False, hi_open=False, lo_open=False) -> list[Problem]:
@@ -326,7 +326,7 @@ def _check_data(d: DataSpec) -> list[Problem]:
 def _check_subdict(where: str, value, defaults: dict) -> list[Problem]:
     if not isinstance(value, dict):
         return [Problem(where, f"must be an object or null, got {_shown(value)}")]
-    return [Problem(f"{where}.{_shown(k)[1:-1]}", f"unknown key; it takes {', '.join(defaults)}")
+    return [Problem(f"{where}.{_cut(k)}", f"unknown key; it takes {', '.join(defaults)}")
             for k in value if k not in defaults]
 
 
