@@ -132,16 +132,17 @@ OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadel
 def learning_rate(train: TrainSpec):
     """A float, or a keras LearningRateSchedule when the spec asks for one."""
     s = train.lr_schedule
+    rate = float(train.learning_rate)   # JSON's 1 is an int, which Ftrl refuses
     if not s:
-        return train.learning_rate
+        return rate
     kind = s["type"]
     args = {**SCHEDULE_DEFAULTS[kind], **{k: v for k, v in s.items() if k != "type"}}
-    return getattr(keras.optimizers.schedules, kind)(train.learning_rate, **args)
+    return getattr(keras.optimizers.schedules, kind)(rate, **args)
 
 
 def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
     cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[train.optimizer])
-    extra = {"momentum": train.momentum} if train.optimizer in ("sgd", "rmsprop") else {}
+    extra = {"momentum": float(train.momentum)} if train.optimizer in ("sgd", "rmsprop") else {}
     return cls(learning_rate=learning_rate(train), **extra)
 
 

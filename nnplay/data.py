@@ -875,6 +875,7 @@ _KERAS_LOADERS = {"mnist": _load_keras_images, "fashion_mnist": _load_keras_imag
 MISSING_MARKS = {"", "na", "n/a", "nan", "null", "none", "?"}
 MAX_CATEGORIES = 100
 MAX_CLASSES_FROM_NUMBERS = 20
+MAX_CSV_MAGNITUDE = 1e30
 
 
 def _csv_path(spec) -> str:
@@ -981,11 +982,18 @@ def _parse_column(name: str, cells: pd.Series, lines: pd.Index) -> pd.Series:
         bad = not_numbers.argmax()
         raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is not a number "
                         "(the rest of the column is numeric): fix or delete that row")
-    infinite = ~np.isfinite(numbers.to_numpy())
+    values = numbers.to_numpy()
+    infinite = ~np.isfinite(values)
     if infinite.any():
         bad = infinite.argmax()
         raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is not a "
                         "finite number")
+    huge = np.abs(values) > MAX_CSV_MAGNITUDE
+    if huge.any():   # float32 training overflows to inf; standardizing turns them to NaN
+        bad = huge.argmax()
+        raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is too large "
+                        f"to train on (beyond ±{MAX_CSV_MAGNITUDE:g}): rescale the column, e.g. "
+                        "to thousands or millions")
     return numbers.astype(np.float64)
 
 

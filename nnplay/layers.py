@@ -242,6 +242,11 @@ def check_layer(layer: Any) -> list[str]:
             message = check_param(p, layer[p.name])
             if message:
                 problems.append(message)
+    if not problems and {"units", "activation"} <= known:
+        full = {**kind.defaults(), **layer}
+        if full["activation"] == "softmax" and full["units"] == 1:
+            problems.append("softmax over 1 unit always outputs 1.0: use sigmoid for one unit, "
+                            "or give it as many units as classes")
     if kind_name == "Bidirectional" and "layer" in layer:
         inner = layer["layer"]
         if not isinstance(inner, dict) or inner.get("type") not in RECURRENT:
@@ -307,7 +312,10 @@ def output_shape(layer: dict, shape: tuple) -> tuple:
         return (math.prod(shape),)
     if t == "Reshape":
         target = tuple(layer["target_shape"])
-        if None not in shape and math.prod(target) != math.prod(shape):
+        if None in shape:
+            raise ShapeError(f"Reshape needs a fixed size but its input {list(shape)} has a variable "
+                             "length; give input_shape a size, or remove the Reshape")
+        if math.prod(target) != math.prod(shape):
             raise ShapeError(f"Reshape to {list(target)} holds {math.prod(target)} values but the "
                              f"input {list(shape)} has {math.prod(shape)}; choose a shape with that many")
         return target

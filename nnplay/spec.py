@@ -34,12 +34,17 @@ FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 TASKS = ("binary", "multiclass", "regression")
 
 
+MAX_PROBLEMS_SHOWN = 5   # a hostile spec can have thousands; the message stays one short line
+
+
 class SpecError(ValueError):
     """An experiment that cannot be built; `problems` lists every reason."""
 
     def __init__(self, problems: list["Problem"]):
         self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+        shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        super().__init__(shown + (f" (and {more} more problems)" if more > 0 else ""))
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class Experiment:
 MAX_LINK_BYTES = 256 * 1024   # a spec is a few KB; a link inflating past this is not one
 MAX_DEPTH = 32                # a spec nests about 6 deep (a Bidirectional's inner regularizer)
 MAX_DIGITS = 30               # whole numbers in a spec are far shorter
-_LINK_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")   # URL-safe base64 without padding
+_LINK_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+={0,2}")   # URL-safe base64 (padding optional)
 
 
 def _link_damaged(why: str = "") -> SpecError:
@@ -487,6 +492,10 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
     if info.task == "binary" and n not in (1, 2):
         return [Problem(where, f"outputs {n} values but the task has 2 classes: set units to 1 "
                         "(sigmoid) or 2 (softmax), or choose output 'auto'", last)]
+    if info.task == "binary" and n == 2 and train.loss == "binary_crossentropy":
+        return [Problem(where, "binary_crossentropy needs one sigmoid unit, but this layer outputs 2 "
+                        "values: set units to 1 with sigmoid, or use sparse_categorical_crossentropy",
+                        last)]
     if info.task == "regression" and n != 1:
         return [Problem(where, f"outputs {n} values but the task predicts one number: set units to 1 "
                         "with a linear activation, or choose output 'auto'", last)]
