@@ -182,7 +182,7 @@ def datasets_table() -> list[dict]:
 
 def _entry(name) -> DatasetEntry:
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        raise DataError(f"unknown dataset {shown(name)}; choose one of {', '.join(DATASETS)}")
     return DATASETS[name]
 
 
@@ -934,6 +934,9 @@ def _csv_rows(text: str) -> tuple:
                 continue
             if header is None:
                 header = _column_names(row)
+            elif any("\n" in cell or "\r" in cell for cell in row):
+                raise DataError(f"a quote (\") opened before line {reader.line_num} is never closed, so "
+                                "several lines read as one cell: close the quote or remove it")
             elif len(row) != len(header):
                 raise DataError(f"line {reader.line_num} has {len(row)} fields but the header "
                                 f"has {len(header)}")

@@ -173,6 +173,8 @@ def shown(value, limit: int = 30) -> str:
     (a 4,000-digit number, a list of a million items) never floods a message."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
         return f"a number with {len(str(abs(value)))} digits"
+    if isinstance(value, str):
+        return repr(cut(value, limit - 2))
     return cut(repr(value), limit)
 
 
