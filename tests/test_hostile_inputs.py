@@ -9,6 +9,7 @@ One case is one line of a manifest (JSON Lines); the manifest's name is the entr
   cli.jsonl     nnplay.cli.main([command, spec file, *args]) in-process: exit 2, one line
   csv.jsonl     nnplay.data.load_csv(bytes, DataSpec(dataset="csv", target=...))
   builds.jsonl  nnplay.build.build(exp, describe(exp.data)), a forward pass and the loss
+  modelfiles.jsonl  nnplay.modelfile.load_model_file(bytes of a .keras file from elsewhere)
 
 Fields of a case:
   id                     unique within its manifest
@@ -24,6 +25,8 @@ Fields of a case:
   link, cut_bytes, cut_chars, pad (links)   a raw link; drop the compressed stream's last
                          bytes; drop the link's last characters; keep base64 padding
   no_info (builds)       build(exp) without the data's info
+  config, zip (modelfiles)  a .keras zip holding config.json = `config`, or the files
+                         {name: text} of `zip` (text filled as above)
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ import contextlib
 import io
 import json
 import threading
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -41,7 +45,7 @@ import pytest
 from nnplay import cli, data
 from nnplay.build import build  # imports TensorFlow once, outside every case's time bound
 from nnplay.data import DataError
-from nnplay.modelfile import ModelFileError
+from nnplay.modelfile import ModelFileError, load_model_file
 from nnplay.spec import DataSpec, Experiment, SpecError, check
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -143,8 +147,24 @@ def run_build(case, tmp_path):
     return built
 
 
+def keras_file(case) -> bytes:
+    if "config" not in case and "zip" not in case:
+        return raw_input(case)
+    files = {"config.json": json.dumps(case["config"])} if "config" in case else {
+        name: filled({**case, "text": text}, "text") for name, text in case["zip"].items()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def run_modelfile(case, tmp_path):
+    return load_model_file(keras_file(case))
+
+
 ENTRY_POINTS = {"specs": run_spec, "links": run_link, "cli": run_cli, "csv": run_csv,
-                "builds": run_build}
+                "builds": run_build, "modelfiles": run_modelfile}
 
 
 def run_bounded(fn, *args):
