@@ -24,7 +24,6 @@ from .spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, SCHEDULE_DEFAULT
 # set_random_seed is process-global: building under one lock makes a seed give the same
 # initial weights even when several students build models at the same moment.
 _BUILD_LOCK = threading.Lock()
-_IMAGE_AUGMENTATIONS = ("flip", "rotation", "zoom", "translation", "contrast")
 
 
 @dataclass
@@ -133,16 +132,17 @@ OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadel
 def learning_rate(train: TrainSpec):
     """A float, or a keras LearningRateSchedule when the spec asks for one."""
     s = train.lr_schedule
+    rate = float(train.learning_rate)   # JSON's 1 is an int, which Ftrl refuses
     if not s:
-        return train.learning_rate
+        return rate
     kind = s["type"]
     args = {**SCHEDULE_DEFAULTS[kind], **{k: v for k, v in s.items() if k != "type"}}
-    return getattr(keras.optimizers.schedules, kind)(train.learning_rate, **args)
+    return getattr(keras.optimizers.schedules, kind)(rate, **args)
 
 
 def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
     cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[train.optimizer])
-    extra = {"momentum": train.momentum} if train.optimizer in ("sgd", "rmsprop") else {}
+    extra = {"momentum": float(train.momentum)} if train.optimizer in ("sgd", "rmsprop") else {}
     return cls(learning_rate=learning_rate(train), **extra)
 
 
@@ -201,7 +201,7 @@ def build(exp: Experiment, info: DatasetInfo | None = None) -> Built:
         if exp.model.input_shape is None:
             raise SpecError([Problem("model.input_shape", "is null, so the data decides the shape: "
                                      "pass the dataset's info, or set an input_shape")])
-        info = info_from_shape(exp)
+        info = info_from_shape(check(exp))   # it reads the layers, so they must be sound first
     check(exp, info)
     with _BUILD_LOCK:
         keras.utils.set_random_seed(exp.train.seed)

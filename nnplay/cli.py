@@ -27,16 +27,22 @@ def read_spec(path: str) -> Experiment:
     if not p.is_file():
         raise CliError(f"no spec file at {path}")
     try:
-        exp = Experiment.from_json(p.read_text())
-        # On a laptop the person typing the command owns the files a spec names.
-        return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
+        exp = Experiment.from_json(p.read_bytes())
+    except OSError as e:
+        raise CliError(f"cannot read {path}: {e.strerror or e}") from None
     except SpecError as e:
         raise CliError(f"{path}: {e}") from None
+    # On a laptop the person typing the command owns the files a spec names.
+    return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
 
 
 def _dataset_info(exp: Experiment):
+    """The data's shape and task, once the spec alone is known to be sound: describe() and
+    info_from_shape() trust the fields they read."""
     from .build import info_from_shape
     from .data import describe
+    from .spec import check
+    check(exp)
     return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
 
 

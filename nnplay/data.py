@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from . import uploads
+from .layers import cut, shown
 from .spec import TOY_FEATURES
 
 
@@ -182,7 +183,7 @@ def datasets_table() -> list[dict]:
 
 def _entry(name) -> DatasetEntry:
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        raise DataError(f"unknown dataset {shown(name)}; choose one of {', '.join(DATASETS)}")
     return DATASETS[name]
 
 
@@ -875,6 +876,7 @@ _KERAS_LOADERS = {"mnist": _load_keras_images, "fashion_mnist": _load_keras_imag
 MISSING_MARKS = {"", "na", "n/a", "nan", "null", "none", "?"}
 MAX_CATEGORIES = 100
 MAX_CLASSES_FROM_NUMBERS = 20
+MAX_CSV_MAGNITUDE = 1e30
 
 
 def _csv_path(spec) -> str:
@@ -914,12 +916,23 @@ def csv_delimiter(source) -> str:
     """The delimiter nnplay reads `source` (a path, bytes or file-like) with."""
     text = _csv_text(source).lstrip()
     return _delimiter(text.splitlines()[0] if text else "")
+def _check_is_text(text: str) -> None:
+    """Refuse a picture, a spreadsheet or any binary file before it is read as rows: NUL
+    bytes, or many characters no text file holds (undecodable bytes, control codes)."""
+    if text.startswith(("\xff\xfe", "\xfe\xff")):   # a UTF-16 byte-order mark, read as cp1252
+        raise DataError("this CSV is saved as UTF-16 (\"Unicode text\"): save it as \"CSV UTF-8\"")
+    sample = text[:65536]
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\r\n\f"))
+    if "\x00" in sample or odd > max(2, len(sample) // 100):
+        raise DataError("this is not a text CSV file (it holds binary data, like a picture or an "
+                        ".xlsx workbook): export the table from your spreadsheet as CSV")
 
 
 def _csv_rows(text: str) -> tuple:
     """(header, rows, line numbers) with every row as wide as the header; blank lines skipped."""
     if not text.strip():
         raise DataError("the CSV file is empty")
+    _check_is_text(text)
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text.lstrip().splitlines()[0]))
     header, rows, lines = None, [], []
     try:
@@ -928,6 +941,9 @@ def _csv_rows(text: str) -> tuple:
                 continue
             if header is None:
                 header = _column_names(row)
+            elif any("\n" in cell or "\r" in cell for cell in row):
+                raise DataError(f"a quote (\") opened before line {reader.line_num} is never closed, so "
+                                "several lines read as one cell: close the quote or remove it")
             elif len(row) != len(header):
                 raise DataError(f"line {reader.line_num} has {len(row)} fields but the header "
                                 f"has {len(header)}")
@@ -944,7 +960,7 @@ def _check_csv_size(header: list | None, rows: list) -> None:
     if header is None:
         raise DataError("the CSV file is empty")
     if len(header) < 2:
-        raise DataError(f"the file has only one column ({header[0]!r}); it needs input columns and "
+        raise DataError(f"the file has only one column ({shown(header[0])}); it needs input columns and "
                         "a column to predict, separated by commas")
     if not rows:
         raise DataError("the CSV file has a header line but no data rows")
@@ -954,7 +970,7 @@ def _column_names(header_row: list) -> list:
     names = [cell.strip() or f"column {i + 1}" for i, cell in enumerate(header_row)]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise DataError(f"the header names column {repeated[0]!r} more than once; "
+        raise DataError(f"the header names column {shown(repeated[0])} more than once; "
                         "give every column its own name")
     return names
 
@@ -964,23 +980,53 @@ def _parse_column(name: str, cells: pd.Series, lines: pd.Index) -> pd.Series:
     text = cells.str.strip()
     missing = text.str.lower().isin(MISSING_MARKS).to_numpy()
     if missing.any():
-        raise DataError(f"line {lines[missing.argmax()]}, column {name!r} is empty "
+        raise DataError(f"line {lines[missing.argmax()]}, column {shown(name)} is empty "
                         f"({int(missing.sum())} empty cells in this column): fill them in or "
                         "delete those rows")
     numbers = pd.to_numeric(text, errors="coerce")
     not_numbers = numbers.isna().to_numpy()
     if not_numbers.mean() > 0.5:
+        _check_decimal_commas(name, text)
         return text
     if not_numbers.any():
         bad = not_numbers.argmax()
-        raise DataError(f"line {lines[bad]}, column {name!r}: {text.iloc[bad]!r} is not a number "
+        raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is not a number "
                         "(the rest of the column is numeric): fix or delete that row")
-    infinite = ~np.isfinite(numbers.to_numpy())
+    values = numbers.to_numpy()
+    infinite = ~np.isfinite(values)
     if infinite.any():
         bad = infinite.argmax()
-        raise DataError(f"line {lines[bad]}, column {name!r}: {text.iloc[bad]!r} is not a "
+        raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is not a "
                         "finite number")
+    huge = np.abs(values) > MAX_CSV_MAGNITUDE
+    if huge.any():   # float32 training overflows to inf; standardizing turns them to NaN
+        bad = huge.argmax()
+        raise DataError(f"line {lines[bad]}, column {shown(name)}: {shown(text.iloc[bad])} is too large "
+                        f"to train on (beyond ±{MAX_CSV_MAGNITUDE:g}): rescale the column, e.g. "
+                        "to thousands or millions")
     return numbers.astype(np.float64)
+
+
+DECIMAL_COMMA = r"[-+]?\d+,\d+"
+
+
+def _check_decimal_commas(name: str, text: pd.Series) -> None:
+    """A column of "1,5"-style values is numbers from a locale with decimal commas; read as
+    text it would silently become one-hot categories."""
+    if text.str.fullmatch(DECIMAL_COMMA).mean() > 0.5:
+        raise DataError(f"column {shown(name)} looks like numbers with decimal commas (1,5): save "
+                        "the file with decimal points (1.5)")
+
+
+def _column_list(columns) -> str:
+    names = [cut(c) for c in columns[:10]]
+    return ", ".join(names) + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
+
+
+def _check_target(frame: pd.DataFrame, target: str) -> None:
+    if target not in frame.columns:
+        raise DataError(f"target column {shown(target)} is not in the file; its columns are: "
+                        f"{_column_list(list(frame.columns))}")
 
 
 def load_csv_frame(source, target: str | None = None) -> pd.DataFrame:
@@ -995,9 +1041,8 @@ def load_csv_frame(source, target: str | None = None) -> pd.DataFrame:
     raw = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
     frame = pd.DataFrame({name: _parse_column(name, raw[name], raw.index) for name in header},
                          index=raw.index)
-    if target is not None and target not in frame.columns:
-        raise DataError(f"target column {target!r} is not in the file; its columns are: "
-                        f"{', '.join(frame.columns)}")
+    if target is not None:
+        _check_target(frame, target)
     return frame
 
 
@@ -1026,14 +1071,12 @@ class _CsvTable:
 
 def _prepare_csv(frame: pd.DataFrame, target: str | None) -> _CsvTable:
     target = frame.columns[-1] if target is None else target
-    if target not in frame.columns:
-        raise DataError(f"target column {target!r} is not in the file; its columns are: "
-                        f"{', '.join(frame.columns)}")
+    _check_target(frame, target)
     y_column = frame[target]
     _check_target_varies(target, y_column)
     task = infer_task(y_column)
     features, notes = _encode_features(frame.drop(columns=[target]))
-    notes.insert(0, f"Predicting {target!r}: {_task_words(task)}, inferred from its values.")
+    notes.insert(0, f"Predicting {shown(target)}: {_task_words(task)}, inferred from its values.")
     if task == "regression":
         y, class_names = y_column.to_numpy(np.float32), ()
     else:
@@ -1050,14 +1093,14 @@ def _task_words(task: str) -> str:
 
 def _check_target_varies(name: str, column: pd.Series) -> None:
     if column.nunique() < 2:
-        raise DataError(f"target column {name!r} has the same value ({column.iloc[0]!r}) on every "
+        raise DataError(f"target column {shown(name)} has the same value ({shown(column.iloc[0])}) on every "
                         "row, so there is only one class and nothing to learn: choose another "
                         "target or add rows of other classes")
 
 
 def _check_category_count(name: str, column: pd.Series) -> None:
     if column.nunique() > MAX_CATEGORIES:
-        raise DataError(f"column {name!r} has {column.nunique()} different text values, too many "
+        raise DataError(f"column {shown(name)} has {column.nunique()} different text values, too many "
                         f"to use as categories (at most {MAX_CATEGORIES}): it looks like names or "
                         "free text; delete the column")
 
@@ -1074,8 +1117,8 @@ def _encode_features(frame: pd.DataFrame) -> tuple:
         categories = sorted(column.unique())
         parts.append(pd.DataFrame({f"{name}={c}": (column == c).astype(np.float64)
                                    for c in categories}, index=frame.index))
-        shown = ", ".join(categories[:5]) + (", ..." if len(categories) > 5 else "")
-        notes.append(f"{name} → {len(categories)} one-hot columns ({shown})")
+        listed = ", ".join(cut(c) for c in categories[:5]) + (", ..." if len(categories) > 5 else "")
+        notes.append(f"{cut(name)} → {len(categories)} one-hot columns ({listed})")
     return pd.concat(parts, axis=1), notes
 
 

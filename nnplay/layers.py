@@ -156,8 +156,32 @@ def _pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def is_number(value) -> bool:
+    """A finite int or float (not a bool): NaN and infinity pass no range check, so they are
+    refused here, the one test every numeric field of a spec goes through."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def shown(value, limit: int = 30) -> str:
+    """`value` as a message quotes it: repr, cut to `limit` characters so a hostile value
+    (a 4,000-digit number, a list of a million items) never floods a message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"a number with {len(str(abs(value)))} digits"
+    if isinstance(value, str):
+        return repr(cut(value, limit - 2))
+    return cut(repr(value), limit)
+
+
+def cut(text: str, limit: int = 30) -> str:
+    """Plain text (a column name, a key) cut to `limit` characters for a message."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def check_param(p: Param, value) -> str | None:
@@ -165,31 +189,31 @@ def check_param(p: Param, value) -> str | None:
     if value is None:
         return None if p.nullable else f"'{p.name}' needs a value"
     t = p.type
-    if t == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-        return f"'{p.name}' must be a whole number, got {value!r}"
-    if t == "float" and not _is_number(value):
-        return f"'{p.name}' must be a number, got {value!r}"
+    if t == "int" and not is_whole(value):
+        return f"'{p.name}' must be a whole number, got {shown(value)}"
+    if t == "float" and not is_number(value):
+        return f"'{p.name}' must be a finite number, got {shown(value)}"
     if t == "bool" and not isinstance(value, bool):
-        return f"'{p.name}' must be true or false, got {value!r}"
+        return f"'{p.name}' must be true or false, got {shown(value)}"
     if t == "choice" and value not in p.choices:
-        return f"'{p.name}' must be one of {', '.join(p.choices)}; got {value!r}"
+        return f"'{p.name}' must be one of {', '.join(p.choices)}; got {shown(value)}"
     if t == "size":
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(v, int) and not isinstance(v, bool) for v in value))
         if not ok:
-            return f"'{p.name}' must be a whole number or a pair like [3, 3], got {value!r}"
+            return f"'{p.name}' must be a whole number or a pair like [3, 3], got {shown(value)}"
         values = _pair(value)
     elif t == "shape":
         if not (isinstance(value, (list, tuple)) and value
                 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-            return f"'{p.name}' must be a list of whole numbers like [28, 28, 1], got {value!r}"
+            return f"'{p.name}' must be a list of whole numbers like [28, 28, 1], got {shown(value)}"
         values = tuple(value)
     elif t == "regularizer":
         if not isinstance(value, dict) or not value or set(value) - {"l1", "l2"} \
-                or not all(_is_number(v) and v >= 0 for v in value.values()):
+                or not all(is_number(v) and 0 <= v <= 10 for v in value.values()):
             return (f"'{p.name}' must look like {{\"l2\": 0.001}} (keys l1 and/or l2, "
-                    f"values >= 0), got {value!r}")
+                    f"values from 0 to 10), got {shown(value)}")
         return None
     elif t in ("int", "float"):
         values = (value,)
@@ -197,29 +221,34 @@ def check_param(p: Param, value) -> str | None:
         return None
     for v in values:
         if p.min is not None and v < p.min:
-            return f"'{p.name}' must be at least {p.min:g}, got {v!r}"
+            return f"'{p.name}' must be at least {p.min:g}, got {shown(v)}"
         if p.max is not None and (v >= p.max if p.max_exclusive else v > p.max):
             bound = f"below {p.max:g}" if p.max_exclusive else f"at most {p.max:g}"
-            return f"'{p.name}' must be {bound}, got {v!r}"
+            return f"'{p.name}' must be {bound}, got {shown(v)}"
     return None
 
 
 def check_layer(layer: Any) -> list[str]:
     """Problems with one layer dict's type, keys and values (not its shape)."""
     if not isinstance(layer, dict):
-        return [f"a layer must be an object like {{\"type\": \"Dense\", \"units\": 8}}, got {layer!r}"]
+        return [f"a layer must be an object like {{\"type\": \"Dense\", \"units\": 8}}, got {shown(layer)}"]
     kind_name = layer.get("type")
-    if kind_name not in CATALOGUE:
-        return [f"unknown layer type {kind_name!r}; choose one of {', '.join(CATALOGUE)}"]
+    if not isinstance(kind_name, str) or kind_name not in CATALOGUE:
+        return [f"unknown layer type {shown(kind_name)}; choose one of {', '.join(CATALOGUE)}"]
     kind = CATALOGUE[kind_name]
     known = {p.name for p in kind.params}
-    problems = [f"{kind_name} has no parameter '{k}'; it takes {', '.join(sorted(known)) or 'none'}"
+    problems = [f"{kind_name} has no parameter {shown(k)}; it takes {', '.join(sorted(known)) or 'none'}"
                 for k in layer if k not in known | {"type"}]
     for p in kind.params:
         if p.name in layer:
             message = check_param(p, layer[p.name])
             if message:
                 problems.append(message)
+    if not problems and {"units", "activation"} <= known:
+        full = {**kind.defaults(), **layer}
+        if full["activation"] == "softmax" and full["units"] == 1:
+            problems.append("softmax over 1 unit always outputs 1.0: use sigmoid for one unit, "
+                            "or give it as many units as classes")
     if kind_name == "Bidirectional" and "layer" in layer:
         inner = layer["layer"]
         if not isinstance(inner, dict) or inner.get("type") not in RECURRENT:
@@ -272,6 +301,9 @@ def output_shape(layer: dict, shape: tuple) -> tuple:
     if t == "Dense":
         if not shape:
             raise ShapeError("Dense needs at least a vector input")
+        if shape[-1] is None:
+            raise ShapeError(f"Dense needs a fixed number of input features, but the last axis of "
+                             f"{list(shape)} has a variable length: give it a size in input_shape")
         return shape[:-1] + (layer["units"],)
     if t in ("Dropout", "BatchNormalization", "Activation"):
         return shape
@@ -282,7 +314,10 @@ def output_shape(layer: dict, shape: tuple) -> tuple:
         return (math.prod(shape),)
     if t == "Reshape":
         target = tuple(layer["target_shape"])
-        if None not in shape and math.prod(target) != math.prod(shape):
+        if None in shape:
+            raise ShapeError(f"Reshape needs a fixed size but its input {list(shape)} has a variable "
+                             "length; give input_shape a size, or remove the Reshape")
+        if math.prod(target) != math.prod(shape):
             raise ShapeError(f"Reshape to {list(target)} holds {math.prod(target)} values but the "
                              f"input {list(shape)} has {math.prod(shape)}; choose a shape with that many")
         return target

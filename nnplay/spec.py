@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import zlib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -33,12 +34,17 @@ FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 TASKS = ("binary", "multiclass", "regression")
 
 
+MAX_PROBLEMS_SHOWN = 5   # a hostile spec can have thousands; the message stays one short line
+
+
 class SpecError(ValueError):
     """An experiment that cannot be built; `problems` lists every reason."""
 
     def __init__(self, problems: list["Problem"]):
         self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+        shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        super().__init__(shown + (f" (and {more} more problems)" if more > 0 else ""))
 
 
 @dataclass(frozen=True)
@@ -126,40 +132,33 @@ class Experiment:
         """Read a spec dict; missing keys take defaults, unknown keys are refused."""
         if not isinstance(d, dict):
             raise SpecError([Problem("spec", f"must be a JSON object, got {type(d).__name__}")])
+        _check_depth(d)
         d = upgrade(d)
         unknown = [k for k in d if k not in PARTS and k != "version"]
         if unknown:
-            raise SpecError([Problem(k, "unknown section; a spec has data, model and train")
-                             for k in unknown])
+            raise SpecError([Problem(_cut(k), "unknown section; a spec has data, model "
+                                     "and train") for k in unknown])
         parts = {}
         for name, part_cls in PARTS.items():
             section = d.get(name, {})
             if not isinstance(section, dict):
-                raise SpecError([Problem(name, f"must be an object, got {section!r}")])
+                raise SpecError([Problem(name, f"must be an object, got {_shown(section)}")])
             known = {f.name for f in fields(part_cls)}
             bad = [k for k in section if k not in known]
             if bad:
-                raise SpecError([Problem(f"{name}.{k}", f"unknown key; {name} takes "
+                raise SpecError([Problem(f"{name}.{_cut(k)}", f"unknown key; {name} takes "
                                          f"{', '.join(sorted(known))}") for k in bad])
             parts[name] = part_cls(**copy.deepcopy(section))
         return cls(**parts)
 
     @classmethod
-    def from_json(cls, text: str) -> "Experiment":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError([Problem("spec", f"is not valid JSON (line {e.lineno}, column {e.colno}: "
-                                     f"{e.msg})")]) from None
-        return cls.from_dict(d)
+    def from_json(cls, text: str | bytes) -> "Experiment":
+        """Read a spec from JSON text or the bytes of a spec file (UTF-8)."""
+        return cls.from_dict(parse_json(text))
 
     @classmethod
     def from_url(cls, text: str) -> "Experiment":
-        try:
-            raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        except (ValueError, zlib.error):
-            raise SpecError([Problem("link", "is damaged or cut short: copy the whole link again")]) from None
-        return require_uploaded_files(cls.from_json(raw.decode()))
+        return require_uploaded_files(cls.from_json(_inflate_link(text)))
 
     def copy(self) -> "Experiment":
         return Experiment.from_dict(self.to_dict())
@@ -175,11 +174,94 @@ def require_uploaded_files(exp: "Experiment") -> "Experiment":
     return exp
 
 
+# ---- reading untrusted text ----------------------------------------------------------------
+
+MAX_LINK_BYTES = 256 * 1024   # a spec is a few KB; a link inflating past this is not one
+MAX_DEPTH = 32                # a spec nests about 6 deep (a Bidirectional's inner regularizer)
+MAX_DIGITS = 30               # whole numbers in a spec are far shorter
+_LINK_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+={0,2}")   # URL-safe base64 (padding optional)
+
+
+def _link_damaged(why: str = "") -> SpecError:
+    return SpecError([Problem("link", f"is damaged or cut short{why}: copy the whole link again")])
+
+
+def _inflate_link(text: str) -> bytes:
+    """The spec bytes a link holds, inflated at most to MAX_LINK_BYTES (a zip bomb stops there)."""
+    if not isinstance(text, str) or not text:
+        raise _link_damaged()
+    if not _LINK_CHARACTERS.fullmatch(text):
+        raise _link_damaged(" (it has characters a link never holds)")
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:  # binascii.Error: a length no whole link has
+        raise _link_damaged() from None
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(packed, MAX_LINK_BYTES)
+    except zlib.error:
+        raise _link_damaged() from None
+    if inflater.unconsumed_tail:
+        raise SpecError([Problem("link", f"holds more than {MAX_LINK_BYTES // 1024} KB of spec, far "
+                                 "more than any experiment needs: it is not an nnplay link")])
+    if not inflater.eof:
+        raise _link_damaged()
+    return raw
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _TooManyDigits(digits)
+    return int(digits)
+
+
+def parse_json(text: str | bytes):
+    """JSON from a spec file, upload or link, refusing with a SpecError what json.loads would
+    turn into a traceback or a hang: bytes that are not UTF-8, nesting thousands deep
+    (RecursionError), numbers with thousands of digits."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SpecError([Problem("spec", "the spec file is not UTF-8 text: save it as UTF-8 "
+                                     "JSON (nnplay writes specs that way)")]) from None
+    try:
+        return json.loads(text.lstrip("\ufeff"), parse_int=_parse_int)
+    except json.JSONDecodeError as e:
+        raise SpecError([Problem("spec", f"is not valid JSON (line {e.lineno}, column {e.colno}: "
+                                 f"{e.msg})")]) from None
+    except _TooManyDigits as e:
+        raise SpecError([Problem("spec", f"has a number with {len(str(e).lstrip('-'))} digits; "
+                                 f"numbers in a spec have at most {MAX_DIGITS}")]) from None
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> SpecError:
+    return SpecError([Problem("spec", f"is nested more than {MAX_DEPTH} levels deep; a spec is a "
+                              "few levels of objects and lists")])
+
+
+def _check_depth(value) -> None:
+    """Refuse containers nested deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+        stack += [(c, depth + 1) for c in children if isinstance(c, (dict, list))]
+
+
 def upgrade(d: dict) -> dict:
     """Convert an older spec dict to the current version (version 1 is the first)."""
     version = d.get("version", VERSION)
-    if not isinstance(version, int) or version < 1:
-        raise SpecError([Problem("version", f"must be a positive whole number, got {version!r}")])
+    if not _is_int(version) or version < 1:
+        raise SpecError([Problem("version", f"must be a positive whole number, got {_shown(version)}")])
     if version > VERSION:
         raise SpecError([Problem("version", f"{version} was written by a newer nnplay; "
                                  f"this one reads up to version {VERSION}")])
@@ -207,40 +289,36 @@ def auto_loss(task: str, units: int) -> str:
 
 # ---- validation ------------------------------------------------------------------------
 
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+_is_int, _is_num, _shown, _cut = L.is_whole, L.is_number, L.shown, L.cut
 
 
 def _range(where: str, v, lo, hi, *, integer=False, hi_open=False, lo_open=False) -> list[Problem]:
-    kind = "a whole number" if integer else "a number"
+    """Every numeric field's check: the right kind, finite (NaN passes no comparison), in range."""
+    kind = "a whole number" if integer else "a finite number"
     if not (_is_int(v) if integer else _is_num(v)):
-        return [Problem(where, f"must be {kind}, got {v!r}")]
+        return [Problem(where, f"must be {kind}, got {_shown(v)}")]
     if (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi):
         left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-        return [Problem(where, f"must be in {left}{lo:g}, {hi:g}{right}, got {v!r}")]
+        return [Problem(where, f"must be in {left}{lo:g}, {hi:g}{right}, got {_shown(v)}")]
     return []
 
 
 def _choice(where: str, v, choices) -> list[Problem]:
-    if v not in choices:
-        return [Problem(where, f"must be one of {', '.join(choices)}; got {v!r}")]
+    if not isinstance(v, str) or v not in choices:
+        return [Problem(where, f"must be one of {', '.join(choices)}; got {_shown(v)}")]
     return []
 
 
 def _check_data(d: DataSpec) -> list[Problem]:
     p = []
     if not isinstance(d.dataset, str) or not d.dataset:
-        p.append(Problem("data.dataset", f"must name a dataset, got {d.dataset!r}"))
+        p.append(Problem("data.dataset", f"must name a dataset, got {_shown(d.dataset)}"))
     p += _range("data.samples", d.samples, 10, 100_000, integer=True)
     p += _range("data.noise", d.noise, 0, 1)
     if not isinstance(d.features, list) or not d.features:
         p.append(Problem("data.features", "must list at least one input feature, e.g. [\"x1\", \"x2\"]"))
     else:
-        p += [Problem("data.features", f"unknown feature {f!r}; choose from {', '.join(TOY_FEATURES)}")
+        p += [Problem("data.features", f"unknown feature {_shown(f)}; choose from {', '.join(TOY_FEATURES)}")
               for f in d.features if f not in TOY_FEATURES]
     splits = _range("data.validation_split", d.validation_split, 0, 0.9) + \
         _range("data.test_split", d.test_split, 0, 0.9)
@@ -256,14 +334,14 @@ def _check_data(d: DataSpec) -> list[Problem]:
     for key in ("target", "path"):
         v = getattr(d, key)
         if v is not None and not isinstance(v, str):
-            p.append(Problem(f"data.{key}", f"must be text or null, got {v!r}"))
+            p.append(Problem(f"data.{key}", f"must be text or null, got {_shown(v)}"))
     return p
 
 
 def _check_subdict(where: str, value, defaults: dict) -> list[Problem]:
     if not isinstance(value, dict):
-        return [Problem(where, f"must be an object or null, got {value!r}")]
-    return [Problem(f"{where}.{k}", f"unknown key; it takes {', '.join(defaults)}")
+        return [Problem(where, f"must be an object or null, got {_shown(value)}")]
+    return [Problem(f"{where}.{_cut(k)}", f"unknown key; it takes {', '.join(defaults)}")
             for k in value if k not in defaults]
 
 
@@ -275,9 +353,9 @@ def _check_train(t: TrainSpec) -> list[Problem]:
     p += _range("train.epochs", t.epochs, 1, 100_000, integer=True)
     p += _choice("train.loss", t.loss, LOSSES)
     if not isinstance(t.metrics, list):
-        p.append(Problem("train.metrics", f"must be a list like [\"accuracy\"], got {t.metrics!r}"))
+        p.append(Problem("train.metrics", f"must be a list like [\"accuracy\"], got {_shown(t.metrics)}"))
     else:
-        p += [Problem("train.metrics", f"unknown metric {m!r}; choose from {', '.join(METRICS)}")
+        p += [Problem("train.metrics", f"unknown metric {_shown(m)}; choose from {', '.join(METRICS)}")
               for m in t.metrics if m not in METRICS]
     p += _range("train.seed", t.seed, 0, 2**31 - 1, integer=True)
     if t.regularization is not None:
@@ -291,13 +369,15 @@ def _check_train(t: TrainSpec) -> list[Problem]:
             es = {**EARLY_STOPPING_DEFAULTS, **t.early_stopping}
             p += _range("train.early_stopping.patience", es["patience"], 0, 100_000, integer=True)
             p += _range("train.early_stopping.min_delta", es["min_delta"], 0, 1e9)
-            if not isinstance(es["monitor"], str):
-                p.append(Problem("train.early_stopping.monitor", "must name a metric like val_loss"))
+            p += _check_monitor(es["monitor"], t.metrics)
+            if not isinstance(es["restore_best_weights"], bool):
+                p.append(Problem("train.early_stopping.restore_best_weights", "must be true or "
+                                 f"false, got {_shown(es['restore_best_weights'])}"))
     if t.lr_schedule is not None:
         s = t.lr_schedule
         if not isinstance(s, dict) or s.get("type") not in SCHEDULES:
             p.append(Problem("train.lr_schedule", f"must be null or an object with type one of "
-                             f"{', '.join(SCHEDULES)}; got {s!r}"))
+                             f"{', '.join(SCHEDULES)}; got {_shown(s)}"))
         else:
             defaults = {"type": None, **SCHEDULE_DEFAULTS[s["type"]]}
             p += _check_subdict("train.lr_schedule", s, defaults)
@@ -318,6 +398,37 @@ def _check_train(t: TrainSpec) -> list[Problem]:
     return p
 
 
+def monitors(metrics) -> list[str]:
+    """What early stopping can watch: the loss and the metrics trained (accuracy or mae is
+    always there), each also on the validation split."""
+    names = ["loss"] + list(dict.fromkeys(
+        ["accuracy", "mae"] + [m for m in metrics if m in METRICS] if isinstance(metrics, list) else []))
+    return names + ["val_" + n for n in names]
+
+
+def _check_monitor(monitor, metrics) -> list[Problem]:
+    known = monitors(metrics)
+    if isinstance(monitor, str) and monitor in known:
+        return []
+    return [Problem("train.early_stopping.monitor", f"cannot watch {_shown(monitor)}; choose one of "
+                    f"{', '.join(known)} (add a metric to train.metrics to watch it)")]
+
+
+IMAGE_AUGMENTATIONS = ("flip", "rotation", "zoom", "translation", "contrast")
+
+
+def _check_augmentation(aug, shape: tuple) -> list[Problem]:
+    """Image augmentations need images: on other data they would be silently left out."""
+    if len(shape) == 3 or not isinstance(aug, dict):
+        return []
+    used = [k for k in IMAGE_AUGMENTATIONS if k in aug and aug[k] != AUGMENTATION_DEFAULTS[k]]
+    if not used:
+        return []
+    return [Problem(f"train.augmentation.{used[0]}", f"{', '.join(used)} transform images, but this "
+                    f"data has shape {list(shape)}: remove {'it' if len(used) == 1 else 'them'} "
+                    "(noise works on any data)")]
+
+
 def _layer_where(i: int, layer) -> str:
     kind = layer.get("type", "?") if isinstance(layer, dict) else "?"
     return f"layer {i + 1} ({kind})"
@@ -328,7 +439,7 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
     if not isinstance(m.layers, list):
         return [Problem("model.layers", "must be a list of layers")]
     if m.output not in ("auto", "none"):
-        return [Problem("model.output", f"must be 'auto' or 'none', got {m.output!r}")]
+        return [Problem("model.output", f"must be 'auto' or 'none', got {_shown(m.output)}")]
     problems = []
     for i, layer in enumerate(m.layers):
         problems += [Problem(_layer_where(i, layer), msg, i) for msg in L.check_layer(layer)]
@@ -339,7 +450,7 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
             isinstance(m.input_shape, list) and m.input_shape
             and all(v is None or (_is_int(v) and v > 0) for v in m.input_shape)):
         problems.append(Problem("model.input_shape", "must be null or a list of positive whole "
-                                f"numbers (null for a variable length), got {m.input_shape!r}"))
+                                f"numbers (null for a variable length), got {_shown(m.input_shape)}"))
     if problems:
         return problems
     if m.output == "none" and not m.layers:
@@ -349,10 +460,18 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
     if shape is None:
         return []
     first = m.layers[0] if m.layers else None
-    if info is not None and getattr(info, "kind", None) == "text" and (
+    augmentation = _check_augmentation(train.augmentation, shape)
+    if augmentation:
+        return augmentation
+    text = getattr(info, "kind", None) == "text"
+    if info is not None and text and (
             first is None or first.get("type") != "Embedding") and m.input_shape is None:
         return [Problem("model.layers", "text data is a list of word ids: start the stack with an "
                         "Embedding layer", 0)]
+    if info is not None and not text and m.input_shape is None and first is not None \
+            and first.get("type") == "Embedding":
+        return [Problem(_layer_where(0, first), "Embedding reads word ids, but this data is "
+                        f"{info.kind} data of numbers: remove it, or choose a text dataset", 0)]
     vocab = getattr(info, "vocab_size", None) if info is not None else None
     if vocab and first is not None and first.get("type") == "Embedding" \
             and L.complete(first)["input_dim"] < vocab:
@@ -383,6 +502,10 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
     if info.task == "binary" and n not in (1, 2):
         return [Problem(where, f"outputs {n} values but the task has 2 classes: set units to 1 "
                         "(sigmoid) or 2 (softmax), or choose output 'auto'", last)]
+    if info.task == "binary" and n == 2 and train.loss == "binary_crossentropy":
+        return [Problem(where, "binary_crossentropy needs one sigmoid unit, but this layer outputs 2 "
+                        "values: set units to 1 with sigmoid, or use sparse_categorical_crossentropy",
+                        last)]
     if info.task == "regression" and n != 1:
         return [Problem(where, f"outputs {n} values but the task predicts one number: set units to 1 "
                         "with a linear activation, or choose output 'auto'", last)]

@@ -67,7 +67,7 @@ def _spec_download_and_upload(exp: Experiment):
         return
     try:
         restored = require_uploaded_files(
-            Experiment.from_json(upload.getvalue().decode("utf-8", errors="replace")))
+            Experiment.from_json(upload.getvalue()))
     except SpecError as e:
         st.error(f"That file is not an nnplay spec: {e}")
         return

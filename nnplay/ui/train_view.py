@@ -7,9 +7,9 @@ import time
 import streamlit as st
 
 from nnplay import plots
-from nnplay.spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, EARLY_STOPPING_DEFAULTS, FLIPS,
-                         OPTIMIZER_NAMES, OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES,
-                         Experiment)
+from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_head, auto_loss,
+                         EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
+                         SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
 from nnplay.ui import session
 
 POLL_SECONDS = 0.25  # the live panel refreshes 4 times a second while a job trains
@@ -131,7 +131,8 @@ def augmentation_settings(exp: Experiment, info):
     st.markdown("**Data augmentation**" + ("" if image else " — input noise (image augmentations "
                                                            "apply to image data)"))
     cols = st.columns(6 if image else 1)
-    values = dict(aug)
+    # image augmentations kept from an image dataset would make the spec invalid on this data
+    values = aug if image else {**aug, **{k: AUGMENTATION_DEFAULTS[k] for k in IMAGE_AUGMENTATIONS}}
     if image:
         with cols[0]:
             values["flip"] = session.seeded(st.selectbox, "Flip", "train.augmentation.flip",
