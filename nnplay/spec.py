@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from . import layers as L
+from . import limits
 
 VERSION = 1
 TOY_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
@@ -394,7 +395,8 @@ def _check_loss(train: TrainSpec, info) -> list[Problem]:
 def validate(exp: Experiment, info=None) -> list[Problem]:
     """Every problem with `exp`, given the dataset's `info` (a `data.DatasetInfo`) when known."""
     problems = _check_data(exp.data) + _check_train(exp.train)
-    return problems + _check_stack(exp.model, info, exp.train)
+    problems += _check_stack(exp.model, info, exp.train)
+    return problems or limits.check_limits(exp, info)  # sizes, once the spec is well formed
 
 
 def check(exp: Experiment, info=None) -> Experiment:
