@@ -60,7 +60,7 @@ class Limits:
 HOSTED = Limits(
     max_params=2_000_000, max_layers=20, max_units=1_024, max_samples=20_000,
     max_epochs=5_000, max_image_side=64, max_sequence_length=500, max_batch_size=1_024,
-    max_batch_values=4_000_000, max_train_minutes=10, max_upload_mb=10, max_link_kb=256,
+    max_batch_values=2_000_000, max_train_minutes=10, max_upload_mb=10, max_link_kb=256,
     max_model_file_mb=64, max_model_file_layers=100, hosted=True)
 LAPTOP = Limits(
     max_params=50_000_000, max_layers=200, max_units=8_192, max_samples=100_000,
