@@ -54,16 +54,19 @@ class Limits:
         return f"nnplay allows at most {limit} here (NNPLAY_{name.upper()} changes it)"
 
 
-# Measured on this 2-core machine (see ARCHITECTURE.md, "Limits"): TensorFlow and nnplay take
-# ~640 MB before any model; training with Adam adds ~16 bytes per parameter plus XLA's
-# buffers (2M params: +290 MB peak; 10M: +500 MB; 50M: +1.5 GB).
+# Measured on this 2-core machine (ARCHITECTURE.md, "Limits"): a process with TensorFlow
+# holds ~640 MB, training a toy with Adam peaks at ~860 MB, and each parameter adds ~29 bytes
+# of peak memory (weights, gradients, Adam's two slots, XLA's buffers) and each value of a
+# batch's widest layer ~20-29 bytes. Hosted: 2M parameters (+60 MB) and 2M batch values
+# (+60 MB) keep a job within ~1 GB, so a few train at once on a small server. Laptop: 200M
+# parameters (~6.7 GB; TensorFlow's 480x680 tutorial CNN has 167M) and 64M batch values.
 HOSTED = Limits(
     max_params=2_000_000, max_layers=20, max_units=1_024, max_samples=20_000,
     max_epochs=5_000, max_image_side=64, max_sequence_length=500, max_batch_size=1_024,
     max_batch_values=2_000_000, max_train_minutes=10, max_upload_mb=10, max_link_kb=256,
     max_model_file_mb=64, max_model_file_layers=100, hosted=True)
 LAPTOP = Limits(
-    max_params=50_000_000, max_layers=200, max_units=8_192, max_samples=100_000,
+    max_params=200_000_000, max_layers=200, max_units=8_192, max_samples=100_000,
     max_epochs=100_000, max_image_side=2_048, max_sequence_length=5_000,
     max_batch_size=65_536, max_batch_values=64_000_000, max_train_minutes=0,
     max_upload_mb=100, max_link_kb=1_024, max_model_file_mb=1_024,

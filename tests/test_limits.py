@@ -88,7 +88,8 @@ def test_a_laptop_allows_them(cap):
 
 @pytest.mark.parametrize("spec, words", [
     ({"model": {"layers": dense(8192, 8)}}, "The model has 469,852,161 parameters"),
-    ({"model": {"input_shape": [100_000_000], "layers": []}}, "The model has 100,000,001 parameters"),
+    ({"model": {"input_shape": [100_000_000], "layers": []}},
+     "a batch of 10 × 100,000,000 values per sample in the input"),
     ({"data": {"dataset": "imdb"}, "model": {"layers": [
         {"type": "Embedding", "input_dim": 1_000_000, "output_dim": 4096},
         {"type": "LSTM", "units": 4}]}},
@@ -97,7 +98,7 @@ def test_a_laptop_allows_them(cap):
 def test_a_laptop_still_refuses_what_would_crash_it(spec, words):
     found = problems(spec)
     assert found and words in found[0].message
-    assert "NNPLAY_MAX_PARAMS changes it" in found[0].message
+    assert "changes it)" in found[0].message
 
 
 def test_the_environment_overrides_a_limit(monkeypatch):
