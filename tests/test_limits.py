@@ -280,3 +280,15 @@ def test_every_preset_and_lesson_fits_the_hosted_limits(hosted):
     assert L.param_count({"type": "Dense", "units": 4}, (2,)) == 12
     for name, exp in shipped_experiments():
         assert validate(exp, describe(exp.data)) == [], name
+
+
+def test_a_bad_override_stops_the_cli_and_the_app_with_its_reason(monkeypatch, capsys):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+    from nnplay.cli import main
+    monkeypatch.setenv("NNPLAY_MAX_EPOCHS", "many")
+    assert main(["datasets"]) == 2
+    assert "max_epochs" in capsys.readouterr().err
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert "nnplay cannot start: limit max_epochs" in at.error[0].value
