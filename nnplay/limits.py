@@ -163,21 +163,16 @@ def layer_sizes(exp, info=None) -> list[LayerSize] | None:
     return rows
 
 
-def _where(row: LayerSize) -> str:
-    return "model.output" if row.index is None else S._layer_where(row.index, row.layer)
-
-
-def _problem(row_or_where, message: str):
-    if isinstance(row_or_where, LayerSize):
-        return S.Problem(_where(row_or_where), message, row_or_where.index)
-    return S.Problem(row_or_where, message)
+def _layer_problem(row: LayerSize, message: str):
+    where = "model.output" if row.index is None else S._layer_where(row.index, row.layer)
+    return S.Problem(where, message, row.index)
 
 
 def _fewer_weights(row: LayerSize) -> str:
     """What to change in the layer that holds the most weights."""
     layer, name = row.layer, row.name
     t = layer["type"]
-    if t == "Dense" and row.shape_in[-1] > layer["units"]:
+    if t == "Dense" and (row.shape_in[-1] or 0) > layer["units"]:
         return (f"{name} takes {row.shape_in[-1]:,} inputs: shrink what reaches it (pooling or "
                 f"fewer filters before Flatten, or a smaller input), or use fewer units "
                 f"({layer['units']:,})")
@@ -198,7 +193,7 @@ def _check_params(lim: Limits, rows: list[LayerSize]) -> list:
     if total <= lim.max_params:
         return []
     biggest = max(rows, key=lambda r: r.params)
-    return [_problem(biggest, f"The model has {total:,} parameters; "
+    return [_layer_problem(biggest, f"The model has {total:,} parameters; "
                               f"{lim.allows('max_params')}. {_fewer_weights(biggest)}.")]
 
 
@@ -224,21 +219,21 @@ def _values(shape: tuple, steps: int) -> int:
 
 
 def _check_batch_values(lim: Limits, exp, rows: list[LayerSize]) -> list:
-    batch = exp.train.batch_size
-    steps = lim.max_sequence_length
+    """batch_size x the values per sample of the widest tensor (the input or a layer's output):
+    what one training step holds at once, several times over for the gradients."""
+    batch, steps = exp.train.batch_size, lim.max_sequence_length
     widest = max(rows, key=lambda r: _values(r.shape_out, steps))
-    values = _values(widest.shape_out, steps)
-    first_in = _values(rows[0].shape_in, steps)
-    name = widest.name
-    if first_in > values:
-        values, name = first_in, "the input"
+    values, name, smaller = _values(widest.shape_out, steps), widest.name, f"a narrower {widest.name}"
+    if _values(rows[0].shape_in, steps) > values:
+        values, name, smaller = _values(rows[0].shape_in, steps), "the input", "a smaller input"
     if batch * values <= lim.max_batch_values:
         return []
-    fits = max(1, lim.max_batch_values // values)
+    fits = lim.max_batch_values // values
+    fix = f"Use a batch_size of {fits:,} or less, or {smaller}" if fits else f"Use {smaller}"
     return [S.Problem("train.batch_size",
                       f"a batch of {batch:,} × {values:,} values per sample in {name} is "
                       f"{batch * values:,} values at once; {lim.allows('max_batch_values')}. "
-                      f"Use a batch_size of {fits:,} or less, or a smaller {name}.")]
+                      f"{fix}.")]
 
 
 def _check_shape(lim: Limits, exp, info) -> list:
