@@ -1,11 +1,16 @@
 """nnplay: `streamlit run app.py`. Page config and navigation, nothing else."""
 import streamlit as st
 
-from nnplay import warmup
+from nnplay import limits, warmup
 from nnplay.ui import session, share, workspace_view
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
 session.install_streamlit_guards()
+try:
+    limits.current()  # a host's bad NNPLAY_MAX_... or [limits] value stops here, said plainly
+except ValueError as e:
+    st.error(f"nnplay cannot start: {e}")
+    st.stop()
 
 pages = [
     st.Page("views/data.py", title="Data", icon=":material/scatter_plot:", default=True),

@@ -69,10 +69,6 @@ def make_layer(layer: dict, name: str, default_regularizer: dict | None = None) 
     return cls(name=name, **layer)
 
 
-def layer_name(index: int, layer: dict) -> str:
-    return f"{layer['type'].lower()}_{index + 1}"
-
-
 def _augmentation(aug: dict | None, image: bool) -> list:
     """Keras augmentation layers (active only in training) for the spec's augmentation."""
     a = {**AUGMENTATION_DEFAULTS, **(aug or {})}
@@ -116,7 +112,7 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
     dtype = "int32" if first == "Embedding" else "float32"
     stack = [keras.Input(shape=shape, dtype=dtype, name="input")]
     stack += _augmentation(exp.train.augmentation, image=len(shape) == 3)
-    stack += [make_layer(layer, layer_name(i, layer), exp.train.regularization)
+    stack += [make_layer(layer, L.layer_name(i, layer), exp.train.regularization)
               for i, layer in enumerate(m.layers)]
     if m.output == "auto":
         stack.append(make_layer(auto_head(info), "output"))

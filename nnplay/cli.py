@@ -172,9 +172,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from .data import DataError
+    from .limits import LimitError, current
     try:
+        current()  # a host's bad NNPLAY_MAX_... value is said before anything runs
         result = args.run(args)
-    except (CliError, SpecError, DataError) as e:
+    except (CliError, SpecError, DataError, LimitError) as e:
         print(f"nnplay {args.command}: {e}".splitlines()[0], file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -255,7 +255,7 @@ def _layer_items(exp: Experiment, info: DatasetInfo, built: B.Built) -> list:
     items = [keras_call("keras.Input", {"shape": shape, "dtype": "int32" if embedding_first
                                         else None, "name": "input"}, positional=0)]
     items += _augmentation_items(exp.train.augmentation, image=len(shape) == 3)
-    items += [layer_call(layer, B.layer_name(i, layer), exp.train.regularization)
+    items += [layer_call(layer, L.layer_name(i, layer), exp.train.regularization)
               for i, layer in enumerate(m.layers)]
     if m.output == "auto":
         units, activation = B.output_kind(built.model)

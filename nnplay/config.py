@@ -92,6 +92,20 @@ def _number(name: str, default, kind, minimum):
     return number
 
 
+def limit_overrides() -> dict:
+    """The host's changes to nnplay's limits, as written: {"max_params": "500000", ...} from
+    `NNPLAY_MAX_...` environment variables over nnplay.toml's `[limits]` table. Which names
+    exist, their defaults and how values are read live in `nnplay.limits`."""
+    section = _file_settings().get("limits", {})
+    if not isinstance(section, dict):
+        raise ValueError(f"{CONFIG_FILE}: 'limits' must be a table, e.g. a line [limits] "
+                         "followed by max_params = 2_000_000")
+    found = dict(section)
+    found.update({k[len("NNPLAY_"):].lower(): v for k, v in os.environ.items()
+                  if k.startswith("NNPLAY_MAX_")})
+    return found
+
+
 def reload():
     """Forget the cached nnplay.toml (tests that write one)."""
     _file_settings.cache_clear()

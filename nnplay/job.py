@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import limits
 from .spec import Experiment
 
 GRID_EVERY_S = 0.05        # decision grid refresh (>= 10 per second even on a busy machine)
@@ -94,6 +95,7 @@ class TrainingJob:
         self._pace = None
         self._thread = None
         self._started_at = None
+        self._trained_s = 0.0          # seconds spent training, for the host's time limit
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self.created = time.time()
 
@@ -274,12 +276,14 @@ class TrainingJob:
                 self._catch_up_views()
                 self._wait_while_paused()
                 continue
-            if action == "stop":
-                self._finish("stopped")
+            over_time = limits.training_time_over(self._trained_s)  # the host's cap per job
+            if action == "stop" or over_time:
+                self._finish("stopped", over_time)
                 return
             started = time.perf_counter()
             paced = self._pace is not None
             rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
+            self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
             self._record(rows)
             if any(not math.isfinite(r["loss"]) for r in rows):
                 bad = next(r["epoch"] for r in rows if not math.isfinite(r["loss"]))
@@ -363,7 +367,7 @@ class TrainingJob:
                 if len(self._snap.weight_history) > WEIGHT_HISTORY_MAX:
                     del self._snap.weight_history[1::2]  # keep the first, thin the rest evenly
 
-    def _finish(self, status: str):
+    def _finish(self, status: str, message: str | None = None):
         eng = self.engine
         restored = status == "early_stopping" and eng.restore_best()
         at = eng.best_epoch - 1 if restored else -1  # the epoch whose weights the model keeps
@@ -376,7 +380,7 @@ class TrainingJob:
                                     + (f", best weights (epoch {eng.best_epoch}) restored"
                                        if restored else ""),
                   "stopped": f"stopped by hand at epoch {eng.epoch}"}[status]
-        self._set(status=status, final=final, message=reason)
+        self._set(status=status, final=final, message=message or reason)
 
     def _fail(self, error: Exception):
         message = str(error) if isinstance(error, (FloatingPointError, ValueError)) else \

@@ -259,6 +259,11 @@ def check_layer(layer: Any) -> list[str]:
     return problems
 
 
+def layer_name(index: int, layer: dict) -> str:
+    """The Keras name of the spec's layer at `index`: "dense_1", "dropout_2", ..."""
+    return f"{layer['type'].lower()}_{index + 1}"
+
+
 def _conv_length(size: int | None, kernel: int, stride: int, padding: str) -> int | None:
     if size is None:
         return None
@@ -361,3 +366,41 @@ def output_shape(layer: dict, shape: tuple) -> tuple:
                              "use it first, on text data")
         return shape + (layer["output_dim"],)
     raise ShapeError(f"unknown layer type {t!r}")
+
+
+def _gru_params(units: int, inputs: int) -> int:
+    # Keras's GRU defaults to reset_after=True: two bias vectors of 3 * units.
+    return 3 * units * (inputs + units) + 6 * units
+
+
+def param_count(layer: dict, shape: tuple) -> int:
+    """How many weights `layer` holds on a per-sample input `shape`, as Keras's
+    `count_params()` counts them (BatchNormalization's moving statistics included).
+
+        >>> param_count({"type": "Dense", "units": 4}, (2,))
+        12
+    """
+    layer = complete(layer)
+    t = layer["type"]
+    inputs = shape[-1] if shape and shape[-1] is not None else 0
+    bias = 1 if layer.get("use_bias", True) else 0
+    if t == "Dense":
+        return (inputs + bias) * layer["units"]
+    if t == "Conv2D":
+        kh, kw = _pair(layer["kernel_size"])
+        return (kh * kw * inputs + bias) * layer["filters"]
+    if t == "Conv1D":
+        return (layer["kernel_size"] * inputs + bias) * layer["filters"]
+    if t == "SimpleRNN":
+        return layer["units"] * (inputs + layer["units"] + 1)
+    if t == "LSTM":
+        return 4 * layer["units"] * (inputs + layer["units"] + 1)
+    if t == "GRU":
+        return _gru_params(layer["units"], inputs)
+    if t == "Bidirectional":
+        return 2 * param_count(layer["layer"], shape)
+    if t == "Embedding":
+        return layer["input_dim"] * layer["output_dim"]
+    if t == "BatchNormalization":
+        return 4 * inputs   # gamma, beta, moving mean and variance
+    return 0

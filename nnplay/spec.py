@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from . import layers as L
+from . import limits
 
 VERSION = 1
 TOY_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
@@ -176,7 +177,6 @@ def require_uploaded_files(exp: "Experiment") -> "Experiment":
 
 # ---- reading untrusted text ----------------------------------------------------------------
 
-MAX_LINK_BYTES = 256 * 1024   # a spec is a few KB; a link inflating past this is not one
 MAX_DEPTH = 32                # a spec nests about 6 deep (a Bidirectional's inner regularizer)
 MAX_DIGITS = 30               # whole numbers in a spec are far shorter
 _LINK_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+={0,2}")   # URL-safe base64 (padding optional)
@@ -187,7 +187,7 @@ def _link_damaged(why: str = "") -> SpecError:
 
 
 def _inflate_link(text: str) -> bytes:
-    """The spec bytes a link holds, inflated at most to MAX_LINK_BYTES (a zip bomb stops there)."""
+    """The spec bytes a link holds, inflated at most to the limit `max_link_kb`."""
     if not isinstance(text, str) or not text:
         raise _link_damaged()
     if not _LINK_CHARACTERS.fullmatch(text):
@@ -196,17 +196,13 @@ def _inflate_link(text: str) -> bytes:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:  # binascii.Error: a length no whole link has
         raise _link_damaged() from None
-    inflater = zlib.decompressobj()
+    from .limits import LimitError, inflate_link   # limits reads this module: imported late
     try:
-        raw = inflater.decompress(packed, MAX_LINK_BYTES)
+        return inflate_link(packed)   # stops at the host's max_link_kb: a zip bomb goes no further
     except zlib.error:
         raise _link_damaged() from None
-    if inflater.unconsumed_tail:
-        raise SpecError([Problem("link", f"holds more than {MAX_LINK_BYTES // 1024} KB of spec, far "
-                                 "more than any experiment needs: it is not an nnplay link")])
-    if not inflater.eof:
-        raise _link_damaged()
-    return raw
+    except LimitError as e:
+        raise SpecError([Problem("link", str(e))]) from None
 
 
 class _TooManyDigits(ValueError):
@@ -527,7 +523,8 @@ def _check_loss(train: TrainSpec, info) -> list[Problem]:
 def validate(exp: Experiment, info=None) -> list[Problem]:
     """Every problem with `exp`, given the dataset's `info` (a `data.DatasetInfo`) when known."""
     problems = _check_data(exp.data) + _check_train(exp.train)
-    return problems + _check_stack(exp.model, info, exp.train)
+    problems += _check_stack(exp.model, info, exp.train)
+    return problems or limits.check_limits(exp, info)  # sizes, once the spec is well formed
 
 
 def check(exp: Experiment, info=None) -> Experiment:

@@ -27,8 +27,6 @@ from . import config
 PREFIX = "upload:"
 _REFERENCE = re.compile(r"^upload:([0-9a-f]{16})/([^/\\\x00-\x1f]{1,120})$")
 _STORED_NAME = re.compile(r"^([0-9a-f]{16})\.csv$")   # how an upload is kept (and older specs named it)
-LAPTOP_MAX_MB = 100      # a CSV needs ~20x its size in memory while it is parsed
-HOSTED_MAX_MB = 10
 
 
 class FileRefused(ValueError):
@@ -36,9 +34,9 @@ class FileRefused(ValueError):
 
 
 def max_bytes() -> int:
-    """The largest CSV nnplay reads or keeps (setting `max_upload_mb`)."""
-    default = HOSTED_MAX_MB if config.hosted() else LAPTOP_MAX_MB
-    return int(float(config.setting("max_upload_mb", default)) * 1024 * 1024)
+    """The largest CSV nnplay reads or keeps: the host's `max_upload_mb` (nnplay.limits)."""
+    from .limits import current
+    return int(current().max_upload_mb * 1e6)
 
 
 def reference(digest: str, name: str) -> str:
@@ -54,7 +52,7 @@ def _display_name(name: str) -> str:
 
 def save(data: bytes, name: str) -> str:
     """Keep an uploaded CSV under `$NNPLAY_HOME/uploads/<hash>.csv`; its upload reference."""
-    check_size(len(data), _display_name(name))
+    check_size(len(data), f"CSV file {_display_name(name)}")
     digest = hashlib.sha256(data).hexdigest()[:16]
     folder = config.uploads_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,11 +65,13 @@ def save(data: bytes, name: str) -> str:
 
 
 def check_size(n_bytes: int, what: str) -> None:
-    limit = max_bytes()
-    if n_bytes > limit:
-        raise FileRefused(f"{what} is {n_bytes / 2**20:.1f} MB; this server reads CSV files of "
-                          f"at most {limit / 2**20:.0f} MB (setting max_upload_mb): keep fewer "
-                          "rows or columns")
+    """FileRefused when `n_bytes` is over the upload limit (a CSV needs ~20x its size in
+    memory while it is parsed)."""
+    from .limits import LimitError, check_upload_size
+    try:
+        check_upload_size(n_bytes, what)
+    except LimitError as e:
+        raise FileRefused(str(e)) from None
 
 
 def upload_digest(path: str) -> str | None:
@@ -142,9 +142,9 @@ def read(path: str, allow_local: bool | None = None) -> bytes:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise FileRefused(f"{name} is not a regular file: give a CSV file")
-        check_size(info.st_size, name)
+        check_size(info.st_size, f"CSV file {name}")
         data = f.read(limit + 1)   # /proc files report size 0: the bound is on the read
-    check_size(len(data), name)
+    check_size(len(data), f"CSV file {name}")
     return data
 
 
