@@ -68,8 +68,8 @@ def teacher_key() -> str | None:
 def max_runs_per_workspace() -> int | None:
     """How many runs a workspace keeps (its oldest finished ones are pruned past that);
     None: no cap (laptop mode's default)."""
-    value = _number("max_runs_per_workspace", 50 if hosted() else None, int, minimum=1)
-    return None if value is None else int(value)
+    from .limits import current   # one of the limits (hosted 50, laptop 0: no cap)
+    return current().max_runs_per_workspace or None
 
 
 def workspace_idle_hours() -> float:

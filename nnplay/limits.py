@@ -44,6 +44,7 @@ class Limits:
     max_link_kb: int              # a share link's spec once inflated
     max_model_file_mb: float      # a .keras file's contents once unpacked
     max_model_file_layers: int    # layers declared in a .keras file's config
+    max_runs_per_workspace: int   # runs a workspace keeps, oldest pruned (0: no limit)
     hosted: bool = False          # whose limits these are, for the messages
 
     def allows(self, name: str, unit: str = "") -> str:
@@ -64,16 +65,16 @@ HOSTED = Limits(
     max_params=2_000_000, max_layers=20, max_units=1_024, max_samples=20_000,
     max_epochs=5_000, max_image_side=64, max_sequence_length=500, max_batch_size=1_024,
     max_batch_values=2_000_000, max_train_minutes=10, max_upload_mb=10, max_link_kb=256,
-    max_model_file_mb=64, max_model_file_layers=100, hosted=True)
+    max_model_file_mb=64, max_model_file_layers=100, max_runs_per_workspace=50, hosted=True)
 LAPTOP = Limits(
     max_params=200_000_000, max_layers=200, max_units=8_192, max_samples=100_000,
     max_epochs=100_000, max_image_side=2_048, max_sequence_length=5_000,
     max_batch_size=65_536, max_batch_values=64_000_000, max_train_minutes=0,
     max_upload_mb=100, max_link_kb=256, max_model_file_mb=1_024,
-    max_model_file_layers=1_000, hosted=False)
+    max_model_file_layers=1_000, max_runs_per_workspace=0, hosted=False)
 NAMES = tuple(f.name for f in fields(Limits) if f.name != "hosted")
 _FRACTIONAL = ("max_train_minutes", "max_upload_mb", "max_model_file_mb")
-_MAY_BE_ZERO = ("max_train_minutes",)   # 0: no limit
+_MAY_BE_ZERO = ("max_train_minutes", "max_runs_per_workspace")   # 0: no limit
 
 
 def _number(value) -> str:

@@ -169,7 +169,7 @@ def test_the_laptop_lists_every_run_as_before(store, monkeypatch):
 
 
 def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
-    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "0")
+    monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "-1")
     at = open_page("views/compare.py", ws=A)
-    assert "settings need fixing" in at.error[0].value and "at least 1" in at.error[0].value
+    assert "nnplay cannot start" in at.error[0].value and "max_runs_per_workspace" in at.error[0].value
     assert not at.exception

@@ -169,7 +169,7 @@ def test_workspace_settings_have_hosted_defaults_and_refuse_bad_values(monkeypat
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
     assert config.max_runs_per_workspace() == 50
     monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "lots")
-    with pytest.raises(ValueError, match="max_runs_per_workspace .* at least 1, got 'lots'"):
+    with pytest.raises(ValueError, match="max_runs_per_workspace .* whole number .*got 'lots'"):
         config.max_runs_per_workspace()
     monkeypatch.setenv("NNPLAY_WORKSPACE_IDLE_HOURS", "nan")
     with pytest.raises(ValueError, match="workspace_idle_hours"):
