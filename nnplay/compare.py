@@ -94,3 +94,12 @@ def class_runs(runs: list, workspaces: dict) -> list:
     order = {id(r): i for i, r in enumerate(named)}      # runs arrive newest first
     return sorted(named, key=lambda r: (owner_name(r.workspace, workspaces).casefold(),
                                         order[id(r)]))
+
+
+def latest_per_owner(runs: list) -> list[str]:
+    """The id of each owner's newest run (runs arrive newest first): the whole class's latest
+    experiment, one curve per student."""
+    latest = {}
+    for r in runs:
+        latest.setdefault(r.workspace, r.id)
+    return list(latest.values())

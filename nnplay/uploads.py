@@ -105,7 +105,7 @@ def local_paths_allowed() -> bool:
 def refusal(path: str) -> str:
     """Why `path` is not read: the message a page, a link or the CLI shows."""
     shown = path if len(path) <= 60 else path[:57] + "..."
-    return (f"data.path {shown!r} is not a file uploaded to nnplay: a shared link, an uploaded "
+    return (f"{shown!r} is not a file uploaded to nnplay: a shared link, an uploaded "
             "spec or a hosted server can only use CSV files uploaded here; upload the file on "
             "the Data page instead")
 

@@ -134,6 +134,17 @@ def test_the_teacher_link_lays_the_class_over_each_other_read_only(store):
     assert not at.exception
 
 
+def test_the_teacher_lays_every_students_latest_run_over_each_other_in_one_click(store):
+    keep_run(store, A, "first try", student="Ada")
+    newest_a = keep_run(store, A, "with dropout", student="Ada")
+    newest_b = keep_run(store, B, "with dropout", student="Bob")
+    at = open_page("views/compare.py", ws=T, teacher="chalk-and-talk")
+    at.button(key="compare_class_latest").click().run()
+    assert sorted(at.multiselect(key="compare_runs").value) == sorted([newest_a, newest_b])
+    assert list(at.dataframe[-1].value["run"]) == ["Ada · with dropout", "Bob · with dropout"]
+    assert not at.exception
+
+
 def test_a_wrong_teacher_key_shows_nothing_of_others(store):
     keep_run(store, A, "a's run", student="Ada")
     at = open_page("views/compare.py", ws=T, teacher="guess")

@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots
-from nnplay.compare import class_runs, column_title, comparison_rows, is_setting, metric_title
+from nnplay.compare import (class_runs, column_title, comparison_rows, is_setting, latest_per_owner,
+                            metric_title)
 from nnplay.spec import describe_value
 from nnplay.ui import session
 
@@ -30,6 +31,10 @@ if not runs:
     st.stop()
 
 labels = {r.id: f"{r.name} · {r.status.replace('_', ' ')} · {r.epochs} epochs" for r in runs}
+if teacher:
+    st.button("Every student's latest run", icon=":material/groups:", key="compare_class_latest",
+              on_click=lambda: st.session_state.update(compare_runs=latest_per_owner(runs)),
+              help="One curve per student: their newest run, laid over the others.")
 own = [r.id for r in runs if r.belongs_to(session.workspace())]  # never preselect others' runs
 chosen_ids = st.multiselect("Runs to compare", list(labels), default=own[:4],
                             format_func=labels.get, key="compare_runs",
