@@ -25,7 +25,7 @@ the label.
 from __future__ import annotations
 
 from . import layers as L
-from .job import MANAGER, JobManager, TrainingJob
+from .jobapi import Job, Manager, manager as default_manager
 from .compare import metric_title
 from .spec import (OPTIMIZERS, Experiment, Problem, SpecError, TrainSpec, check, describe_value,
                    validate)
@@ -160,8 +160,8 @@ def variants(exp: Experiment, dimension: str, values=None,
     return [(lab, apply(exp, dimension, v, own_rates)) for lab, v in zip(labels, values)]
 
 
-def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager = MANAGER,
-               owner: str | None = None, own_rates: bool = False) -> list[tuple[str, TrainingJob]]:
+def start_race(exp: Experiment, dimension: str, values=None, manager: Manager | None = None,
+               owner: str | None = None, own_rates: bool = False) -> list[tuple[str, Job]]:
     """Submit every variant to `manager`, so they queue like any job; the dataset is loaded
     once and shared. Every variant is checked against the data before the first is
     submitted, so a bad race starts nothing."""
@@ -170,6 +170,7 @@ def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager
     dataset = load(exp.data)  # no dimension touches the data, so one load serves all
     for _, variant in racers:
         check(variant, dataset.info)
+    manager = manager or default_manager()
     return [(lab, manager.submit(variant, dataset=dataset, owner=owner)) for lab, variant in racers]
 
 
