@@ -7,7 +7,9 @@ of a few session owners and attached to a RunStore in a throwaway home (as the p
 prints the resident memory (RSS) at the start and every `--every` jobs, then MB per finished
 job over the series (after the first 10 jobs, which load TensorFlow and warm its caches).
 `gc.collect()` runs before each reading; `keras.backend.clear_session()` never does (it is
-unsafe under training threads: see ARCHITECTURE.md's Training section).
+unsafe under training threads: see ARCHITECTURE.md's Training section). Run it as the host
+runs the app: `NNPLAY_HOSTED=1 python scripts/job_memory.py` (short runs skip XLA, whose
+compiled programs TensorFlow never frees; see `config.xla_min_batches`).
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ WARMUP_JOBS = 10
 
 
 def rss_mb() -> float:
-    """This process's resident memory, from /proc (Linux)."""
+    """This process's resident memory, from /proc (Linux), after a full collection."""
+    gc.collect()
     with open("/proc/self/status") as f:
         kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
     return kb / 1024
@@ -41,7 +44,6 @@ def run_series(jobs: int, epochs: int, every: int, owners: int = 4, out=print) -
     exp.train.epochs = epochs
     data = load(exp.data)
     manager, store = JobManager(max_running=1), RunStore()
-    gc.collect()
     out(f"start: {rss_mb():.1f} MB")
     base = None
     for i in range(1, jobs + 1):
@@ -52,12 +54,9 @@ def run_series(jobs: int, epochs: int, every: int, owners: int = 4, out=print) -
         snap = job.wait(120)
         assert snap.finished, snap.status
         if i == WARMUP_JOBS:
-            gc.collect()
             base = rss_mb()
         if i % every == 0 or i == jobs:
-            gc.collect()
             out(f"after {i} jobs: {rss_mb():.1f} MB, {len(manager.jobs)} jobs kept by the manager")
-    gc.collect()
     per_job = (rss_mb() - base) / max(jobs - WARMUP_JOBS, 1)
     out(f"{per_job:.2f} MB per finished job (jobs {WARMUP_JOBS + 1}-{jobs})")
     return per_job

@@ -154,3 +154,29 @@ def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run():
     at = open_page("views/inspect.py", exp, nnplay_job_id=job.id)
     assert not at.exception
     assert "Saved run" in at.caption[0].value
+
+
+def test_a_trained_job_leaves_nothing_in_tensorflows_gradient_registry(circle):
+    """Keras's replica all-reduce registered a custom gradient per traced job, which kept the
+    whole traced graph alive for the life of the process (~1 MB a job)."""
+    from nnplay.job import TrainingJob
+    from tensorflow.python.framework import ops
+    before = len(ops._gradient_registry.list())
+    assert TrainingJob(make_exp(train={"epochs": 3}), circle).start().wait(60).status == "completed"
+    assert len(ops._gradient_registry.list()) == before
+
+
+def test_hosted_short_runs_skip_xla_whose_programs_are_never_freed(circle, monkeypatch):
+    from nnplay import config
+    from nnplay.build import build
+    from nnplay.engine import Engine
+    exp = make_exp(train={"epochs": 20})
+    assert config.xla_min_batches() == 0                        # the laptop: XLA as before
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    assert config.xla_min_batches() == config.XLA_MIN_BATCHES_HOSTED
+    assert not Engine(build(exp, circle.info), circle, exp.train)._xla_compatible()
+    monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "0")
+    assert Engine(build(exp, circle.info), circle, exp.train)._xla_compatible()
+    monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "lots")
+    with pytest.raises(ValueError, match="xla_min_batches must be a whole number"):
+        config.xla_min_batches()

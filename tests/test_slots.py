@@ -75,3 +75,12 @@ def test_the_train_page_says_the_place_in_line_and_the_wait_in_words():
     assert queue_text(queued) == "Waiting for a training slot: 1st in line"
     assert queue_text(Snapshot("j", status="building", warming_up=True)) == "Starting TensorFlow…"
     assert queue_text(Snapshot("j", status="building")) == "Building the model…"
+
+
+def test_the_host_sets_the_slots(monkeypatch):
+    from nnplay.job import JobManager
+    monkeypatch.setenv("NNPLAY_SLOTS", "3.5")
+    assert JobManager().max_running == 3.5
+    monkeypatch.setenv("NNPLAY_SLOTS", "0")
+    with pytest.raises(ValueError, match="slots must be a positive number of cores"):
+        JobManager()
