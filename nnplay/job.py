@@ -30,6 +30,8 @@ from .spec import Experiment
 GRID_EVERY_S = 0.05        # decision grid refresh (>= 10 per second even on a busy machine)
 STATS_EVERY_S = 0.5        # weight statistics refresh
 WEIGHT_HISTORY_MAX = 60    # histogram snapshots kept for "distribution over epochs"
+LIVE_FINISHED = 3          # a session's latest saved jobs that keep their model (Inspect
+                           # shows their weights over epochs); older ones let it go
 KEEP_FINISHED = 12         # finished jobs (light records) kept per session: a whole race
 _TF_LOADED = threading.Event()  # set once a job of this process has imported TensorFlow
 
@@ -539,9 +541,10 @@ class JobManager:
 
     # ---- finished jobs ---------------------------------------------------------------------
     def retire(self, job: TrainingJob):
-        """A job ended (its listeners have run): learn its speed; once the store has saved
-        its run, let its model and data go, and keep at most KEEP_FINISHED light records per
-        session (the oldest are dropped: pages read those runs from the store)."""
+        """A job ended (its listeners have run): learn its speed. Of a session's jobs whose
+        runs the store has saved, the LIVE_FINISHED latest keep their model; older ones let
+        model and data go (light records), and at most KEEP_FINISHED are kept at all (the
+        oldest are dropped: pages read those runs from the store)."""
         snap = job.snapshot()
         with self._lock:
             if snap.epoch and snap.elapsed > 0 and job.pace is None:
@@ -557,7 +560,10 @@ class JobManager:
             del kept[:-KEEP_FINISHED]
             for job_id in dropped:
                 self._forget(job_id)
-        job.release_model()
+            light = [self.jobs[j] for j in kept[:max(len(kept) - LIVE_FINISHED, 0)]
+                     if j in self.jobs]
+        for old in light:
+            old.release_model()
 
     def _forget(self, job_id: str):
         """Drop a saved, finished job from the manager (lock held)."""

@@ -114,7 +114,16 @@ def trained_and_saved(manager, store, owner="tab-1", epochs=20):
     return job, run_id, model
 
 
-def test_a_finished_job_lets_its_model_go_once_its_run_is_saved(store):
+def test_a_sessions_latest_saved_jobs_keep_their_model_and_older_ones_let_it_go(
+        store, monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 2)
+    manager = JobManager(max_running=1)
+    jobs = [trained_and_saved(manager, store, epochs=2)[0] for _ in range(3)]
+    assert [j.model() is None for j in jobs] == [True, False, False]
+
+
+def test_a_finished_job_lets_its_model_go_once_its_run_is_saved(store, monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 0)
     manager = JobManager(max_running=1)
     job, run_id, model = trained_and_saved(manager, store)
     assert job.saved_as == run_id and store.model_path(run_id) is not None
@@ -139,7 +148,8 @@ def test_a_session_keeps_only_its_latest_finished_jobs(store, monkeypatch):
     assert manager.get(other.id) is other
 
 
-def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run():
+def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run(monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 0)
     from nnplay.jobapi import manager
     from nnplay.ui import session
     exp = make_exp(train={"epochs": 20})
