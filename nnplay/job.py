@@ -8,9 +8,13 @@ set_learning_rate) and polls `snapshot()`, a copy taken under a lock.
     >>> job.snapshot().status
     'completed'
 
-`JobManager` bounds how many jobs train at once (the hosted demo) and queues the rest; it
-also keeps jobs by id so a reloaded page can re-attach, and stops jobs whose browser session
-ended once a grace period has passed without a re-attach.
+`JobManager` shares the training slots fairly between sessions (the rules are in
+`nnplay.slots`) and queues the rest; it keeps jobs by id so a reloaded page can re-attach,
+stops jobs whose browser session ended once a grace period has passed without a re-attach,
+and lets a finished job's model go once the store has saved its run.
+
+This is the thread backend of the Job seam (`nnplay.jobapi`): pages use only what the `Job`
+and `Manager` protocols name, never `job.engine`.
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """JobManager with real jobs: fair turns between sessions, fractional slots for paced jobs,
 the wait estimate, and finished jobs let go once their run is saved."""
 import gc
-import time
 import weakref
 
 import pytest
@@ -14,17 +13,9 @@ from nnplay.race import start_race
 from nnplay.store import RunStore, attach
 
 from conftest import make_exp, open_page
+from test_job import wait_until
 
 LONG = {"epochs": 100_000}
-
-
-def wait_until(predicate, timeout=60.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture(scope="module")

@@ -228,7 +228,7 @@ def start_job(exp: Experiment | None = None, paused: bool = False,
     if old is not None and old.alive:
         old.stop()
     job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                         initial_weights=initial_weights, pace=pace)
+                           initial_weights=initial_weights, pace=pace)
     _keep_run(job, name)
     st.session_state[JOB_KEY] = job.id
     sync_url()
