@@ -25,8 +25,8 @@ the label.
 from __future__ import annotations
 
 from . import layers as L
-from .jobapi import Job, Manager, manager as default_manager
 from .compare import metric_title
+from .jobapi import Job, Manager, manager as default_manager
 from .spec import (OPTIMIZERS, Experiment, Problem, SpecError, TrainSpec, check, describe_value,
                    validate)
 
