@@ -77,8 +77,9 @@ def _save_run(job, snap, directory: str):
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.json").write_text(job.exp.to_json())
     (out / "history.json").write_text(json.dumps(snap.history))
-    if job.engine is not None:
-        job.engine.model.save(out / "model.keras")
+    model = job.model()
+    if model is not None:
+        model.save(out / "model.keras")
 
 
 def cmd_train(args) -> dict:

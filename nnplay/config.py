@@ -106,6 +106,24 @@ def limit_overrides() -> dict:
     return found
 
 
+XLA_MIN_BATCHES_HOSTED = 20_000
+
+
+def xla_min_batches() -> int:
+    """Runs of fewer batches (epochs × batches per epoch) than this train as a plain graph
+    instead of compiling with XLA. TensorFlow never frees an XLA executable (its compilation
+    cache has no eviction: ~12 MB per job for the Playground's toy net, for as long as the
+    process lives), and below ~20,000 batches a toy run is no faster with XLA (compiling
+    takes ~1.4 s). Setting `xla_min_batches`; default 0 (always XLA) on a laptop, 20,000 when
+    hosted."""
+    value = setting("xla_min_batches", XLA_MIN_BATCHES_HOSTED if hosted() else 0)
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"the setting xla_min_batches must be a whole number of batches, "
+                         f"got {value!r}") from None
+
+
 def reload():
     """Forget the cached nnplay.toml (tests that write one)."""
     _file_settings.cache_clear()

@@ -37,6 +37,14 @@ def _mode(monitor: str) -> float:
     return 1.0 if monitor.removeprefix("val_").removeprefix("test_") in _MAXIMIZE else -1.0
 
 
+def _no_replica_reduce(optimizer):
+    """Skip Keras's all-reduce of the gradients over replicas: the engine trains on one
+    replica, where it changes nothing, and in a traced graph it registers a `custom_gradient`
+    in TensorFlow's global gradient registry that is never removed and keeps the whole traced
+    graph alive (~1 MB a job, for as long as the process lives)."""
+    optimizer._all_reduce_sum_gradients = lambda grads_and_vars: list(grads_and_vars)
+
+
 class Engine:
     """Trains `built.model` on `dataset` as `train` says, one compiled chunk at a time."""
 
@@ -61,13 +69,18 @@ class Engine:
         self.logits = output_kind(self.model)[1] == "linear" and built.task != "regression"
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
+        _no_replica_reduce(built.optimizer)
         self._run = tf.function(self._run_steps, jit_compile=self._xla_compatible())
         self._eval = tf.function(self._evaluate, reduce_retracing=True)
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
 
     def _xla_compatible(self) -> bool:
         """XLA cannot compile the image transform behind rotation, zoom and translation
-        augmentation (ImageProjectiveTransformV3); those runs use a plain graph."""
+        augmentation (ImageProjectiveTransformV3); those runs use a plain graph. So do runs
+        too short to pay for compiling, as the host sets (`config.xla_min_batches`)."""
+        from . import config
+        if self.total_steps < config.xla_min_batches():
+            return False
         aug = self.train.augmentation or {}
         return not any(aug.get(k) for k in ("rotation", "zoom", "translation"))
 

@@ -410,7 +410,7 @@ class ModelRunner:
 
 class SavedRun:
     """A finished run from the store, with the same face as a TrainingJob for the Inspect
-    page: `id`, `name`, `exp`, `dataset`, `engine` (a ModelRunner), `alive` (False) and
+    page: `id`, `name`, `exp`, `dataset`, `model()`, `predict(x)`, `alive` (False) and
     `snapshot()`. Its history and gradient norms are the stored ones; its weights are the
     saved model's (a saved run keeps no weight history: `weight_history` holds the final
     weights only).
@@ -421,7 +421,7 @@ class SavedRun:
     alive = False
 
     def __init__(self, run, model, dataset, history: dict, grad_norms: list):
-        from .job import Snapshot
+        from .jobapi import Snapshot
         self.id, self.name, self.exp = run.id, run.name, run.spec
         self.dataset = dataset
         self.engine = ModelRunner(model, dataset.info.task)
@@ -443,3 +443,9 @@ class SavedRun:
 
     def snapshot(self):
         return copy.copy(self._snap)  # the run is shared (cached) between sessions
+
+    def model(self):
+        return self.engine.model
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.engine.predict(x)

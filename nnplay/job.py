@@ -8,9 +8,13 @@ set_learning_rate) and polls `snapshot()`, a copy taken under a lock.
     >>> job.snapshot().status
     'completed'
 
-`JobManager` bounds how many jobs train at once (the hosted demo) and queues the rest; it
-also keeps jobs by id so a reloaded page can re-attach, and stops jobs whose browser session
-ended once a grace period has passed without a re-attach.
+`JobManager` shares the training slots fairly between sessions (the rules are in
+`nnplay.slots`) and queues the rest; it keeps jobs by id so a reloaded page can re-attach,
+stops jobs whose browser session ended once a grace period has passed without a re-attach,
+and lets a finished job's model go once the store has saved its run.
+
+This is the thread backend of the Job seam (`nnplay.jobapi`): pages use only what the `Job`
+and `Manager` protocols name, never `job.engine`.
 """
 from __future__ import annotations
 
@@ -22,55 +26,20 @@ import time
 import traceback
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import limits
+from . import config, limits, slots
+from .jobapi import ACTIVE, FINISHED, QueueInfo, Snapshot  # noqa: F401 (re-exported)
 from .spec import Experiment
 
 GRID_EVERY_S = 0.05        # decision grid refresh (>= 10 per second even on a busy machine)
 STATS_EVERY_S = 0.5        # weight statistics refresh
 WEIGHT_HISTORY_MAX = 60    # histogram snapshots kept for "distribution over epochs"
-ACTIVE = ("queued", "building", "running", "paused")
-FINISHED = ("completed", "early_stopping", "stopped", "failed")
-
-
-@dataclass
-class Snapshot:
-    """What a page needs to draw a job; a copy, safe to read without the lock."""
-    id: str
-    status: str = "queued"          # queued | building | running | paused | completed |
-    message: str = ""               # early_stopping | stopped | failed
-    epoch: int = 0
-    epochs: int = 0
-    history: dict = field(default_factory=dict)      # metric name -> list per epoch
-    grad_names: list = field(default_factory=list)
-    grad_norms: list = field(default_factory=list)   # per epoch: a list, one per variable
-    samples_per_sec: float = 0.0
-    elapsed: float = 0.0
-    eta: float | None = None
-    learning_rate: float | None = None
-    pace: float | None = None       # epochs per second at most (slow motion); None: full speed
-    best_epoch: int = 0
-    final: dict = field(default_factory=dict)
-    grid: np.ndarray | None = None
-    grid_epoch: int = 0
-    grid_version: int = 0           # +1 each time the grid is redrawn (within an epoch too)
-    weights: list = field(default_factory=list)
-    weight_history: list = field(default_factory=list)  # [{"epoch": e, "layers": weight_stats}]
-    queue_position: int = 0
-    task: str = ""
-    metric_names: list = field(default_factory=list)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def stopped(self) -> str:
-        """Why training ended, as the CLI's JSON says it."""
-        return self.status if self.finished else ""
+LIVE_FINISHED = 3          # a session's latest saved jobs that keep their model (Inspect
+                           # shows their weights over epochs); older ones let it go
+KEEP_FINISHED = 12         # finished jobs (light records) kept per session: a whole race
+_TF_LOADED = threading.Event()  # set once a job of this process has imported TensorFlow
 
 
 class TrainingJob:
@@ -85,6 +54,7 @@ class TrainingJob:
         self.manager = manager
         self.engine = None
         self.listeners = []            # callables (job, event, data): "epochs", "finished"
+        self.saved_as = None           # the run id, once the store has saved the finished run
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._snap = Snapshot(self.id, epochs=exp.train.epochs)
@@ -97,7 +67,9 @@ class TrainingJob:
         self._started_at = None
         self._trained_s = 0.0          # seconds spent training, for the host's time limit
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
+        self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
+        self.slot_at = None            # perf_counter when the job got its slot
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -152,6 +124,12 @@ class TrainingJob:
             self._pace = None if epochs_per_second is None else float(epochs_per_second)
             self._snap.pace = self._pace
             self._wake.notify_all()
+        if self.manager is not None:
+            self.manager.reprice(self)   # a paced job takes a smaller share of a core
+
+    @property
+    def pace(self) -> float | None:
+        return self._pace
 
     def progress(self) -> tuple[str, int]:
         """(status, epoch), without the copy of the whole history `snapshot()` makes: for
@@ -166,9 +144,43 @@ class TrainingJob:
             s.grad_norms = list(self._snap.grad_norms)
             s.weight_history = list(self._snap.weight_history)
             s.final = dict(self._snap.final)
-            if self.manager is not None and s.status == "queued":
-                s.queue_position = self.manager.queue_position(self)
+        s.warming_up = not _TF_LOADED.is_set()
+        if self.manager is not None and s.status == "queued":
+            # outside the job's lock: the manager's lock is never taken inside it
+            queue = self.manager.queue_info(self)
+            s.queue_position, s.queue_wait = max(queue.position, 1), queue.wait
         return s
+
+    def add_listener(self, listener):
+        """`listener(job, event, data)` is called from the job's thread: "epochs" with the new
+        rows, "finished" with the final Snapshot (before pages see the job finished)."""
+        self.listeners.append(listener)
+
+    def mark_saved(self, run_id: str):
+        """The store has saved this finished run (model included): the manager may let the
+        model and data go, and pages read the run from the store."""
+        self.saved_as = run_id
+
+    def model(self):
+        """The Keras model being trained; None before it is built and once released."""
+        engine = self.engine
+        return engine.model if engine is not None else None
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs for `x` (batched, training=False)."""
+        engine = self.engine
+        if engine is None:
+            raise LookupError("this job's model is not built yet or was let go after its run "
+                              "was saved; read the saved run instead")
+        return engine.predict(x)
+
+    def release_model(self):
+        """Let the model, engine and data go (the run is saved): what stays is a light record,
+        the final snapshot without weight statistics, enough for the Train and Race pages."""
+        with self._lock:
+            self.engine = self.dataset = self._grid_points = None
+            self.listeners = []
+            self._snap.weights, self._snap.weight_history, self._snap.grad_norms = [], [], []
 
     def wait(self, timeout: float | None = None) -> Snapshot:
         """Block until the job ends (or `timeout` seconds pass); return a snapshot."""
@@ -204,22 +216,32 @@ class TrainingJob:
         finally:
             if self.manager is not None:
                 self.manager.release(self)
-            with self._lock:
-                if self._snap.status not in FINISHED:
-                    self._snap.status = "stopped"
-            self._emit("finished", self.snapshot())
+            self._end_run()
+
+    def _end_run(self):
+        """Tell the listeners first (the store saves the run and its model), then show the
+        job finished: a page that sees it finished finds its run saved."""
+        final = self.snapshot()
+        for name, value in (self._end or {"status": "stopped"}).items():
+            setattr(final, name, value)
+        self._emit("finished", final)
+        self._set(**(self._end or {"status": "stopped"}))
+        if self.manager is not None:
+            self.manager.retire(self)
 
     def _acquire_slot(self):
         if self.manager is None or self.manager.holds(self):
             return
         self._set(status="queued")
         self.manager.acquire(self, lambda: self._stop)
+        self.slot_at = time.perf_counter()
 
     def _prepare(self):
         from . import data as data_mod
         from .build import build
         from .engine import Engine
         self._set(status="building")
+        _TF_LOADED.set()   # build imported TensorFlow
         if self.dataset is None:
             self.dataset = data_mod.load(self.exp.data)
         built = build(self.exp, self.dataset.info)
@@ -380,63 +402,116 @@ class TrainingJob:
                                     + (f", best weights (epoch {eng.best_epoch}) restored"
                                        if restored else ""),
                   "stopped": f"stopped by hand at epoch {eng.epoch}"}[status]
-        self._set(status=status, final=final, message=message or reason)
+        self._end = {"status": status, "final": final, "message": message or reason}
 
     def _fail(self, error: Exception):
         message = str(error) if isinstance(error, (FloatingPointError, ValueError)) else \
             f"{type(error).__name__}: {error}"
         if "OOM" in message or isinstance(error, MemoryError):
             message = "out of memory: use a smaller model, batch size or dataset"
-        self._set(status="failed", message=message.splitlines()[0][:500] if message else "failed")
+        self._end = {"status": "failed",
+                     "message": message.splitlines()[0][:500] if message else "failed"}
+
+
+def default_slots() -> float:
+    """Training slots of this host: the setting `slots` (NNPLAY_SLOTS), default the cores."""
+    value = config.setting("slots", None)
+    try:
+        slots_ = float(value) if value is not None else float(os.cpu_count() or 2)
+    except ValueError:
+        raise ValueError(f"the setting slots must be a number of cores, got {value!r}") from None
+    if not (math.isfinite(slots_) and slots_ > 0):
+        raise ValueError(f"the setting slots must be a positive number of cores, got {value!r}")
+    return slots_
 
 
 class JobManager:
-    """Process-wide: at most `max_running` jobs train at once; the rest wait in order."""
+    """Process-wide: jobs share `max_running` training slots (cores; a paced toy job takes a
+    fraction of one), handed out fairly between sessions (see `nnplay.slots`)."""
 
-    def __init__(self, max_running: int | None = None, grace_seconds: float = 120.0):
-        self.max_running = max_running or os.cpu_count() or 2
+    def __init__(self, max_running: float | None = None, grace_seconds: float = 120.0):
+        self.max_running = max_running or default_slots()
         self.grace_seconds = grace_seconds
         self.jobs: dict[str, TrainingJob] = {}
         self._owners: dict[str, set] = {}
+        self._owner_of: dict[str, str | None] = {}  # job id -> the session that submitted it
         self._detached: dict[str, float] = {}   # job id -> when its session ended
-        self._running: set = set()
-        self._waiting: list = []
+        self._running: dict[str, float] = {}    # job id -> the cost of its slot
+        self._waiting: list = []                # job ids in submission order
+        self._cost: dict[str, float] = {}
+        self._finished: dict = {}               # owner -> finished job ids, oldest first
+        self._epoch_s: dict = {}                # similar_key -> measured seconds per epoch
+        self._served: dict = {}                 # owner -> admission count when last served
+        self._admissions = 0
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
                paused: bool = False, initial_weights: str | None = None,
                pace: float | None = None, workspace: str = "") -> TrainingJob:
         job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
-        job.set_pace(pace)
         job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job
+            self._owner_of[job.id] = owner
             self._waiting.append(job.id)
             if owner:
                 self._owners.setdefault(owner, set()).add(job.id)
+        job.set_pace(pace)
         return job.start(paused=paused)
 
     def get(self, job_id: str | None) -> TrainingJob | None:
         with self._lock:
             return self.jobs.get(job_id) if job_id else None
 
+    # ---- slots ----------------------------------------------------------------------------
+    def reprice(self, job: TrainingJob):
+        """The job's pace changed: its slot costs what the new pace needs (a running job
+        keeps its slot; the next admissions count the new cost)."""
+        cost = slots.job_cost(job.exp, job.pace)
+        with self._lock:
+            self._cost[job.id] = cost
+            if job.id in self._running:
+                self._running[job.id] = cost
+            self._lock.notify_all()
+
     def acquire(self, job: TrainingJob, cancelled):
         with self._lock:
             if job.id not in self._waiting:  # submit() already queued it, in submission order
                 self._waiting.append(job.id)
-            while job.id in self._waiting and (
-                    len(self._running) >= self.max_running or self._waiting[0] != job.id):
+            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace))
+            while True:
+                self._admit()
+                if job.id in self._running:
+                    return
                 if cancelled():
                     self._waiting.remove(job.id)
+                    self._lock.notify_all()
                     return
                 self._lock.wait(0.25)
-            self._waiting.remove(job.id)
-            self._running.add(job.id)
+
+    def _admit(self):
+        """Start the jobs whose turn it is, while their cost fits (lock held)."""
+        started = slots.admit(self._order(), self._cost, sum(self._running.values()),
+                              self.max_running)
+        for job_id in started:
+            self._waiting.remove(job_id)
+            self._running[job_id] = self._cost[job_id]
+            self._admissions += 1
+            self._served[slots.owner_key(self._owner_of.get(job_id), job_id)] = self._admissions
+        if started:
             self._lock.notify_all()
+
+    def _order(self) -> list[str]:
+        holding: dict = {}
+        for job_id in self._running:
+            who = slots.owner_key(self._owner_of.get(job_id), job_id)
+            holding[who] = holding.get(who, 0) + 1
+        waiting = [(j, self._owner_of.get(j)) for j in self._waiting if j in self._cost]
+        return slots.fair_order(waiting, holding, self._served)
 
     def release(self, job: TrainingJob):
         with self._lock:
-            self._running.discard(job.id)
+            self._running.pop(job.id, None)
             if job.id in self._waiting:
                 self._waiting.remove(job.id)
             self._lock.notify_all()
@@ -447,9 +522,67 @@ class JobManager:
 
     def queue_position(self, job: TrainingJob) -> int:
         """1 for the next job to start; 0 when the job is not waiting."""
-        with self._lock:
-            return self._waiting.index(job.id) + 1 if job.id in self._waiting else 0
+        return self.queue_info(job).position
 
+    def queue_info(self, job: TrainingJob) -> QueueInfo:
+        """The job's place in the fair order and its estimated wait: the running jobs' time
+        left and the time of the jobs ahead, replayed on the slots (`slots.estimate_wait`)."""
+        with self._lock:
+            order = self._order()
+            cost = self._cost.get(job.id, 1.0)
+            if job.id not in order:
+                return QueueInfo(0, None, cost)
+            position = order.index(job.id) + 1
+            running = [self._planned(self.jobs[j], c) for j, c in self._running.items()
+                       if j in self.jobs]
+            ahead = [self._planned(self.jobs[j], self._cost[j]) for j in order[:position - 1]
+                     if j in self.jobs]
+            capacity = self.max_running
+        wait = slots.estimate_wait(capacity, running, ahead, cost)
+        return QueueInfo(position, wait, cost)
+
+    def _planned(self, job: TrainingJob, cost: float) -> slots.Planned:
+        status, epoch = job.progress()
+        eta = job._snap.eta       # a float read: no lock needed (the manager's is held)
+        epoch_s = self._epoch_s.get(slots.similar_key(job.exp), slots.EPOCH_S)
+        left = slots.seconds_left(job.exp.train.epochs - epoch, job.pace, epoch_s, eta,
+                                  started=status not in ("queued", "building"))
+        return slots.Planned(cost, left)
+
+    # ---- finished jobs ---------------------------------------------------------------------
+    def retire(self, job: TrainingJob):
+        """A job ended (its listeners have run): learn its speed. Of a session's jobs whose
+        runs the store has saved, the LIVE_FINISHED latest keep their model; older ones let
+        model and data go (light records), and at most KEEP_FINISHED are kept at all (the
+        oldest are dropped: pages read those runs from the store)."""
+        snap = job.snapshot()
+        with self._lock:
+            if snap.epoch and snap.elapsed > 0 and job.pace is None:
+                self._epoch_s[slots.similar_key(job.exp)] = snap.elapsed / snap.epoch
+            self._cost.pop(job.id, None)
+            self._served.pop(slots.owner_key(None, job.id), None)
+            if job.saved_as is None:
+                return
+            owner = self._owner_of.get(job.id)
+            kept = self._finished.setdefault(owner, [])
+            kept.append(job.id)
+            dropped = kept[:-KEEP_FINISHED]
+            del kept[:-KEEP_FINISHED]
+            for job_id in dropped:
+                self._forget(job_id)
+            light = [self.jobs[j] for j in kept[:max(len(kept) - LIVE_FINISHED, 0)]
+                     if j in self.jobs]
+        for old in light:
+            old.release_model()
+
+    def _forget(self, job_id: str):
+        """Drop a saved, finished job from the manager (lock held)."""
+        self.jobs.pop(job_id, None)
+        owner = self._owner_of.pop(job_id, None)
+        self._owners.get(owner, set()).discard(job_id)
+        self._detached.pop(job_id, None)
+
+    # ---- sessions --------------------------------------------------------------------------
     def attach(self, job_id: str, owner: str, workspace: str = "") -> TrainingJob | None:
         """A (reloaded) session takes the job back: it will not be stopped as abandoned.
         None for a job of another workspace (a `?job=` link is not a way into it)."""
@@ -467,6 +600,7 @@ class JobManager:
         reload re-attaches them (missing polls are no signal: background tabs slow timers)."""
         now = time.time()
         with self._lock:
+            self._served.pop(owner, None)
             for job_id in self._owners.pop(owner, set()):
                 self._detached[job_id] = now
         timer = threading.Timer(self.grace_seconds + 0.1, self.reap)
@@ -474,13 +608,20 @@ class JobManager:
         timer.start()
 
     def reap(self):
-        """Stop jobs detached for longer than the grace period."""
+        """Stop jobs detached for longer than the grace period; forget the saved finished
+        ones (their runs are in the store)."""
         now = time.time()
         with self._lock:
             expired = [j for j, t in self._detached.items() if now - t >= self.grace_seconds]
             for job_id in expired:
                 del self._detached[job_id]
             jobs = [self.jobs[j] for j in expired if j in self.jobs]
+            for job in jobs:
+                if job.saved_as is not None and not job.alive:
+                    self._forget(job.id)
+                    for kept in self._finished.values():
+                        if job.id in kept:
+                            kept.remove(job.id)
         for job in jobs:
             job.stop()
 

@@ -25,8 +25,8 @@ the label.
 from __future__ import annotations
 
 from . import layers as L
-from .job import MANAGER, JobManager, TrainingJob
 from .compare import metric_title
+from .jobapi import Job, Manager, manager as default_manager
 from .spec import (OPTIMIZERS, Experiment, Problem, SpecError, TrainSpec, check, describe_value,
                    validate)
 
@@ -160,9 +160,9 @@ def variants(exp: Experiment, dimension: str, values=None,
     return [(lab, apply(exp, dimension, v, own_rates)) for lab, v in zip(labels, values)]
 
 
-def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager = MANAGER,
+def start_race(exp: Experiment, dimension: str, values=None, manager: Manager | None = None,
                owner: str | None = None, own_rates: bool = False,
-               workspace: str = "") -> list[tuple[str, TrainingJob]]:
+               workspace: str = "") -> list[tuple[str, Job]]:
     """Submit every variant to `manager`, so they queue like any job; the dataset is loaded
     once and shared. Every variant is checked against the data before the first is
     submitted, so a bad race starts nothing."""
@@ -171,8 +171,9 @@ def start_race(exp: Experiment, dimension: str, values=None, manager: JobManager
     dataset = load(exp.data)  # no dimension touches the data, so one load serves all
     for _, variant in racers:
         check(variant, dataset.info)
-    return [(lab, manager.submit(variant, dataset=dataset, owner=owner,
-                                  workspace=workspace)) for lab, variant in racers]
+    manager = manager or default_manager()
+    return [(lab, manager.submit(variant, dataset=dataset, owner=owner, workspace=workspace))
+            for lab, variant in racers]
 
 
 WAITING = "—"

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config
-from .job import ACTIVE, FINISHED
+from .jobapi import ACTIVE, FINISHED
 from .spec import Experiment, SpecError
 
 log = logging.getLogger(__name__)
@@ -648,7 +648,7 @@ class _Recorder:
 
     def listen_to(self, job):
         with self._lock:    # the job's own events wait until the rows so far are copied
-            job.listeners.append(self)
+            job.add_listener(self)
             snap = job.snapshot()
             self._rows[:0] = [
                 {"epoch": i + 1, **{n: v[i] for n, v in snap.history.items() if i < len(v)},
@@ -705,22 +705,28 @@ class _Recorder:
                 return
             self._done = True
             self._flush_locked()
-        self._save_model(job, snap)
+            epochs_saved = not self._rows
+        model_saved = self._save_model(job, snap)
         try:
             self.store.finish(self.run_id, snap.status, snap.message, snap.final, snap.best_epoch)
         except Exception:
             log.exception("nnplay.store: could not record the end of run %s in %s",
                           self.run_id, self.store.path)
-
-    def _save_model(self, job, snap):
-        """Keep the trained model, unless the run failed (its weights may be NaN)."""
-        engine = getattr(job, "engine", None)
-        if engine is None or snap.status == "failed" or not snap.epoch:
             return
+        if epochs_saved and model_saved:
+            job.mark_saved(self.run_id)   # the manager may now let the job's model go
+
+    def _save_model(self, job, snap) -> bool:
+        """Keep the trained model, unless the run failed (its weights may be NaN); False when
+        a model to keep could not be written."""
+        model = job.model()
+        if model is None or snap.status == "failed" or not snap.epoch:
+            return True
         started = time.perf_counter()
         try:
-            self.store.save_model(self.run_id, engine.model)
+            self.store.save_model(self.run_id, model)
         except Exception:
             log.exception("nnplay.store: could not save the model of run %s", self.run_id)
-        else:
-            log.debug("saved model of run %s in %.3f s", self.run_id, time.perf_counter() - started)
+            return False
+        log.debug("saved model of run %s in %.3f s", self.run_id, time.perf_counter() - started)
+        return True

@@ -59,9 +59,24 @@ def evaluation_split(ds):
     return ds.x_train[:EVAL_MAX], ds.y_train[:EVAL_MAX], "training"
 
 
+def model_of(job):
+    """The job's model. A live job lets its model go once its run is saved: then the page is
+    drawn again, from the saved run."""
+    model = job.model()
+    if model is None:
+        st.rerun()
+    return model
+
+
 def model_outputs(job, snap):
     x, _, _ = evaluation_split(job.dataset)
-    return cached("outputs", job, snap, lambda: job.engine.predict(x))
+
+    def predict():
+        try:
+            return job.predict(x)
+        except LookupError:     # the model was let go (its run is saved): redraw from the store
+            st.rerun()
+    return cached("outputs", job, snap, predict)
 
 
 def from_logits(model) -> bool:
@@ -127,9 +142,9 @@ def weights_section(job, snap):
 
 def kernel_view(job, snap, entry):
     kernel = next((w for w in entry["weights"] if w["name"] == "kernel"), None)
-    if kernel is None or job.engine is None:
+    if kernel is None or job.model() is None:
         return
-    values = nni.weight_values(job.engine.model, kernel["path"])
+    values = nni.weight_values(model_of(job), kernel["path"])
     st.subheader(f"The kernel of {entry['layer']}")
     if values.ndim == 4:  # Conv2D: (kh, kw, in, filters)
         filters = np.transpose(values, (3, 0, 1, 2))[:32]
@@ -194,7 +209,7 @@ def gradients_section(job, snap):
 
 
 def images_section(job, snap):
-    model = job.engine.model
+    model = model_of(job)
     units = nni.dense_unit_images(model, 16)
     conv = nni.conv_filters(model, 32)
     if units is not None:
@@ -246,7 +261,7 @@ def feature_maps(job, snap, model):
 
 def network_section(job, snap):
     view = cached("network", job, snap,
-                  lambda: nni.network_view(job.engine.model, job.dataset, resolution=40, max_units=8))
+                  lambda: nni.network_view(model_of(job), job.dataset, resolution=40, max_units=8))
     if view is None:
         st.info("The network view draws stacks of Dense layers on 2-D data; this model has other "
                 "layers in it.")
@@ -281,7 +296,7 @@ def evaluation_section(job, snap):
 
 def classes_view(job, snap, outputs, x, y):
     info = job.dataset.info
-    result = nni.evaluate_classes(outputs, y, info.n_classes, from_logits(job.engine.model))
+    result = nni.evaluate_classes(outputs, y, info.n_classes, from_logits(model_of(job)))
     names = [class_name(info, i) for i in range(len(result["matrix"]))]
     st.metric("Accuracy", f"{result['accuracy']:.1%}",
               help="The share of examples whose predicted class is the true class.")
@@ -376,7 +391,7 @@ class Choice:
 def run_choices() -> tuple[list[Choice], str | None]:
     """Every run Inspect can show, newest first, and the key of the one to show by default:
     the followed job, else the newest saved run with a model, else the newest run."""
-    from nnplay.job import MANAGER
+    from nnplay.jobapi import manager
     from nnplay.store import run_name
     followed = session.current_job()
     store = session.store()
@@ -390,7 +405,9 @@ def run_choices() -> tuple[list[Choice], str | None]:
         choices.append(Choice(f"job:{followed.id}", run_name(followed.exp), job=followed))
         default = choices[0].key
     for run in runs:
-        job = MANAGER.get(run.job_id)
+        job = manager().get(run.job_id)
+        if job is not None and not job.alive and job.model() is None:
+            job = None      # finished and let go: its run is read from the store
         choices.append(Choice(f"run:{run.id}", run.name, run=run, job=job))
         if followed is not None and run.job_id == followed.id:
             default = choices[-1].key
@@ -517,14 +534,14 @@ if followed is not None and job is followed and \
                "as it was trained. Train again to inspect the new one.")
 if snap.status == "failed":
     st.error(f"Training failed: {snap.message}")
-if job.engine is None or job.dataset is None:
+if job.model() is None or job.dataset is None:
     if was_live:
         doing = "waiting for a training slot" if snap.status == "queued" else "being built"
         st.info(f"The model is {doing}; this page fills in as soon as training starts.")
 
         @st.fragment(run_every=1.0)
         def wait_for_model():
-            if job.engine is not None or not job.alive:
+            if job.model() is not None or not job.alive:
                 st.rerun()
         wait_for_model()
     st.stop()

@@ -4,7 +4,7 @@ import json
 import streamlit as st
 
 from nnplay.data import DataError, load
-from nnplay.job import MANAGER
+from nnplay.jobapi import manager
 from nnplay.lessons import LESSONS
 from nnplay.spec import SpecError
 from nnplay.store import attach
@@ -27,8 +27,8 @@ def train_all_variants(lesson):
     for label, exp in lesson.variants:
         key = json.dumps(exp.to_dict()["data"], sort_keys=True)  # one load per distinct data
         datasets.setdefault(key, load(exp.data))
-        job = MANAGER.submit(exp, dataset=datasets[key], owner=session.owner_id(),
-                             workspace=session.workspace())
+        job = manager().submit(exp, dataset=datasets[key], owner=session.owner_id(),
+                               workspace=session.workspace())
         attach(job, session.store(), name=f"{lesson.title} · {label}")
     return len(lesson.variants)
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.data import DataError
-from nnplay.job import MANAGER
+from nnplay.jobapi import manager
 from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race, table_rows
 from nnplay.spec import SpecError
 from nnplay.store import attach
@@ -54,7 +54,7 @@ if st.button("Start the race", type="primary", icon=":material/flag:", disabled=
     try:
         values = [type(DIMENSIONS[dimension][0])(v) for v in values]
         for old_label, job_id in st.session_state.get(RACE_KEY, []):
-            old = MANAGER.get(job_id)
+            old = manager().get(job_id)
             if old is not None and old.alive:
                 old.stop()
         racers = start_race(exp, dimension, values, owner=session.owner_id(), own_rates=own_rates,
@@ -67,7 +67,7 @@ if st.button("Start the race", type="primary", icon=":material/flag:", disabled=
 
 
 def _live_race():
-    racers = [(lab, MANAGER.get(job_id)) for lab, job_id in st.session_state.get(RACE_KEY, [])]
+    racers = [(lab, manager().get(job_id)) for lab, job_id in st.session_state.get(RACE_KEY, [])]
     racers = [(lab, job) for lab, job in racers if job is not None]
     if not racers:
         st.info("Pick a setting and its values, then start the race.")
@@ -91,6 +91,6 @@ def _live_race():
     st.session_state["race_running"] = running
 
 
-active = any((job := MANAGER.get(j)) is not None and job.alive
+active = any((job := manager().get(j)) is not None and job.alive
              for _, j in st.session_state.get(RACE_KEY, []))
 st.fragment(_live_race, run_every=0.5 if active else None)()

@@ -185,8 +185,8 @@ def dataset_info(exp: Experiment | None = None):
 # ---- the training job -------------------------------------------------------------------
 
 def _release_owner(owner: str):
-    from nnplay.job import MANAGER
-    MANAGER.release_owner(owner)
+    from nnplay.jobapi import manager
+    manager().release_owner(owner)
 
 
 @st.cache_resource(scope="session", on_release=_release_owner)
@@ -197,11 +197,11 @@ def owner_id() -> str:
 
 def current_job():
     """The job this session follows: from session state, else the link's ?job=."""
-    from nnplay.job import MANAGER
+    from nnplay.jobapi import manager
     job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
     if not job_id:
         return None
-    job = MANAGER.attach(job_id, owner_id(), workspace())
+    job = manager().attach(job_id, owner_id(), workspace())
     if job is None:
         st.session_state.pop(JOB_KEY, None)
         if "job" in st.query_params:
@@ -216,13 +216,13 @@ def start_job(exp: Experiment | None = None, paused: bool = False,
               pace: float | None = None):
     """Train the experiment in the background; the session now follows this job.
     `initial_weights`: a saved .keras model to continue from; `pace`: slow motion."""
-    from nnplay.job import MANAGER
+    from nnplay.jobapi import manager
     exp = (exp or experiment()).copy()
     old = current_job()
     if old is not None and old.alive:
         old.stop()
-    job = MANAGER.submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                         initial_weights=initial_weights, pace=pace, workspace=workspace())
+    job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
+                           initial_weights=initial_weights, pace=pace, workspace=workspace())
     _keep_run(job, name)
     st.session_state[JOB_KEY] = job.id
     sync_url()

@@ -270,9 +270,35 @@ def _format_seconds(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _about(seconds: float | None) -> str:
+    """A wait in round figures: "about 40 s", "about 3 min"; "" when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"about {max(5, int(round(seconds / 5)) * 5)} s"
+    if seconds < 3600:
+        return f"about {int(round(seconds / 60))} min"
+    return "more than an hour"
+
+
+def queue_text(snap) -> str:
+    """What a queued or building job is waiting for, in words."""
+    if snap.warming_up:
+        return "Starting TensorFlow…"
+    if snap.status == "building":
+        return "Building the model…"
+    wait = _about(snap.queue_wait)
+    return (f"Waiting for a training slot: {_ordinal(max(snap.queue_position, 1))} in line"
+            + (f", {wait}" if wait else ""))
+
+
 def _progress(snap):
-    text = {"queued": f"Waiting for a free training slot — position {snap.queue_position} in the queue",
-            "building": "Building the model…"}.get(snap.status)
+    text = queue_text(snap) if snap.status in ("queued", "building") else None
     if text is None and snap.status == "running" and snap.epoch == 0:
         text = "Training the first epoch…"
     if text is None:
@@ -293,8 +319,20 @@ def _curves(job, snap):
     st.plotly_chart(fig, key="curves")
 
 
+def _data(job):
+    """The job's data: its own while it trains, else the session's cached load of its data
+    (a finished job lets its data go once its run is saved); None if it cannot be loaded."""
+    if job.dataset is not None:
+        return job.dataset
+    from nnplay.data import DataError
+    try:
+        return session.dataset(job.exp)
+    except DataError:   # a removed upload: the curves still draw, without the boundary
+        return None
+
+
 def _boundary(job, snap):
-    data = job.dataset
+    data = _data(job)
     if data is None or data.raw_train is None or snap.grid is None:
         return
     fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
@@ -324,7 +362,8 @@ def _live(job, drawn_phase: str):
     _progress(snap)
     if snap.status in ("queued", "building"):
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
-    if job.dataset is not None and job.dataset.raw_train is not None:
+    data = _data(job)
+    if data is not None and data.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
             _curves(job, snap)
@@ -359,7 +398,7 @@ def live_panel(exp: Experiment, info):
 def history_panel():
     """Every run kept in the store (in hosted mode, this workspace's): reopen (the
     experiment becomes the current one), continue from its saved weights, rename, delete."""
-    from nnplay.job import MANAGER
+    from nnplay.jobapi import manager
     store = session.store()
     runs = session.my_runs()
     with st.expander(f"History — {len(runs)} run{'s' if len(runs) != 1 else ''} kept", expanded=False):
@@ -367,7 +406,7 @@ def history_panel():
             st.caption("Runs appear here as soon as they start, and stay after a restart.")
             return
         for run in runs[:30]:
-            _history_row(store, run, MANAGER.get(run.job_id))
+            _history_row(store, run, manager().get(run.job_id))
         st.page_link("views/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")
 
 

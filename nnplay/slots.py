@@ -1,0 +1,131 @@
+"""Who trains next, what a job's slot costs, and how long a queued job will wait: the rules
+of the job queue as plain functions (no threads, no TensorFlow), shared by every backend.
+
+- **Fair order.** Round-robin across sessions, first come first served within one: a
+  session's second job (a race variant, a lesson variant) waits behind every other session's
+  first, counting the jobs the session already trains; between sessions holding as many, the
+  one served longest ago goes first. Jobs without an owner (the CLI) are each their own
+  session, so they keep plain submission order.
+- **Cost.** Slots add up to the host's cores (setting `slots`). A job at full speed, or any
+  convolutional or recurrent model, takes a whole core (1.0). A toy or table model paced for
+  watching (slow motion: at most N epochs a second) takes its measured share of a core,
+  N × EPOCH_CPU_S (more for more batches per epoch), at least MIN_COST.
+- **Wait.** The queue is replayed on the clock: running jobs free their share when their
+  time left is up, and the jobs ahead start in fair order as their cost fits.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+# Measured on the 2-core host with the Playground default (circle, 500 samples, batch 10,
+# 4-2 tanh), CPU time over wall time of a paced job: 1 epoch/s 0.007 of a core, 3/s 0.03,
+# 10/s 0.08, 30/s 0.23, 100/s 0.59: 7-9 ms of CPU per paced epoch (its 25 batches and the
+# decision grid drawn after every epoch), next to nothing while it sleeps.
+EPOCH_CPU_S = 0.009
+MIN_COST = 0.1             # never less: building and the first compile run at full speed
+HEAVY_LAYERS = ("Conv", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding")
+# Before a similar job has been measured: the Playground's 500 epochs take ~1.9 s alone
+# (first point after ~0.4 s), with or without XLA.
+STARTUP_S = 1.0            # building (and tracing) a small model before its epochs run
+EPOCH_S = 0.004            # seconds per full-speed epoch
+EPS = 1e-9
+
+
+def job_cost(exp, pace: float | None) -> float:
+    """The share of a core a job's slot takes, in (0, 1]."""
+    if pace is None or _heavy(exp):
+        return 1.0
+    batches = math.ceil(exp.data.samples * (1 - exp.data.validation_split - exp.data.test_split)
+                        / max(exp.train.batch_size, 1))
+    per_epoch = EPOCH_CPU_S * max(batches / 25, 1.0)   # 25 batches: the default's 250 / 10
+    return float(min(1.0, max(MIN_COST, pace * per_epoch)))
+
+
+def _heavy(exp) -> bool:
+    types = [layer.get("type", "") for layer in exp.model.layers]
+    return any(t.startswith(HEAVY_LAYERS) for t in types) or exp.data.dataset in (
+        "mnist", "fashion_mnist", "cifar10", "imdb")
+
+
+def fair_order(waiting: list[tuple[str, str | None]], holding: dict,
+               served: dict | None = None) -> list[str]:
+    """Job ids of `waiting` [(job id, owner)] (in submission order) in the order they get a
+    slot: by how many jobs their owner holds plus their place among the owner's waiting
+    jobs, then by when the owner last got a slot (`served`: owner -> a rising count; never
+    served first), then submission order. `holding`: owner -> jobs holding a slot now."""
+    served = served or {}
+    seen: dict = {}
+    keyed = []
+    for seq, (job_id, owner) in enumerate(waiting):
+        who = owner_key(owner, job_id)
+        rank = seen.get(who, 0)
+        seen[who] = rank + 1
+        keyed.append((holding.get(who, 0) + rank, served.get(who, -1), seq, job_id))
+    return [key[-1] for key in sorted(keyed)]
+
+
+def owner_key(owner: str | None, job_id: str):
+    """Whose turn a job counts against: its session, or the job itself when it has none."""
+    return owner if owner is not None else ("job", job_id)
+
+
+def admit(order: list[str], cost: dict, used: float, capacity: float) -> list[str]:
+    """The jobs at the head of `order` that start now: each in turn while its cost fits in
+    what is free (no skipping ahead, so a whole-core job is never starved by small ones). A
+    job dearer than the whole capacity starts alone."""
+    started = []
+    for job_id in order:
+        c = cost[job_id]
+        if used + c > capacity + EPS and (used > EPS or started):
+            break
+        started.append(job_id)
+        used += c
+    return started
+
+
+@dataclass
+class Planned:
+    """A job as the wait estimate sees it: its slot cost and seconds it will still train."""
+    cost: float
+    seconds: float
+
+
+def estimate_wait(capacity: float, running: list[Planned], ahead: list[Planned],
+                  cost: float) -> float:
+    """Seconds until a job of `cost` starts, if the jobs `ahead` start in order as space frees
+    and every job runs for its estimated seconds."""
+    clock, used = 0.0, sum(r.cost for r in running)
+    ends = [(r.seconds, r.cost) for r in running]
+    heapq.heapify(ends)
+
+    def free_for(c: float):
+        nonlocal clock, used
+        while ends and used + c > capacity + EPS:
+            clock, freed = heapq.heappop(ends)
+            used -= freed
+
+    for job in ahead:
+        free_for(job.cost)
+        heapq.heappush(ends, (clock + job.seconds, job.cost))
+        used += job.cost
+    free_for(cost)
+    return max(clock, 0.0)
+
+
+def seconds_left(epochs_left: int, pace: float | None, epoch_s: float, eta: float | None,
+                 started: bool) -> float:
+    """A job's remaining training time: the job's own ETA once it has measured its speed, else
+    its epochs at the measured speed of similar jobs (or its pace, if slower), plus building
+    and compiling if it has not started."""
+    if eta is not None and started and pace is None:
+        return eta
+    per_epoch = max(epoch_s, 1.0 / pace) if pace else epoch_s
+    return epochs_left * per_epoch + (0.0 if started else STARTUP_S)
+
+
+def similar_key(exp) -> tuple:
+    """Jobs with the same data size, batch and layers train at the same speed."""
+    layers = tuple(tuple(sorted((k, str(v)) for k, v in layer.items())) for layer in exp.model.layers)
+    return exp.data.dataset, exp.data.samples, exp.train.batch_size, layers

@@ -1,0 +1,183 @@
+"""JobManager with real jobs: fair turns between sessions, fractional slots for paced jobs,
+the wait estimate, and finished jobs let go once their run is saved."""
+import gc
+import weakref
+
+import pytest
+
+from nnplay import job as job_mod
+from nnplay.data import load
+from nnplay.jobapi import Job, Manager
+from nnplay.job import JobManager
+from nnplay.race import start_race
+from nnplay.store import RunStore, attach
+
+from conftest import make_exp, open_page
+from test_job import wait_until
+
+LONG = {"epochs": 100_000}
+
+
+@pytest.fixture(scope="module")
+def circle():
+    return load(make_exp().data)
+
+
+def running(job):
+    return job.progress()[0] in ("building", "running")
+
+
+def stop_all(jobs):
+    for j in jobs:
+        j.stop()
+    for j in jobs:
+        j.wait(30)
+
+
+def test_the_thread_backend_implements_the_seam():
+    manager = JobManager(max_running=1)
+    job = manager.submit(make_exp(train={"epochs": 1}), paused=True)
+    assert isinstance(manager, Manager) and isinstance(job, Job)
+    stop_all([job])
+
+
+def test_three_sessions_take_turns_and_a_race_waits_behind_the_others(circle):
+    manager = JobManager(max_running=1)
+    blocker = manager.submit(make_exp(train=LONG), circle, owner="B")
+    jobs = [blocker]
+    try:
+        assert wait_until(lambda: running(blocker))
+        race = [job for _, job in start_race(make_exp(train=LONG), "learning_rate",
+                                             [0.01, 0.1, 0.3], manager=manager, owner="A")]
+        late = manager.submit(make_exp(train=LONG), circle, owner="C")
+        jobs += race + [late]
+        expected = [race[0], late, race[1], race[2]]   # A's first, C's first, then A's others
+        assert wait_until(lambda: [manager.queue_info(j).position for j in expected] == [1, 2, 3, 4])
+        assert [j.snapshot().queue_position for j in expected] == [1, 2, 3, 4]
+        blocker.stop()
+        assert wait_until(lambda: running(race[0]))
+        race[0].stop()
+        assert wait_until(lambda: running(late))   # C before A's second variant
+        assert all(j.progress()[0] == "queued" for j in race[1:])
+    finally:
+        stop_all(jobs)
+
+
+def test_paced_jobs_share_one_slot(circle):
+    manager = JobManager(max_running=1)
+    jobs = [manager.submit(make_exp(train=LONG), circle, owner=f"s{i}", pace=5) for i in range(3)]
+    try:
+        assert wait_until(lambda: all(j.snapshot().epoch >= 1 for j in jobs))
+        assert sum(manager._running.values()) <= 1.0
+    finally:
+        stop_all(jobs)
+
+
+def test_a_queued_job_is_told_its_wait_from_the_running_jobs_time_left(circle):
+    manager = JobManager(max_running=1)
+    first = manager.submit(make_exp(train={"epochs": 200}), circle, owner="A", pace=20)
+    jobs = [first]
+    try:
+        assert wait_until(lambda: first.snapshot().epoch >= 1)
+        second = manager.submit(make_exp(train=LONG), circle, owner="B")   # a whole core
+        jobs.append(second)
+        assert wait_until(lambda: second.snapshot().queue_position == 1)
+        snap = second.snapshot()
+        assert snap.status == "queued" and 0 < snap.queue_wait <= 10.0   # 200 epochs at 20/s
+    finally:
+        stop_all(jobs)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+    return RunStore(tmp_path)
+
+
+def trained_and_saved(manager, store, owner="tab-1", epochs=20):
+    job = manager.submit(make_exp(train={"epochs": epochs}), load(make_exp().data), owner=owner,
+                         paused=True)
+    run_id = attach(job, store)
+    job.resume()
+    assert wait_until(lambda: job.model() is not None or not job.alive)
+    model = weakref.ref(job.model())
+    assert job.wait(60).status == "completed"
+    return job, run_id, model
+
+
+def test_a_sessions_latest_saved_jobs_keep_their_model_and_older_ones_let_it_go(
+        store, monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 2)
+    manager = JobManager(max_running=1)
+    jobs = [trained_and_saved(manager, store, epochs=2)[0] for _ in range(3)]
+    assert [j.model() is None for j in jobs] == [True, False, False]
+
+
+def test_a_finished_job_lets_its_model_go_once_its_run_is_saved(store, monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 0)
+    manager = JobManager(max_running=1)
+    job, run_id, model = trained_and_saved(manager, store)
+    assert job.saved_as == run_id and store.model_path(run_id) is not None
+    assert job.model() is None and job.dataset is None
+    gc.collect()
+    assert model() is None                       # nothing keeps the Keras model alive
+    with pytest.raises(LookupError, match="saved run"):
+        job.predict(load(make_exp().data).x_val)
+    # a reloaded page re-attaches to the light record: the final snapshot, without weights
+    assert manager.attach(job.id, "tab-2") is job
+    snap = job.snapshot()
+    assert snap.status == "completed" and len(snap.history["loss"]) == 20 and snap.grid is not None
+
+
+def test_a_session_keeps_only_its_latest_finished_jobs(store, monkeypatch):
+    monkeypatch.setattr(job_mod, "KEEP_FINISHED", 1)
+    manager = JobManager(max_running=1)
+    first, _, _ = trained_and_saved(manager, store, epochs=2)
+    second, _, _ = trained_and_saved(manager, store, epochs=2)
+    other, _, _ = trained_and_saved(manager, store, owner="tab-9", epochs=2)
+    assert manager.get(first.id) is None and manager.get(second.id) is second
+    assert manager.get(other.id) is other
+
+
+def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run(monkeypatch):
+    monkeypatch.setattr(job_mod, "LIVE_FINISHED", 0)
+    from nnplay.jobapi import manager
+    from nnplay.ui import session
+    exp = make_exp(train={"epochs": 20})
+    job = manager().submit(exp, load(exp.data), paused=True)
+    attach(job, session.store())
+    job.resume()
+    assert job.wait(60).status == "completed" and job.model() is None
+    at = open_page("views/train.py", exp, nnplay_job_id=job.id)
+    assert not at.exception
+    assert "finished all 20 epochs" in " ".join(m.value for m in at.success)
+    assert len(at.get("plotly_chart")) == 2            # the curves and the decision boundary
+    at = open_page("views/inspect.py", exp, nnplay_job_id=job.id)
+    assert not at.exception
+    assert "Saved run" in at.caption[0].value
+
+
+def test_a_trained_job_leaves_nothing_in_tensorflows_gradient_registry(circle):
+    """Keras's replica all-reduce registered a custom gradient per traced job, which kept the
+    whole traced graph alive for the life of the process (~1 MB a job)."""
+    from nnplay.job import TrainingJob
+    from tensorflow.python.framework import ops
+    before = len(ops._gradient_registry.list())
+    assert TrainingJob(make_exp(train={"epochs": 3}), circle).start().wait(60).status == "completed"
+    assert len(ops._gradient_registry.list()) == before
+
+
+def test_hosted_short_runs_skip_xla_whose_programs_are_never_freed(circle, monkeypatch):
+    from nnplay import config
+    from nnplay.build import build
+    from nnplay.engine import Engine
+    exp = make_exp(train={"epochs": 20})
+    assert config.xla_min_batches() == 0                        # the laptop: XLA as before
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    assert config.xla_min_batches() == config.XLA_MIN_BATCHES_HOSTED
+    assert not Engine(build(exp, circle.info), circle, exp.train)._xla_compatible()
+    monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "0")
+    assert Engine(build(exp, circle.info), circle, exp.train)._xla_compatible()
+    monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "lots")
+    with pytest.raises(ValueError, match="xla_min_batches must be a whole number"):
+        config.xla_min_batches()
