@@ -164,6 +164,13 @@ def is_number(value) -> bool:
     return isinstance(value, int) or math.isfinite(value)
 
 
+def number_kind(value) -> str:
+    """What a numeric field asks for, in the words that fit what it got: "a number" for a
+    word, "a finite number" for NaN or infinity."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "a finite number" if numeric else "a number"
+
+
 def is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -192,7 +199,7 @@ def check_param(p: Param, value) -> str | None:
     if t == "int" and not is_whole(value):
         return f"'{p.name}' must be a whole number, got {shown(value)}"
     if t == "float" and not is_number(value):
-        return f"'{p.name}' must be a finite number, got {shown(value)}"
+        return f"'{p.name}' must be {number_kind(value)}, got {shown(value)}"
     if t == "bool" and not isinstance(value, bool):
         return f"'{p.name}' must be true or false, got {shown(value)}"
     if t == "choice" and value not in p.choices:

@@ -290,7 +290,7 @@ _is_int, _is_num, _shown, _cut = L.is_whole, L.is_number, L.shown, L.cut
 
 def _range(where: str, v, lo, hi, *, integer=False, hi_open=False, lo_open=False) -> list[Problem]:
     """Every numeric field's check: the right kind, finite (NaN passes no comparison), in range."""
-    kind = "a whole number" if integer else "a finite number"
+    kind = "a whole number" if integer else L.number_kind(v)
     if not (_is_int(v) if integer else _is_num(v)):
         return [Problem(where, f"must be {kind}, got {_shown(v)}")]
     if (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi):
