@@ -413,6 +413,19 @@ class TrainingJob:
                      "message": message.splitlines()[0][:500] if message else "failed"}
 
 
+def default_grace_seconds() -> float:
+    """How long a closed tab's jobs go on before they are stopped: the setting `grace_seconds`
+    (NNPLAY_GRACE_SECONDS), default 120 s, long enough for a reload or a flaky network."""
+    value = config.setting("grace_seconds", 120.0)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"the setting grace_seconds must be a number of seconds, got {value!r}")
+    return seconds
+
+
 def default_slots() -> float:
     """Training slots of this host: the setting `slots` (NNPLAY_SLOTS), default the cores."""
     value = config.setting("slots", None)
@@ -429,9 +442,10 @@ class JobManager:
     """Process-wide: jobs share `max_running` training slots (cores; a paced toy job takes a
     fraction of one), handed out fairly between sessions (see `nnplay.slots`)."""
 
-    def __init__(self, max_running: float | None = None, grace_seconds: float = 120.0):
+    def __init__(self, max_running: float | None = None, grace_seconds: float | None = None):
         self.max_running = max_running or default_slots()
-        self.grace_seconds = grace_seconds
+        self.grace_seconds = default_grace_seconds() if grace_seconds is None else grace_seconds
+        self._reaper: threading.Thread | None = None   # one thread for every closed tab
         self.jobs: dict[str, TrainingJob] = {}
         self._owners: dict[str, set] = {}
         self._owner_of: dict[str, str | None] = {}  # job id -> the session that submitted it
@@ -603,9 +617,23 @@ class JobManager:
             self._served.pop(owner, None)
             for job_id in self._owners.pop(owner, set()):
                 self._detached[job_id] = now
-        timer = threading.Timer(self.grace_seconds + 0.1, self.reap)
-        timer.daemon = True
-        timer.start()
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap_while_detached,
+                                                name="nnplay-reaper", daemon=True)
+                self._reaper.start()
+
+    def _reap_while_detached(self):
+        """Wake when the oldest closed tab's grace period ends, reap, repeat; end when no
+        job is detached. One thread for the whole class, not one per closed tab."""
+        while True:
+            with self._lock:
+                if not self._detached:
+                    self._reaper = None
+                    return
+                due = min(self._detached.values()) + self.grace_seconds - time.time()
+            if due > 0:
+                time.sleep(due + 0.05)
+            self.reap()
 
     def reap(self):
         """Stop jobs detached for longer than the grace period; forget the saved finished

@@ -131,6 +131,20 @@ def test_abandoned_session_jobs_stop_after_grace_unless_reattached(circle):
     kept.wait(10)
 
 
+def test_closed_tabs_share_one_reaper_thread_that_ends_when_nothing_waits(circle):
+    manager = JobManager(max_running=2, grace_seconds=0.5)
+    jobs = [manager.submit(make_exp(train={"epochs": 100_000}), circle, owner=f"tab-{i}")
+            for i in range(6)]
+    before = threading.active_count()
+    for i in range(6):
+        manager.release_owner(f"tab-{i}")
+    reapers = [t for t in threading.enumerate() if t.name == "nnplay-reaper"]
+    assert len(reapers) == 1 and threading.active_count() <= before + 1
+    assert all(job.wait(30).status == "stopped" for job in jobs)
+    reapers[0].join(10)
+    assert not reapers[0].is_alive() and manager._reaper is None
+
+
 def test_concurrent_jobs_with_session_clearing_all_finish(circle):
     """Keras's clear_session (Streamlit calls it after script runs) must not break jobs that
     are building or training in other threads."""

@@ -31,6 +31,8 @@ LESSON_EPOCHS = 300          # the default circle, shortened: a few seconds alon
 RUN_TIMEOUT_S = 300          # a run that has not finished by then counts as an error
 PAGE_TIMEOUT_MS = 60_000
 SETTLE_S = 20                # after the last tab closes: Streamlit ends its sessions
+GRACE_S = 5                  # a closed tab's jobs are reaped after this (120 s by default),
+                             # so that the end count shows leaks, not tabs still in their grace
 
 
 @dataclass
@@ -230,6 +232,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     home = tempfile.mkdtemp(prefix="nnplay_soak_")
     report = SoakReport(sessions, minutes)
     server, url = start_server({"NNPLAY_HOME": home, "NNPLAY_HOSTED": "1",
+                                "NNPLAY_GRACE_SECONDS": str(GRACE_S),
                                 "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
     peak = [0.0]
 
