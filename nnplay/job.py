@@ -291,6 +291,12 @@ class TrainingJob:
                 self._wake.wait(0.5)
         self._acquire_slot()
 
+    def _take_turns(self):
+        """Give the training slot to a student whose run has drawn nothing yet, and queue
+        for the next turn (the page shows the place and the wait meanwhile)."""
+        self.manager.release(self)
+        self._acquire_slot()
+
     def _train_loop(self):
         while not self.engine.done:
             action = self._controls()
@@ -315,6 +321,8 @@ class TrainingJob:
             self._refresh_views(force=action == "step" or paced)
             if paced:
                 self._sleep_for_pace(started)
+            if self.manager is not None and self.manager.should_yield(self):
+                self._take_turns()
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
 
     def _catch_up_views(self):
@@ -413,6 +421,9 @@ class TrainingJob:
                      "message": message.splitlines()[0][:500] if message else "failed"}
 
 
+QUANTUM_S = 2.0   # a turn: how long a running job keeps its slot while a new one waits
+
+
 def default_grace_seconds() -> float:
     """How long a closed tab's jobs go on before they are stopped: the setting `grace_seconds`
     (NNPLAY_GRACE_SECONDS), default 120 s, long enough for a reload or a flaky network."""
@@ -442,10 +453,15 @@ class JobManager:
     """Process-wide: jobs share `max_running` training slots (cores; a paced toy job takes a
     fraction of one), handed out fairly between sessions (see `nnplay.slots`)."""
 
-    def __init__(self, max_running: float | None = None, grace_seconds: float | None = None):
+    def __init__(self, max_running: float | None = None, grace_seconds: float | None = None,
+                 quantum_s: float | None = None):
         self.max_running = max_running or default_slots()
         self.grace_seconds = default_grace_seconds() if grace_seconds is None else grace_seconds
         self._reaper: threading.Thread | None = None   # one thread for every closed tab
+        # Turns (see should_yield) on a hosted server; a laptop's own jobs queue as before.
+        self.quantum_s = quantum_s if quantum_s is not None else (
+            QUANTUM_S if config.hosted() else math.inf)
+        self._slot_since: dict[str, float] = {}  # job id -> when it last got its slot
         self.jobs: dict[str, TrainingJob] = {}
         self._owners: dict[str, set] = {}
         self._owner_of: dict[str, str | None] = {}  # job id -> the session that submitted it
@@ -510,6 +526,7 @@ class JobManager:
         for job_id in started:
             self._waiting.remove(job_id)
             self._running[job_id] = self._cost[job_id]
+            self._slot_since[job_id] = time.monotonic()
             self._admissions += 1
             self._served[slots.owner_key(self._owner_of.get(job_id), job_id)] = self._admissions
         if started:
@@ -523,9 +540,28 @@ class JobManager:
         waiting = [(j, self._owner_of.get(j)) for j in self._waiting if j in self._cost]
         return slots.fair_order(waiting, holding, self._served)
 
+    def should_yield(self, job: TrainingJob) -> bool:
+        """Whether a running job should give its slot back for a turn: it has held it for
+        `quantum_s` while the next job in the fair order has drawn nothing yet and does not
+        fit in the free capacity. So when a class presses Train together, every student sees a
+        first point within a few turns, instead of waiting for whole runs ahead to end."""
+        with self._lock:
+            since = self._slot_since.get(job.id)
+            if since is None or job.id not in self._running or not self._waiting:
+                return False
+            if time.monotonic() - since < self.quantum_s:
+                return False
+            order = self._order()
+            nxt = self.jobs.get(order[0]) if order else None
+            if nxt is None or nxt.progress()[1] > 0:
+                return False
+            free = self.max_running - sum(self._running.values())
+            return self._cost.get(nxt.id, 1.0) > free + slots.EPS
+
     def release(self, job: TrainingJob):
         with self._lock:
             self._running.pop(job.id, None)
+            self._slot_since.pop(job.id, None)
             if job.id in self._waiting:
                 self._waiting.remove(job.id)
             self._lock.notify_all()

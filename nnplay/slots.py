@@ -43,6 +43,21 @@ def job_cost(exp, pace: float | None) -> float:
     return float(min(1.0, max(MIN_COST, pace * per_epoch)))
 
 
+WATCHABLE_PACE = 30   # epochs/s: TensorFlow Playground's order; the boundary forms as you watch
+
+
+def default_pace(exp, hosted: bool) -> float | None:
+    """The pace a new run starts at (the Train page's Speed, changeable while it runs).
+    On a hosted server a 2-D toy run is paced for watching: the class sees the boundary form
+    epoch by epoch, and a paced run takes ~0.25 of a core instead of a whole one, so many
+    students train at once. Elsewhere, and for every other kind of data: full speed (None)."""
+    from .data import DATASETS
+    entry = DATASETS.get(exp.data.dataset)
+    if hosted and entry is not None and entry.kind == "toy" and not _heavy(exp):
+        return WATCHABLE_PACE
+    return None
+
+
 def _heavy(exp) -> bool:
     types = [layer.get("type", "") for layer in exp.model.layers]
     return any(t.startswith(HEAVY_LAYERS) for t in types) or exp.data.dataset in (

@@ -11,6 +11,7 @@ from nnplay.jobapi import Job, Manager
 from nnplay.job import JobManager
 from nnplay.race import start_race
 from nnplay.store import RunStore, attach
+from nnplay.ui.train_view import queue_text
 
 from conftest import make_exp, open_page
 from test_job import wait_until
@@ -59,6 +60,24 @@ def test_three_sessions_take_turns_and_a_race_waits_behind_the_others(circle):
         race[0].stop()
         assert wait_until(lambda: running(late))   # C before A's second variant
         assert all(j.progress()[0] == "queued" for j in race[1:])
+    finally:
+        stop_all(jobs)
+
+
+def test_a_running_job_takes_turns_so_a_new_student_sees_a_first_point(circle):
+    manager = JobManager(max_running=1, quantum_s=0.5)
+    first = manager.submit(make_exp(train=LONG), circle, owner="A")
+    jobs = [first]
+    try:
+        assert wait_until(lambda: first.snapshot().epoch > 0)
+        second = manager.submit(make_exp(train={"epochs": 30}), circle, owner="B")
+        jobs.append(second)
+        assert wait_until(lambda: second.snapshot().epoch > 0)   # A gave its slot for a turn
+        assert first.alive and first.progress()[0] == "queued"
+        assert first.snapshot().epoch > 0 and "taking turns" in queue_text(first.snapshot())
+        assert second.wait(60).status == "completed"             # B, started, keeps its slot
+        resumed_at = first.snapshot().epoch
+        assert wait_until(lambda: first.snapshot().epoch > resumed_at)   # then A goes on
     finally:
         stop_all(jobs)
 
@@ -181,3 +200,18 @@ def test_hosted_short_runs_skip_xla_whose_programs_are_never_freed(circle, monke
     monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "lots")
     with pytest.raises(ValueError, match="xla_min_batches must be a whole number"):
         config.xla_min_batches()
+
+
+def test_a_hosted_class_watches_a_toy_form_and_other_data_trains_at_full_speed(monkeypatch):
+    from nnplay import slots
+    assert slots.default_pace(make_exp(), hosted=True) == slots.WATCHABLE_PACE
+    assert slots.default_pace(make_exp(), hosted=False) is None
+    assert slots.default_pace(make_exp(data={"dataset": "iris"}), hosted=True) is None
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    at = open_page("views/train.py", make_exp(train={"epochs": 30}))
+    assert at.selectbox(key="train_speed").value == "30 epochs/s"
+    next(b for b in at.button if b.label == "Train").click().run()
+    job = at.session_state["nnplay_job_id"]
+    from nnplay.jobapi import manager
+    assert manager().get(job).pace == slots.WATCHABLE_PACE
+    manager().get(job).stop()

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from nnplay import plots
+from nnplay import config, plots, slots
 from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_head, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
                          SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
@@ -227,7 +227,13 @@ SPEEDS = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs
 
 
 def _pace() -> float | None:
-    return SPEEDS[st.session_state.get("train_speed", "full speed")]
+    return SPEEDS[st.session_state.get("train_speed") or _default_speed()]
+
+
+def _default_speed() -> str:
+    """Full speed, but a hosted class watches a 2-D toy form (slots.default_pace)."""
+    pace = slots.default_pace(session.experiment(), config.hosted())
+    return next((k for k, v in SPEEDS.items() if v == pace), "full speed")
 
 
 def _wait_briefly(done, seconds: float = 0.5):
@@ -239,9 +245,9 @@ def _wait_briefly(done, seconds: float = 0.5):
 
 def _speed(job, snap):
     """How fast training goes; changes a running job at once, and the next ones."""
-    if "train_speed" not in st.session_state and job is not None:
+    if "train_speed" not in st.session_state:
         # Streamlit forgets a widget's value when its page is left: show the job's pace
-        st.session_state["train_speed"] = next(
+        st.session_state["train_speed"] = _default_speed() if job is None else next(
             (k for k, v in SPEEDS.items() if v == snap.pace), "full speed")
     st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed",
                  help="Slow motion, to watch the decision boundary form epoch by epoch. The "
@@ -293,8 +299,11 @@ def queue_text(snap) -> str:
     if snap.status == "building":
         return "Building the model…"
     wait = _about(snap.queue_wait)
-    return (f"Waiting for a training slot: {_ordinal(max(snap.queue_position, 1))} in line"
-            + (f", {wait}" if wait else ""))
+    place = f"{_ordinal(max(snap.queue_position, 1))} in line" + (f", {wait}" if wait else "")
+    if snap.epoch:   # it gave its slot for a turn: other students' runs are starting
+        return (f"Epoch {snap.epoch:,} / {snap.epochs:,} · taking turns while other students' "
+                f"runs start; yours goes on when its turn comes ({place})")
+    return f"Waiting for a training slot: {place}"
 
 
 def _progress(snap):
@@ -360,7 +369,7 @@ def _live(job, drawn_phase: str):
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     _progress(snap)
-    if snap.status in ("queued", "building"):
+    if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
     if data is not None and data.raw_train is not None:
