@@ -473,6 +473,7 @@ class JobManager:
         self._epoch_s: dict = {}                # similar_key -> measured seconds per epoch
         self._served: dict = {}                 # owner -> admission count when last served
         self._admissions = 0
+        self._arrived: dict[str, int] = {}      # job id -> admissions so far when it arrived
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
@@ -482,6 +483,7 @@ class JobManager:
         job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job
+            self._arrived[job.id] = self._admissions
             self._owner_of[job.id] = owner
             self._waiting.append(job.id)
             if owner:
@@ -538,7 +540,12 @@ class JobManager:
             who = slots.owner_key(self._owner_of.get(job_id), job_id)
             holding[who] = holding.get(who, 0) + 1
         waiting = [(j, self._owner_of.get(j)) for j in self._waiting if j in self._cost]
-        return slots.fair_order(waiting, holding, self._served)
+        # An owner never served counts from when its job arrived, not as first of all: a
+        # job that gave its slot for a turn is not starved by sessions that came after it.
+        served = dict(self._served)
+        for job_id, owner in waiting:
+            served.setdefault(slots.owner_key(owner, job_id), self._arrived.get(job_id, 0))
+        return slots.fair_order(waiting, holding, served)
 
     def should_yield(self, job: TrainingJob) -> bool:
         """Whether a running job should give its slot back for a turn: it has held it for
@@ -610,6 +617,7 @@ class JobManager:
             if snap.epoch and snap.elapsed > 0 and job.pace is None:
                 self._epoch_s[slots.similar_key(job.exp)] = snap.elapsed / snap.epoch
             self._cost.pop(job.id, None)
+            self._arrived.pop(job.id, None)
             self._served.pop(slots.owner_key(None, job.id), None)
             if job.saved_as is None:
                 return

@@ -82,6 +82,21 @@ def test_a_running_job_takes_turns_so_a_new_student_sees_a_first_point(circle):
         stop_all(jobs)
 
 
+def test_a_job_that_gave_its_turn_is_not_starved_by_sessions_that_came_after_it(circle):
+    manager = JobManager(max_running=1, quantum_s=0.3)
+    first = manager.submit(make_exp(train=LONG), circle, owner="A")
+    jobs = [first]
+    try:
+        assert wait_until(lambda: first.snapshot().epoch > 0)
+        jobs.append(manager.submit(make_exp(train=LONG), circle, owner="B"))
+        assert wait_until(lambda: jobs[1].snapshot().epoch > 0 and first.progress()[0] == "queued")
+        jobs.append(manager.submit(make_exp(train=LONG), circle, owner="C"))  # came after A's turn
+        order = manager._order()
+        assert order.index(first.id) < order.index(jobs[2].id)
+    finally:
+        stop_all(jobs)
+
+
 def test_paced_jobs_share_one_slot(circle):
     manager = JobManager(max_running=1)
     jobs = [manager.submit(make_exp(train=LONG), circle, owner=f"s{i}", pace=5) for i in range(3)]

@@ -175,6 +175,8 @@ def _phase(snap) -> str:
         return "none"
     if snap.finished:
         return "ended"
+    if snap.status == "queued" and snap.epoch:
+        return "active"   # taking turns: the same controls, no page rerun for a 2-s wait
     return snap.status if snap.status in ("queued", "paused") else "active"
 
 
