@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from . import layers as L
-from . import limits
 
 VERSION = 1
 TOY_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
@@ -524,7 +523,8 @@ def validate(exp: Experiment, info=None) -> list[Problem]:
     """Every problem with `exp`, given the dataset's `info` (a `data.DatasetInfo`) when known."""
     problems = _check_data(exp.data) + _check_train(exp.train)
     problems += _check_stack(exp.model, info, exp.train)
-    return problems or limits.check_limits(exp, info)  # sizes, once the spec is well formed
+    from .limits import check_limits   # limits reads this module: imported late
+    return problems or check_limits(exp, info)  # sizes, once the spec is well formed
 
 
 def check(exp: Experiment, info=None) -> Experiment:
