@@ -187,3 +187,58 @@ def test_two_runs_compared_and_a_shared_link_restores_settings(server, browser, 
     other.get_by_role("link", name="Model").first.click()
     other.get_by_text("Dropout").first.wait_for()
     other.context.close()
+
+
+@pytest.fixture(scope="module")
+def hosted_server(tmp_path_factory):
+    try:
+        proc, url = start_server({"NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_hosted")),
+                                  "NNPLAY_HOSTED": "1", "NNPLAY_TEACHER_KEY": "chalk",
+                                  "TF_CPP_MIN_LOG_LEVEL": "2"})
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def run_names_in_compare(pg) -> str:
+    pg.get_by_role("link", name="Compare").first.click()
+    pg.get_by_role("heading", name="Compare runs").first.wait_for()
+    pg.wait_for_load_state("networkidle")
+    return pg.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_a_hosted_class_keeps_each_students_runs_private_and_the_teacher_sees_all(hosted_server, browser):
+    exp = Experiment()
+    exp.train.epochs = 40
+    contexts = [browser.new_context(viewport={"width": 1440, "height": 900}) for _ in range(3)]
+    a, b, teacher = (c.new_page() for c in contexts)
+    try:
+        for pg in (a, b, teacher):
+            pg.set_default_timeout(60_000)
+        a.goto(f"{hosted_server}/train?x={exp.to_url()}")
+        name = a.get_by_role("textbox", name="Your name").first
+        name.fill("Ada")
+        name.press("Enter")
+        click(a, "Train")
+        assert wait_for(lambda: "Completed" in a.locator('[data-testid="stAlert"]').first.inner_text(),
+                        timeout=120)
+        assert "ws=" in a.url
+        a_history = a.get_by_text(re.compile(r"History — 1 run kept")).first
+        a_history.wait_for()
+
+        b.goto(f"{hosted_server}/train")            # another student: nothing of Ada's
+        b.get_by_role("button", name="Train").first.wait_for()
+        assert wait_for(lambda: "No runs yet" in run_names_in_compare(b))
+
+        a.reload()                                   # Ada's bookmark brings her runs back
+        assert wait_for(lambda: "circle" in run_names_in_compare(a))
+
+        teacher.goto(f"{hosted_server}/compare?teacher=chalk")
+        teacher.get_by_text("Teacher's view").first.wait_for()
+        teacher.get_by_role("button", name="Every student's latest run").click()
+        assert wait_for(lambda: "Ada · circle" in teacher.locator('[data-testid="stMain"]').inner_text())
+    finally:
+        for c in contexts:
+            c.close()
