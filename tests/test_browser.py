@@ -19,16 +19,21 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def serving(tmp_path_factory, **env):
+    """A real `streamlit run app.py` on its own NNPLAY_HOME; yields its URL."""
     try:
         proc, url = start_server({"NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_home")),
-                                  "TF_CPP_MIN_LOG_LEVEL": "2"})
+                                  "TF_CPP_MIN_LOG_LEVEL": "2", **env})
     except RuntimeError as e:
         pytest.fail(str(e))
     yield url
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serving(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -191,15 +196,7 @@ def test_two_runs_compared_and_a_shared_link_restores_settings(server, browser, 
 
 @pytest.fixture(scope="module")
 def hosted_server(tmp_path_factory):
-    try:
-        proc, url = start_server({"NNPLAY_HOME": str(tmp_path_factory.mktemp("nnplay_hosted")),
-                                  "NNPLAY_HOSTED": "1", "NNPLAY_TEACHER_KEY": "chalk",
-                                  "TF_CPP_MIN_LOG_LEVEL": "2"})
-    except RuntimeError as e:
-        pytest.fail(str(e))
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    yield from serving(tmp_path_factory, NNPLAY_HOSTED="1", NNPLAY_TEACHER_KEY="chalk")
 
 
 def run_names_in_compare(pg) -> str:

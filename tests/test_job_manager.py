@@ -1,5 +1,6 @@
 """JobManager with real jobs: fair turns between sessions, fractional slots for paced jobs,
 the wait estimate, and finished jobs let go once their run is saved."""
+import contextlib
 import gc
 import weakref
 
@@ -64,37 +65,38 @@ def test_three_sessions_take_turns_and_a_race_waits_behind_the_others(circle):
         stop_all(jobs)
 
 
-def test_a_running_job_takes_turns_so_a_new_student_sees_a_first_point(circle):
-    manager = JobManager(max_running=1, quantum_s=0.5)
-    first = manager.submit(make_exp(train=LONG), circle, owner="A")
-    jobs = [first]
+@contextlib.contextmanager
+def a_newcomer_while_a_run_goes_on(circle, quantum_s, newcomer_train):
+    """(manager, A's long run, B's run submitted once A has drawn a point) on one slot with
+    turns of `quantum_s`; every job stopped at the end."""
+    manager = JobManager(max_running=1, quantum_s=quantum_s)
+    jobs = [manager.submit(make_exp(train=LONG), circle, owner="A")]
     try:
-        assert wait_until(lambda: first.snapshot().epoch > 0)
-        second = manager.submit(make_exp(train={"epochs": 30}), circle, owner="B")
-        jobs.append(second)
+        assert wait_until(lambda: jobs[0].snapshot().epoch > 0)
+        jobs.append(manager.submit(make_exp(train=newcomer_train), circle, owner="B"))
+        yield manager, jobs
+    finally:
+        stop_all(jobs)
+
+
+def test_a_running_job_takes_turns_so_a_new_student_sees_a_first_point(circle):
+    with a_newcomer_while_a_run_goes_on(circle, 0.5, {"epochs": 30}) as (manager, jobs):
+        first, second = jobs
         assert wait_until(lambda: second.snapshot().epoch > 0)   # A gave its slot for a turn
         assert first.alive and first.progress()[0] == "queued"
         assert first.snapshot().epoch > 0 and "taking turns" in queue_text(first.snapshot())
         assert second.wait(60).status == "completed"             # B, started, keeps its slot
         resumed_at = first.snapshot().epoch
         assert wait_until(lambda: first.snapshot().epoch > resumed_at)   # then A goes on
-    finally:
-        stop_all(jobs)
 
 
 def test_a_job_that_gave_its_turn_is_not_starved_by_sessions_that_came_after_it(circle):
-    manager = JobManager(max_running=1, quantum_s=0.3)
-    first = manager.submit(make_exp(train=LONG), circle, owner="A")
-    jobs = [first]
-    try:
-        assert wait_until(lambda: first.snapshot().epoch > 0)
-        jobs.append(manager.submit(make_exp(train=LONG), circle, owner="B"))
-        assert wait_until(lambda: jobs[1].snapshot().epoch > 0 and first.progress()[0] == "queued")
+    with a_newcomer_while_a_run_goes_on(circle, 0.3, LONG) as (manager, jobs):
+        first, second = jobs
+        assert wait_until(lambda: second.snapshot().epoch > 0 and first.progress()[0] == "queued")
         jobs.append(manager.submit(make_exp(train=LONG), circle, owner="C"))  # came after A's turn
         order = manager._order()
         assert order.index(first.id) < order.index(jobs[2].id)
-    finally:
-        stop_all(jobs)
 
 
 def test_paced_jobs_share_one_slot(circle):
