@@ -18,6 +18,9 @@ from . import uploads  # noqa: E402
 from .spec import Experiment, SpecError, require_uploaded_files  # noqa: E402
 
 
+MAX_SPEC_BYTES = 1024 * 1024
+
+
 class CliError(Exception):
     """A one-line reason for a non-zero exit."""
 
@@ -27,7 +30,12 @@ def read_spec(path: str) -> Experiment:
     if not p.is_file():
         raise CliError(f"no spec file at {path}")
     try:
-        exp = Experiment.from_json(p.read_bytes())
+        with open(p, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)   # a spec is a few KB; never read a huge file whole
+        if len(data) > MAX_SPEC_BYTES:
+            raise CliError(f"{path} is larger than {MAX_SPEC_BYTES // 1024} KB: it is not an "
+                           "nnplay spec (those are a few KB of JSON)")
+        exp = Experiment.from_json(data)
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror or e}") from None
     except SpecError as e:
