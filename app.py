@@ -25,6 +25,7 @@ page = st.navigation(pages)
 share.sidebar()
 workspace_view.header()
 page.run()
+share.notices()   # what the page found a link asked for and could not do
 workspace_view.notices()
 session.sync_url()
 warmup.start()  # after the page is drawn: TensorFlow loads while the student reads it

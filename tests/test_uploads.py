@@ -151,3 +151,16 @@ def test_pages_name_an_upload_by_its_file_name(home):
     from nnplay.spec import describe_change
     ref = uploads.save(CSV, "grades.csv")
     assert describe_change("data.path", None, ref) == "CSV file changed from none to grades.csv"
+
+
+def test_a_link_that_hides_unknown_controls_or_follows_a_gone_job_says_so(home):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"hide": "train.optimizer,train.warp_drive", "job": "no-such-job"})
+    at.switch_page("views/train.py")
+    at.run()
+    said = " ".join(i.value for i in at.info)
+    assert "hides controls nnplay does not have (train.warp_drive)" in said
+    assert "not on this server any more" in said
+    assert at.session_state["nnplay_hidden"] == {"train.optimizer", "train.warp_drive"}
+    assert not at.exception

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from nnplay import config
-from nnplay.spec import Experiment, SpecError
+from nnplay.spec import SETTING_TITLES, Experiment, SpecError
 
 EXP_KEY = "nnplay_experiment"
 JOB_KEY = "nnplay_job_id"
@@ -62,8 +62,29 @@ def experiment() -> Experiment:
         exp = _experiment_from_link()
         st.session_state[EXP_KEY] = exp
         hide = st.query_params.get("hide", "")
-        st.session_state["nnplay_hidden"] = {h for h in hide.split(",") if h}
+        hidden = {h for h in hide.split(",") if h}
+        st.session_state["nnplay_hidden"] = hidden
+        unknown = sorted(h for h in hidden if not hideable(h))
+        if unknown:
+            shown = ", ".join(s[:40] for s in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            link_notice(f"This link hides controls nnplay does not have ({shown}); they are "
+                        "ignored, and the others are hidden as the link says.")
     return exp
+
+
+def hideable(key: str) -> bool:
+    """Whether ?hide= can name `key`: a setting ("train.optimizer"), a part of one
+    ("train.augmentation.flip"), or the Data page's kind of data."""
+    return key == "data.kind" or ".".join(key.split(".")[:2]) in SETTING_TITLES
+
+
+def link_notice(message: str):
+    st.session_state.setdefault("nnplay_link_notices", []).append(message)
+
+
+def link_notices() -> list[str]:
+    """What a link asked for that could not be done, said once."""
+    return st.session_state.pop("nnplay_link_notices", [])
 
 
 def _experiment_from_link() -> Experiment:
@@ -203,6 +224,10 @@ def current_job():
         return None
     job = manager().attach(job_id, owner_id(), workspace())
     if job is None:
+        if JOB_KEY not in st.session_state:   # a link's ?job=, not this session's own job
+            link_notice("The training run this link followed is not on this server any more "
+                        "(it ended and was saved, or the server restarted): its settings are "
+                        "open here, and a saved run of yours is under History on Train.")
         st.session_state.pop(JOB_KEY, None)
         if "job" in st.query_params:
             del st.query_params["job"]

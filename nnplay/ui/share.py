@@ -35,11 +35,18 @@ def _base_url() -> str:
     return (st.context.url or "http://localhost:8501/").split("?", 1)[0]
 
 
+def notices():
+    """What a link asked for that could not be done (an unknown ?hide=, a gone ?job=)."""
+    for notice in session.link_notices():
+        st.info(notice, icon=":material/link:")
+
+
 def sidebar():
     exp = session.experiment()
     problem = session.link_error()
     if problem:  # in the main area, where it is seen even with the sidebar closed
         st.warning(f"This link could not be opened — {problem}. Showing the default experiment.")
+    notices()
     with st.sidebar:
         with st.expander("Share and export", icon=":material/share:"):
             _share_link(exp)
