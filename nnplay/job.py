@@ -429,8 +429,12 @@ class JobManager:
     """Process-wide: jobs share `max_running` training slots (cores; a paced toy job takes a
     fraction of one), handed out fairly between sessions (see `nnplay.slots`)."""
 
-    def __init__(self, max_running: float | None = None, grace_seconds: float = 120.0):
+    def __init__(self, max_running: float | None = None, grace_seconds: float = 120.0,
+                 job_factory=None):
         self.max_running = max_running or default_slots()
+        # What runs a job once it has its slot: TrainingJob trains it in a thread here; the
+        # Ray backend passes a factory of driver-side proxies (the queue rules stay here).
+        self.job_factory = job_factory or TrainingJob
         self.grace_seconds = grace_seconds
         self.jobs: dict[str, TrainingJob] = {}
         self._owners: dict[str, set] = {}
@@ -448,7 +452,8 @@ class JobManager:
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
                paused: bool = False, initial_weights: str | None = None,
                pace: float | None = None, workspace: str = "") -> TrainingJob:
-        job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
+        job = self.job_factory(exp, dataset=dataset, manager=self,
+                               initial_weights=initial_weights)
         job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job
