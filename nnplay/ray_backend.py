@@ -268,11 +268,9 @@ class RayCluster:
     def _new_host(self, node_id: str, cpus: float) -> HostHandle:
         ray = _ray()
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-        runtime_env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
-        if self.address != "local":   # another machine has no copy of this code
-            runtime_env["py_modules"] = [str(Path(__file__).parent)]
         actor = ray.remote(Host).options(
-            num_cpus=0, max_concurrency=HOST_CONCURRENCY, runtime_env=runtime_env,
+            num_cpus=0, max_concurrency=HOST_CONCURRENCY,
+            runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}},
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(config.worker_env())
         return HostHandle(actor, node_id, cpus)
@@ -390,8 +388,9 @@ def _connect(ray, address: str):
         os.environ.setdefault("RAY_worker_niceness", "0")
         cpus = config.ray_slots() or os.cpu_count() or 2
         ray.init(num_cpus=math.ceil(cpus), include_dashboard=False, log_to_driver=False)
-    else:
-        ray.init(address=address, log_to_driver=False)
+    else:   # another machine has no copy of this code: it travels with the job
+        ray.init(address=address, log_to_driver=False,
+                 runtime_env={"py_modules": [str(Path(__file__).parent)]})
 
 
 def _nodes(ray) -> list[tuple[str, float]]:
