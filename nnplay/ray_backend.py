@@ -565,7 +565,8 @@ class RayJob(TrainingJob):
         if data is None:
             return None
         from .modelfile import load_model_file
-        return load_model_file(data)
+        # weight paths as on the worker: the snapshot's weight statistics name them so
+        return load_model_file(data, keep_paths=True)
 
     def _fail(self, error: Exception):
         super()._fail(error)

@@ -48,7 +48,9 @@ def test_a_job_trains_to_the_thread_backends_history(manager):
         np.testing.assert_allclose(snap.history[name], values, rtol=1e-5, atol=1e-6)
     assert snap.final == pytest.approx(local.final, rel=1e-5)
     assert snap.grid is not None and snap.grid.shape == (100, 100)
-    assert job.model() is not None                        # the .keras bytes, opened here
+    # the .keras bytes, opened here, name their weights as the worker's snapshot does
+    assert [w.path for w in job.model().weights] == [
+        w["path"] for layer in snap.weights for w in layer["weights"]]
     assert job.predict(np.zeros((3, 2), np.float32)).shape == (3, 1)
     assert not job.alive and manager.cluster.jobs == {}   # the host let it go
 
@@ -81,6 +83,20 @@ def test_the_run_lands_in_the_store_with_its_model(manager, tmp_path):
     assert run.status == "completed" and job.saved_as == run_id
     assert store.history(run_id)["loss"] == pytest.approx(snap.history["loss"])
     assert store.model_path(run_id) is not None
+
+
+def test_the_train_and_inspect_pages_run_a_job_on_ray(manager, monkeypatch):
+    from conftest import open_page
+    monkeypatch.setenv("NNPLAY_RAY_ADDRESS", "local")   # jobapi.manager() is the Ray one
+    at = open_page("views/train.py", circle(40))
+    next(b for b in at.button if "Train" in b.label).click().run()
+    job = manager.get(at.session_state["nnplay_job_id"])
+    assert isinstance(job, ray_backend.RayJob)
+    assert job.wait(TIMEOUT).status == "completed"
+    at.run()
+    assert "finished all 40 epochs" in " ".join(m.value for m in at.success)
+    at.switch_page("views/inspect.py").run()
+    assert not at.exception and not at.error
 
 
 DRIVER = textwrap.dedent("""
