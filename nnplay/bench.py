@@ -114,6 +114,12 @@ def run_bench(verbose: bool = True) -> dict:
     say(f"  nnplay job     {job_eps:8.1f} epochs/s  (decision grid {grids_per_s:.1f}/s)   "
         f"ratio {job_eps / fit_eps:.1f}x")
     say(f"  first epoch's metrics after {first:.2f} s")
+    on_ray = _ray_figures(_toy_experiment(TOY_EPOCHS), toy_data)
+    if on_ray:
+        say(f"  on Ray         {on_ray['nnplay']:8.1f} epochs/s  (decision grid "
+            f"{on_ray['grid_per_s']:.1f}/s)   {on_ray['nnplay'] / job_eps:.2f}x the thread's; "
+            f"first epoch after {on_ray['first_point_s']:.2f} s, poll round trip "
+            f"{on_ray['poll_ms']:.1f} ms (median)")
     say("  one job, the Train page polling 4x/s against nobody watching, in alternating windows:")
     in_browser = _browser_rates()
     for key, label in (("own_core", "real server, Chromium on its own core"),
@@ -122,12 +128,6 @@ def run_bench(verbose: bool = True) -> dict:
             watched, unwatched = in_browser[key]
             say(f"  {label:40s} {watched:8.1f} against {unwatched:8.1f} epochs/s   "
                 f"{watched / unwatched:.2f}x")
-    on_ray = _ray_figures(_toy_experiment(TOY_EPOCHS), toy_data)
-    if on_ray:
-        say(f"  on Ray         {on_ray['nnplay']:8.1f} epochs/s  (decision grid "
-            f"{on_ray['grid_per_s']:.1f}/s)   {on_ray['nnplay'] / job_eps:.2f}x the thread's; "
-            f"first epoch after {on_ray['first_point_s']:.2f} s, poll round trip "
-            f"{on_ray['poll_ms']:.1f} ms (median)")
     say("mlp: 60,000 x 784 -> 128 relu -> dropout 0.2 -> 10 softmax, Adam, batch 128")
     mlp_data, mlp_exp = _mlp_dataset(), _mlp_experiment()
     fit_sps = _fit_rate(mlp_exp, mlp_data, 2, per_sample=True)
@@ -176,5 +176,9 @@ def _ray_figures(exp: Experiment, dataset) -> dict | None:
         time.sleep(0.05)
     job.stop()
     job.wait(60)
+    from .ray_backend import reset_manager
+    reset_manager()                     # the rest of the bench runs without Ray's processes
+    import ray
+    ray.shutdown()
     return {"nnplay": round(eps, 1), "grid_per_s": round(grids_per_s, 1),
             "first_point_s": round(first, 3), "poll_ms": round(statistics.median(trips) * 1e3, 1)}
