@@ -149,6 +149,9 @@ class Host:
     that imports TensorFlow once (warmed up as the actor starts)."""
 
     def __init__(self, env: dict):
+        # A local Ray's workers inherit the server's environment: without this, the warm-up
+        # below would see NNPLAY_RAY_ADDRESS and start hosts of its own.
+        os.environ.pop("NNPLAY_RAY_ADDRESS", None)
         os.environ.update(env)
         os.environ["NNPLAY_HOME"] = tempfile.mkdtemp(prefix="nnplay_ray_host_")
         self.jobs: dict[str, TrainingJob] = {}
