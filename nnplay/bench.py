@@ -37,13 +37,13 @@ def _fit_rate(exp: Experiment, dataset, epochs: int, per_sample: bool = False) -
     return rate * len(dataset.x_train) if per_sample else rate
 
 
-def _job_rate(exp: Experiment, dataset) -> tuple[float, float, float]:
+def _job_rate(exp: Experiment, dataset, start=None) -> tuple[float, float, float]:
     """Steady epochs/s of a TrainingJob (grid and weight stats on), the decision grid's
-    refresh rate, and the seconds from start to the first epoch's metrics."""
+    refresh rate, and the seconds from start to the first epoch's metrics. `start()`: how
+    the job starts (default: a TrainingJob thread here)."""
     from .job import TrainingJob
-    job = TrainingJob(exp, dataset)
     t0 = time.perf_counter()
-    job.start()
+    job = start() if start else TrainingJob(exp, dataset).start()
     first = None
     marks = []
     grids = set()
@@ -114,6 +114,12 @@ def run_bench(verbose: bool = True) -> dict:
     say(f"  nnplay job     {job_eps:8.1f} epochs/s  (decision grid {grids_per_s:.1f}/s)   "
         f"ratio {job_eps / fit_eps:.1f}x")
     say(f"  first epoch's metrics after {first:.2f} s")
+    on_ray = _ray_figures(_toy_experiment(TOY_EPOCHS), toy_data)
+    if on_ray:
+        say(f"  on Ray         {on_ray['nnplay']:8.1f} epochs/s  (decision grid "
+            f"{on_ray['grid_per_s']:.1f}/s)   {on_ray['nnplay'] / job_eps:.2f}x the thread's; "
+            f"first epoch after {on_ray['first_point_s']:.2f} s, poll round trip "
+            f"{on_ray['poll_ms']:.1f} ms (median)")
     say("  one job, the Train page polling 4x/s against nobody watching, in alternating windows:")
     in_browser = _browser_rates()
     for key, label in (("own_core", "real server, Chromium on its own core"),
@@ -133,6 +139,7 @@ def run_bench(verbose: bool = True) -> dict:
             "mlp": {"nnplay": round(eng_sps), "fit": round(fit_sps),
                     "ratio": round(eng_sps / fit_sps, 2)},
             "first_point_s": round(first, 3),
+            **({"ray": on_ray} if on_ray else {}),
             **({"browser_polling": {k: _pair(v) for k, v in in_browser.items()}} if in_browser else {})}
 
 
@@ -140,3 +147,38 @@ def _pair(rates: tuple[float, float]) -> dict:
     watched, unwatched = rates
     return {"watched": round(watched, 1), "unwatched": round(unwatched, 1),
             "ratio": round(watched / unwatched, 2)}
+
+
+def _ray_figures(exp: Experiment, dataset) -> dict | None:
+    """The same toy job on the Ray backend (a local Ray unless NNPLAY_RAY_ADDRESS names a
+    cluster), its host actor warm: epochs/s, grid refreshes/s, first epoch's metrics, and
+    the median round trip of one poll (a pull and its merge) while a watched job trains.
+    None where Ray is not installed."""
+    import importlib.util
+    if importlib.util.find_spec("ray") is None:
+        return None
+    import statistics
+    from .ray_backend import ray_manager
+    manager = ray_manager()
+    manager.cluster.wait_ready(120)
+    eps, grids_per_s, first = _job_rate(exp, dataset, start=lambda: manager.submit(exp, dataset))
+    paced = exp.copy()
+    paced.train.epochs = 100_000
+    job = manager.submit(paced, dataset, pace=20)
+    while job.snapshot().epoch < 1 and job.alive:
+        time.sleep(0.05)
+    trips = []
+    for _ in range(40):
+        job.snapshot()                  # a page is looking: the grid travels too
+        t0 = time.perf_counter()
+        manager.cluster.poll()
+        trips.append(time.perf_counter() - t0)
+        time.sleep(0.05)
+    job.stop()
+    job.wait(60)
+    from .ray_backend import reset_manager
+    reset_manager()                     # the rest of the bench runs without Ray's processes
+    import ray
+    ray.shutdown()
+    return {"nnplay": round(eps, 1), "grid_per_s": round(grids_per_s, 1),
+            "first_point_s": round(first, 3), "poll_ms": round(statistics.median(trips) * 1e3, 1)}

@@ -99,14 +99,17 @@ def cmd_train(args) -> dict:
     from .spec import check
     check(exp, _dataset_info(exp))
     dataset = load(exp.data)
-    job = TrainingJob(exp, dataset).start()
+    from .jobapi import backend, manager
+    # On a laptop the CLI trains in a thread of its own, queueing for nothing; on Ray the
+    # job goes through the Ray backend's queue like a page's.
+    job = manager().submit(exp, dataset) if backend() == "ray" else TrainingJob(exp, dataset).start()
     snap = _progress(job, exp.train.epochs, quiet=args.json and not sys.stderr.isatty())
     if snap.status == "failed":
         raise CliError(f"training failed: {snap.message}")
     if args.save:
         _save_run(job, snap, args.save)
     result = {"epochs": snap.epoch, "seconds": round(snap.elapsed, 3), "stopped": snap.status,
-              "final": snap.final, "history": snap.history}
+              "final": snap.final, "history": snap.history, "backend": backend()}
     if not args.json:
         finals = ", ".join(f"{k} {v:.4f}" for k, v in snap.final.items())
         print(f"{snap.message} in {snap.elapsed:.1f} s: {finals}")

@@ -124,6 +124,37 @@ def xla_min_batches() -> int:
                          f"got {value!r}") from None
 
 
+# ---- the Ray backend (issue #10) ------------------------------------------------------------
+
+def ray_address() -> str | None:
+    """Where training jobs run: None (unset, the default) in threads of this process;
+    "local" on a Ray this process starts on this machine; "auto" or "host:port" on an
+    existing Ray cluster. Setting `ray_address` (NNPLAY_RAY_ADDRESS)."""
+    value = setting("ray_address", None)
+    value = str(value).strip() if value is not None else ""
+    return value or None
+
+
+def ray_slots() -> float | None:
+    """Training slots on Ray (cores the queue hands out); None: the cluster's CPUs.
+    Setting `ray_slots` (NNPLAY_RAY_SLOTS)."""
+    return _number("ray_slots", None, float, minimum=0.1)
+
+
+def worker_env() -> dict:
+    """This host's settings as NNPLAY_<NAME> environment variables, for a training process
+    elsewhere (a Ray worker) that cannot read this machine's environment or nnplay.toml:
+    hosted mode, the limits, xla_min_batches. Not where things are kept (NNPLAY_HOME) nor
+    the Ray settings themselves."""
+    env = {"NNPLAY_" + k.upper(): str(v) for k, v in _file_settings().items()
+           if not isinstance(v, dict)}
+    env.update({"NNPLAY_" + k.upper(): str(v) for k, v in limit_overrides().items()})
+    env.update({k: v for k, v in os.environ.items() if k.startswith("NNPLAY_")})
+    for local in ("NNPLAY_HOME", "NNPLAY_RAY_ADDRESS", "NNPLAY_RAY_SLOTS", "NNPLAY_TEACHER_KEY"):
+        env.pop(local, None)
+    return env
+
+
 def reload():
     """Forget the cached nnplay.toml (tests that write one)."""
     _file_settings.cache_clear()

@@ -454,8 +454,11 @@ class JobManager:
     fraction of one), handed out fairly between sessions (see `nnplay.slots`)."""
 
     def __init__(self, max_running: float | None = None, grace_seconds: float | None = None,
-                 quantum_s: float | None = None):
+                 quantum_s: float | None = None, job_factory=None):
         self.max_running = max_running or default_slots()
+        # What runs a job once it has its slot: TrainingJob trains it in a thread here; the
+        # Ray backend passes a factory of driver-side proxies (the queue rules stay here).
+        self.job_factory = job_factory or TrainingJob
         self.grace_seconds = default_grace_seconds() if grace_seconds is None else grace_seconds
         self._reaper: threading.Thread | None = None   # one thread for every closed tab
         # Turns (see should_yield) on a hosted server; a laptop's own jobs queue as before.
@@ -479,7 +482,8 @@ class JobManager:
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
                paused: bool = False, initial_weights: str | None = None,
                pace: float | None = None, workspace: str = "") -> TrainingJob:
-        job = TrainingJob(exp, dataset=dataset, manager=self, initial_weights=initial_weights)
+        job = self.job_factory(exp, dataset=dataset, manager=self,
+                               initial_weights=initial_weights)
         job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job

@@ -116,8 +116,17 @@ class Manager(Protocol):
     def active(self) -> list[Job]: ...
 
 
+def backend() -> str:
+    """Where this process's jobs train: "thread" (here) or "ray" (setting ray_address)."""
+    from . import config
+    return "ray" if config.ray_address() else "thread"
+
+
 def manager() -> Manager:
-    """The backend's manager for this process (threads today; a Ray backend chosen by
-    config later)."""
+    """The backend's manager for this process: threads here, or Ray when the setting
+    ray_address (NNPLAY_RAY_ADDRESS) names a cluster (`nnplay.ray_backend`)."""
+    if backend() == "ray":
+        from .ray_backend import ray_manager
+        return ray_manager()
     from .job import MANAGER
     return MANAGER

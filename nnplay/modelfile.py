@@ -194,15 +194,23 @@ def _explain(error: Exception, config) -> str:
     return f"Keras could not read it: {text.splitlines()[0][:300] if text else type(error).__name__}"
 
 
-def load_model_file(data: bytes):
-    """A keras.Model from the bytes of a .keras file, loaded with safe_mode=True."""
+def load_model_file(data: bytes, keep_paths: bool = False):
+    """A keras.Model from the bytes of a .keras file, loaded with safe_mode=True.
+    `keep_paths`: weight paths as where it was saved ("nnplay/dense_1/kernel"; Keras builds
+    a loaded model's layers outside the model's name scope, so they would lose the prefix)."""
+    import contextlib
+
     import keras
     config = _check_archive(data)
+    name = config.get("config", {}).get("name") if isinstance(config.get("config"), dict) else None
+    scope = keras.name_scope(name) if keep_paths and isinstance(name, str) and name else \
+        contextlib.nullcontext()
     fd, path = tempfile.mkstemp(suffix=".keras")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        return keras.models.load_model(path, safe_mode=True, compile=False)
+        with scope:
+            return keras.models.load_model(path, safe_mode=True, compile=False)
     except ModelFileError:
         raise
     except Exception as e:  # Keras raises ValueError, TypeError, KeyError... for bad files

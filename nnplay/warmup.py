@@ -37,6 +37,9 @@ def wait(timeout: float | None = None) -> bool:
 
 def _warm() -> None:
     try:
+        from .jobapi import backend, manager
+        if backend() == "ray":
+            manager()   # join Ray now: its host actors import TensorFlow while pages load
         from .job import TrainingJob
         from .spec import Experiment
         exp = Experiment.from_dict({"data": {"dataset": "xor", "samples": 64},

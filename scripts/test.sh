@@ -12,5 +12,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 python -m pip install -q -r requirements-test.txt
+python -m pip install -q -r requirements-ray.txt   # the Ray backend's tests run too
 export TF_CPP_MIN_LOG_LEVEL=2
 python -m pytest -q "$@"
