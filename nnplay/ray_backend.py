@@ -344,7 +344,10 @@ class RayCluster:
         ray = _ray()
         now = time.monotonic()
         with self._lock:
-            plan = [(h, [self.jobs[j] for j in h.jobs if j in self.jobs]) for h in self.hosts]
+            # a job placed but not yet started on its host is not pulled: a threaded actor
+            # may answer the pull before it runs the start, and the job would seem lost
+            plan = [(h, [self.jobs[j] for j in h.jobs if j in self.jobs and self.jobs[j].launched])
+                    for h in self.hosts]
         calls = []
         for host, jobs in plan:
             if not jobs and host.ready:
@@ -409,6 +412,7 @@ class RayJob(TrainingJob):
     and snapshot of a `TrainingJob`, with the training itself done remotely."""
 
     cluster: RayCluster   # set by `ray_manager`'s factory
+    launched = False      # True once its host has started it (polls wait for that)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -498,6 +502,7 @@ class RayJob(TrainingJob):
         self._sent_run, self._sent_pace = not paused, pace
         _ray().get(self.host.actor.start.remote(self.id, spec, files, weights, paused, pace, lr),
                    timeout=CALL_TIMEOUT_S)
+        self.launched = True
 
     def _send(self, action: str, *args):
         """One control, waited for: a threaded actor may run calls out of order, and a
