@@ -35,6 +35,7 @@ from .spec import Experiment
 
 GRID_EVERY_S = 0.05        # decision grid refresh (>= 10 per second even on a busy machine)
 STATS_EVERY_S = 0.5        # weight statistics refresh
+HOSTED_FRAME_S = 0.2       # hosted: the grid at most 5 times a second (the page polls 4)
 WEIGHT_HISTORY_MAX = 60    # histogram snapshots kept for "distribution over epochs"
 LIVE_FINISHED = 3          # a session's latest saved jobs that keep their model (Inspect
                            # shows their weights over epochs); older ones let it go
@@ -66,6 +67,10 @@ class TrainingJob:
         self._thread = None
         self._started_at = None
         self._trained_s = 0.0          # seconds spent training, for the host's time limit
+        # A hosted class: the boundary and weights are redrawn at most HOSTED_FRAME_S apart
+        # (a page shows 4 frames a second), not every epoch of a fast paced run; on a
+        # laptop a paced run draws every epoch, as slow motion promises.
+        self._frame_s = HOSTED_FRAME_S if config.hosted() else None
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
@@ -318,7 +323,8 @@ class TrainingJob:
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            self._refresh_views(force=action == "step" or paced)
+            every_epoch = paced and (self._frame_s is None or self._pace * self._frame_s <= 1)
+            self._refresh_views(force=action == "step" or every_epoch)
             if paced:
                 self._sleep_for_pace(started)
             if self.manager is not None and self.manager.should_yield(self):
@@ -375,7 +381,8 @@ class TrainingJob:
         """Decision grid and weight statistics, throttled by wall time, not by epoch."""
         from .inspect import grid_values, weight_stats
         now = time.perf_counter()
-        if grid and self._grid_points is not None and (force or now - self._last_grid >= GRID_EVERY_S):
+        every = self._frame_s or GRID_EVERY_S
+        if grid and self._grid_points is not None and (force or now - self._last_grid >= every):
             grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task,
                                logits=self.engine.logits)
             self._last_grid = now

@@ -232,3 +232,20 @@ def test_a_hosted_class_watches_a_toy_form_and_other_data_trains_at_full_speed(m
     from nnplay.jobapi import manager
     assert manager().get(job).pace == slots.WATCHABLE_PACE
     manager().get(job).stop()
+
+
+def test_a_hosted_fast_paced_run_draws_its_boundary_a_few_times_a_second(circle, monkeypatch):
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    job = job_mod.TrainingJob(make_exp(train={"epochs": 3_000}), circle)   # within hosted caps
+    job.set_pace(30)
+    job.start()
+    try:
+        assert wait_until(lambda: job.snapshot().epoch >= 5)
+        first = job.snapshot()
+        assert wait_until(lambda: job.snapshot().epoch >= first.epoch + 30)
+        last = job.snapshot()
+        # ~30 epochs went by in about a second: the grid followed at the page's frame rate
+        assert last.grid_version - first.grid_version <= 10 < last.epoch - first.epoch + 1
+        assert last.grid_epoch >= last.epoch - 10
+    finally:
+        stop_all([job])
