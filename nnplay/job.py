@@ -299,7 +299,7 @@ class TrainingJob:
     def _take_turns(self):
         """Give the training slot to a student whose run has drawn nothing yet, and queue
         for the next turn (the page shows the place and the wait meanwhile)."""
-        self.manager.release(self)
+        self.manager.release(self, taking_turns=True)
         self._acquire_slot()
 
     def _train_loop(self):
@@ -429,6 +429,7 @@ class TrainingJob:
 
 
 QUANTUM_S = 2.0   # a turn: how long a running job keeps its slot while a new one waits
+TURN_WAIT_MAX_S = 15.0   # a run that gave its turn waits at most about this for the next
 
 
 def default_grace_seconds() -> float:
@@ -483,7 +484,7 @@ class JobManager:
         self._epoch_s: dict = {}                # similar_key -> measured seconds per epoch
         self._served: dict = {}                 # owner -> admission count when last served
         self._admissions = 0
-        self._arrived: dict[str, int] = {}      # job id -> admissions so far when it arrived
+        self._queued_at: dict[str, float] = {}  # job id -> when it gave its slot for a turn
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
@@ -494,7 +495,6 @@ class JobManager:
         job.workspace = workspace     # its run is stored there; only it may re-attach the job
         with self._lock:
             self.jobs[job.id] = job
-            self._arrived[job.id] = self._admissions
             self._owner_of[job.id] = owner
             self._waiting.append(job.id)
             if owner:
@@ -540,6 +540,7 @@ class JobManager:
             self._waiting.remove(job_id)
             self._running[job_id] = self._cost[job_id]
             self._slot_since[job_id] = time.monotonic()
+            self._queued_at.pop(job_id, None)
             self._admissions += 1
             self._served[slots.owner_key(self._owner_of.get(job_id), job_id)] = self._admissions
         if started:
@@ -551,11 +552,13 @@ class JobManager:
             who = slots.owner_key(self._owner_of.get(job_id), job_id)
             holding[who] = holding.get(who, 0) + 1
         waiting = [(j, self._owner_of.get(j)) for j in self._waiting if j in self._cost]
-        # An owner never served counts from when its job arrived, not as first of all: a
-        # job that gave its slot for a turn is not starved by sessions that came after it.
+        # A run that gave its slot for a turn and has waited TURN_WAIT_MAX_S goes first, so
+        # a stream of new sessions (each first in line: never served) cannot starve it.
         served = dict(self._served)
+        now = time.monotonic()
         for job_id, owner in waiting:
-            served.setdefault(slots.owner_key(owner, job_id), self._arrived.get(job_id, 0))
+            if now - self._queued_at.get(job_id, now) > TURN_WAIT_MAX_S:
+                served[slots.owner_key(owner, job_id)] = -2
         return slots.fair_order(waiting, holding, served)
 
     def should_yield(self, job: TrainingJob) -> bool:
@@ -576,10 +579,14 @@ class JobManager:
             free = self.max_running - sum(self._running.values())
             return self._cost.get(nxt.id, 1.0) > free + slots.EPS
 
-    def release(self, job: TrainingJob):
+    def release(self, job: TrainingJob, taking_turns: bool = False):
         with self._lock:
             self._running.pop(job.id, None)
             self._slot_since.pop(job.id, None)
+            if taking_turns:
+                self._queued_at[job.id] = time.monotonic()
+            else:
+                self._queued_at.pop(job.id, None)
             if job.id in self._waiting:
                 self._waiting.remove(job.id)
             self._lock.notify_all()
@@ -628,7 +635,7 @@ class JobManager:
             if snap.epoch and snap.elapsed > 0 and job.pace is None:
                 self._epoch_s[slots.similar_key(job.exp)] = snap.elapsed / snap.epoch
             self._cost.pop(job.id, None)
-            self._arrived.pop(job.id, None)
+            self._queued_at.pop(job.id, None)
             self._served.pop(slots.owner_key(None, job.id), None)
             if job.saved_as is None:
                 return
