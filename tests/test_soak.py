@@ -18,4 +18,7 @@ def test_a_small_class_loses_nothing_and_leaves_no_thread_behind():
     assert report.lessons >= 4                      # every student got through a lesson
     assert report.jobs_started == report.runs_saved == report.runs_finished
     assert set(report.runs_by_status) == {"completed"}
-    assert report.threads_end <= report.threads_start, "threads grew over the soak"
+    # A leak grows with the lessons (a thread per tab or per run: 8 or more here); Streamlit
+    # keeps a closed tab's session for a while, which may hold a thread or two at the end.
+    assert report.threads_end <= report.threads_start + 2 < report.threads_start + report.lessons, \
+        "threads grew with the lessons"
