@@ -77,6 +77,12 @@ def workspace_idle_hours() -> float:
     return _number("workspace_idle_hours", 72.0, float, minimum=0.01)
 
 
+def grace_seconds() -> float:
+    """How long a closed tab's jobs go on before they are stopped (`grace_seconds`, default
+    120 s: long enough for a reload or a flaky network)."""
+    return _number("grace_seconds", 120.0, float, minimum=0.0)
+
+
 def _number(name: str, default, kind, minimum):
     """A numeric setting; a bad value stops the server with a message naming the setting."""
     value = setting(name, default)

@@ -432,19 +432,6 @@ QUANTUM_S = 2.0   # a turn: how long a running job keeps its slot while a new on
 TURN_WAIT_MAX_S = 15.0   # a run that gave its turn waits at most about this for the next
 
 
-def default_grace_seconds() -> float:
-    """How long a closed tab's jobs go on before they are stopped: the setting `grace_seconds`
-    (NNPLAY_GRACE_SECONDS), default 120 s, long enough for a reload or a flaky network."""
-    value = config.setting("grace_seconds", 120.0)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise ValueError(f"the setting grace_seconds must be a number of seconds, got {value!r}")
-    return seconds
-
-
 def default_slots() -> float:
     """Training slots of this host: the setting `slots` (NNPLAY_SLOTS), default the cores."""
     value = config.setting("slots", None)
@@ -467,7 +454,7 @@ class JobManager:
         # What runs a job once it has its slot: TrainingJob trains it in a thread here; the
         # Ray backend passes a factory of driver-side proxies (the queue rules stay here).
         self.job_factory = job_factory or TrainingJob
-        self.grace_seconds = default_grace_seconds() if grace_seconds is None else grace_seconds
+        self.grace_seconds = config.grace_seconds() if grace_seconds is None else grace_seconds
         self._reaper: threading.Thread | None = None   # one thread for every closed tab
         # Turns (see should_yield) on a hosted server; a laptop's own jobs queue as before.
         self.quantum_s = quantum_s if quantum_s is not None else (
