@@ -35,7 +35,6 @@ from .spec import Experiment
 
 GRID_EVERY_S = 0.05        # decision grid refresh (>= 10 per second even on a busy machine)
 STATS_EVERY_S = 0.5        # weight statistics refresh
-HOSTED_FRAME_S = 0.2       # hosted: the grid at most 5 times a second (the page polls 4)
 WEIGHT_HISTORY_MAX = 60    # histogram snapshots kept for "distribution over epochs"
 LIVE_FINISHED = 3          # a session's latest saved jobs that keep their model (Inspect
                            # shows their weights over epochs); older ones let it go
@@ -67,10 +66,10 @@ class TrainingJob:
         self._thread = None
         self._started_at = None
         self._trained_s = 0.0          # seconds spent training, for the host's time limit
-        # A hosted class: the boundary and weights are redrawn at most HOSTED_FRAME_S apart
-        # (a page shows 4 frames a second), not every epoch of a fast paced run; on a
-        # laptop a paced run draws every epoch, as slow motion promises.
-        self._frame_s = HOSTED_FRAME_S if config.hosted() else None
+        # A hosted class: the boundary and weights are redrawn once a page frame
+        # (slots.frame_seconds), not every epoch of a fast paced run; on a laptop a paced
+        # run draws every epoch, as slow motion promises.
+        self._frame_s = slots.frame_seconds(True) if config.hosted() else None
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()

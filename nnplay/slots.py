@@ -43,6 +43,13 @@ def job_cost(exp, pace: float | None) -> float:
     return float(min(1.0, max(MIN_COST, pace * per_epoch)))
 
 
+def frame_seconds(hosted: bool) -> float:
+    """Seconds between two frames of a live run (the page's poll, the job's boundary redraw):
+    four a second on a laptop; two in a hosted class, whose pages all run in the server's one
+    Python process (16 pages polling four times a second took more than all of its time)."""
+    return 0.5 if hosted else 0.25
+
+
 WATCHABLE_PACE = 30   # epochs/s: TensorFlow Playground's order; the boundary forms as you watch
 
 

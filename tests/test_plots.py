@@ -56,6 +56,20 @@ def test_decision_boundary_sends_the_grid_as_256_levels():
     assert set(np.asarray(classes.data[0].z).ravel()) == {7} and classes.data[0].zmax == 9
 
 
+def test_a_live_boundary_frame_repaints_only_the_background_and_title():
+    raw = np.array([[0, 0], [1, 1]], dtype=float)
+    fig = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary",
+                             grid=np.zeros((100, 100)), title="after epoch 1")
+    points = [(t.x.tolist(), t.y.tolist()) for t in fig.data[1:]]
+    same = plots.redraw_grid(fig, np.ones((100, 100)), "binary", "after epoch 9")
+    assert same is fig and fig.layout.title.text == "after epoch 9"
+    assert set(np.asarray(fig.data[0].z).ravel()) == {255}
+    assert [(t.x.tolist(), t.y.tolist()) for t in fig.data[1:]] == points
+    fresh = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary",
+                               grid=np.ones((100, 100)), title="after epoch 9")
+    assert fig.to_json() == fresh.to_json()   # the same frame as a figure drawn anew
+
+
 def test_runs_charts_share_legend_margins_and_epoch_axis():
     runs = [{"name": "a", "history": {"loss": [2, 1, 0.5], "val_loss": [2, 1.5, 1.4]}},
             {"name": "b", "history": {"loss": [2, 1.2], "val_loss": [2.2, 1.9]}}]

@@ -12,7 +12,6 @@ from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_head, 
                          SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
 from nnplay.ui import session
 
-POLL_SECONDS = 0.25  # the live panel refreshes 4 times a second while a job trains
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
@@ -346,10 +345,13 @@ def _boundary(job, snap):
     data = _data(job)
     if data is None or data.raw_train is None or snap.grid is None:
         return
-    fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
+    title = f"Decision boundary after epoch {snap.grid_epoch:,}"
+    # The points are drawn once per job; each new grid only repaints the background.
+    base = session.remembered("live_figures", "boundary_points", (job.id,), lambda: (
         plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
-                           data.info.task, grid=snap.grid, bounds=data.grid_bounds,
-                           title=f"Decision boundary after epoch {snap.grid_epoch:,}")))
+                           data.info.task, grid=snap.grid, bounds=data.grid_bounds, title=title)))
+    fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
+        plots.redraw_grid(base, snap.grid, data.info.task, title)))
     st.plotly_chart(fig, key="boundary")
 
 
@@ -386,10 +388,13 @@ def _live(job, drawn_phase: str):
         _outcome(snap)
 
 
-# Seconds between refreshes of the live panel, by phase: four times a second while training;
-# once a second while queued (the position moves slowly) or paused (only to notice a Resume
-# from another tab); not at all once ended.
-POLL_BY_PHASE = {"active": POLL_SECONDS, "queued": 1.0, "paused": 1.0, "ended": None}
+def _poll_seconds(phase: str) -> float | None:
+    """Seconds between refreshes of the live panel: a frame while training (four a second on
+    a laptop, two hosted); once a second while queued (the position moves slowly) or paused
+    (only to notice a Resume from another tab); not at all once ended."""
+    if phase == "active":
+        return slots.frame_seconds(config.hosted())
+    return None if phase == "ended" else 1.0
 
 
 def live_panel(exp: Experiment, info):
@@ -401,7 +406,7 @@ def live_panel(exp: Experiment, info):
                 "model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    st.fragment(_live, run_every=POLL_BY_PHASE[phase])(job, phase)
+    st.fragment(_live, run_every=_poll_seconds(phase))(job, phase)
 
 
 # ---- history of runs ------------------------------------------------------------------------
