@@ -46,10 +46,8 @@ def learning_curves(history: dict, metric="loss", *, best_epoch: int = 0,
     legend under the charts. One figure rather than one per metric: the Train page redraws it
     four times a second, and the browser's cost is mostly per figure."""
     metrics = [metric] if isinstance(metric, str) else list(metric)
-    label = title or (metrics[0].replace("_", " ") if len(metrics) == 1 else "Learning curves")
+    label = _curves_title(history, metrics, best_epoch, title)
     has_best = bool(best_epoch) and any(history.get("val_" + m) for m in metrics)
-    if has_best:
-        label += f" · best epoch {best_epoch:,}"
     epochs = max((len(v) for v in history.values() if v), default=0)
     gap = 0.1
     width = (1 - gap * (len(metrics) - 1)) / len(metrics)
@@ -83,6 +81,38 @@ def learning_curves(history: dict, metric="loss", *, best_epoch: int = 0,
                                 mode="lines" if len(values) > 1 else "markers",
                                 line=dict(color=VALIDATION_COLOR if prefix else TRAIN_COLOR,
                                           dash=dash, width=2))
+    return fig
+
+
+def _curves_title(history: dict, metrics: list, best_epoch: int, title: str | None) -> str:
+    label = title or (metrics[0].replace("_", " ") if len(metrics) == 1 else "Learning curves")
+    if best_epoch and any(history.get("val_" + m) for m in metrics):
+        label += f" · best epoch {best_epoch:,}"
+    return label
+
+
+def curves_layout(history: dict, metrics: list, best_epoch: int) -> tuple:
+    """What decides the shape of learning_curves' figure beyond its numbers: the traces
+    drawn, the best-epoch lines, a tick per epoch below 8 epochs. While it stays the same,
+    refresh_curves gives the next frame of a live chart."""
+    epochs = max((len(v) for v in history.values() if v), default=0)
+    traces = tuple(bool(history.get(prefix + m)) for m in metrics for prefix in ("", "val_"))
+    has_best = bool(best_epoch) and any(history.get("val_" + m) for m in metrics)
+    return tuple(metrics), traces, has_best, epochs < 8, epochs > 1
+
+
+def refresh_curves(fig: go.Figure, history: dict, metrics: list, best_epoch: int) -> go.Figure:
+    """The next frame of a live learning_curves figure whose curves_layout is unchanged: new
+    points, title and best-epoch lines, in place (a third of the time of a new figure, four
+    times a second on every page of a class)."""
+    for trace in fig.data:
+        metric = metrics[int(trace.xaxis[1:] or 1) - 1]
+        values = history["val_" + metric if trace.name == "validation" else metric]
+        keep = _thin(len(values))
+        trace.x, trace.y = keep + 1, np.asarray(values)[keep]
+    fig.layout.title.text = _curves_title(history, metrics, best_epoch, None)
+    for shape in fig.layout.shapes:
+        shape.x0 = shape.x1 = best_epoch
     return fig
 
 

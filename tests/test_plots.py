@@ -70,6 +70,22 @@ def test_a_live_boundary_frame_repaints_only_the_background_and_title():
     assert fig.to_json() == fresh.to_json()   # the same frame as a figure drawn anew
 
 
+@pytest.mark.parametrize("metrics", [["loss"], ["loss", "accuracy"]])
+def test_a_live_learning_curves_frame_equals_a_figure_drawn_anew(metrics):
+    rng = np.random.default_rng(0)
+    full = {k: list(rng.random(3000)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    fig, layout = None, None
+    for epochs, best in [(9, 3), (10, 3), (200, 150), (3000, 2999)]:
+        history = {k: v[:epochs] for k, v in full.items()}
+        fresh = plots.learning_curves(history, metrics, best_epoch=best)
+        if layout != plots.curves_layout(history, metrics, best):
+            fig, layout = fresh, plots.curves_layout(history, metrics, best)
+        else:
+            assert plots.refresh_curves(fig, history, metrics, best).to_json() == fresh.to_json()
+    assert layout == plots.curves_layout(full, metrics, 2999)   # refreshed from 9 epochs on
+    assert len(fig.data[0].x) < 3000 and fig.data[0].x[-1] == 3000
+
+
 def test_runs_charts_share_legend_margins_and_epoch_axis():
     runs = [{"name": "a", "history": {"loss": [2, 1, 0.5], "val_loss": [2, 1.5, 1.4]}},
             {"name": "b", "history": {"loss": [2, 1.2], "val_loss": [2.2, 1.9]}}]

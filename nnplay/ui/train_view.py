@@ -321,11 +321,13 @@ def _progress(snap):
 
 def _curves(job, snap):
     metrics = ["loss"] + [m for m in [plots.main_metric(snap.history)] if m]
-    # Rebuilt only when the job moved: a paused job polled once a second (a class of them on
-    # one server) costs a lookup.
-    fig = session.remembered("live_figures", "curves", (job.id, snap.epoch, snap.best_epoch),
-                             lambda: plots.learning_curves(snap.history, metrics,
-                                                           best_epoch=snap.best_epoch))
+    # Redrawn only when the job moved: a paused job polled once a second (a class of them on
+    # one server) costs a lookup; a moving one updates its figure's points in place.
+    layout = plots.curves_layout(snap.history, metrics, snap.best_epoch)
+    base = session.remembered("live_figures", "curves_layout", (job.id, layout), lambda: (
+        plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch)))
+    fig = session.remembered("live_figures", "curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
+        plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)))
     st.plotly_chart(fig, key="curves")
 
 
