@@ -354,7 +354,8 @@ class TrainingJob:
             return
         now = time.perf_counter()
         eng = self.engine
-        self._samples.append((now, eng.step * eng.batch_size))
+        if eng.compiled_calls:   # the time before includes building and tracing: not a speed
+            self._samples.append((now, eng.step * eng.batch_size))
         with self._lock:
             s = self._snap
             for r in rows:
@@ -365,10 +366,22 @@ class TrainingJob:
             s.best_epoch = eng.best_epoch
             s.elapsed = now - self._started_at
             s.samples_per_sec = self._rate()
-            # From the recent speed, not the average: the first epochs include compilation.
-            samples_left = (s.epochs - s.epoch) * len(self.dataset.x_train)
-            s.eta = samples_left / s.samples_per_sec if s.samples_per_sec > 0 else None
+            s.eta = self._eta(s.epochs - s.epoch, s.samples_per_sec)
         self._emit("epochs", rows)
+
+    def _eta(self, epochs_left: int, samples_per_sec: float) -> float | None:
+        """Seconds left, from the recent speed, not the average (the first epochs include
+        building and tracing). A paced run goes at its pace unless it is measured slower
+        over a second or more: a first few epochs timed close together do not make it read
+        "237 h left"."""
+        epoch_samples = max(len(self.dataset.x_train), 1)
+        measured = samples_per_sec / epoch_samples if samples_per_sec > 0 else None
+        pace = self._pace
+        if pace is not None:
+            window = self._samples[-1][0] - self._samples[0][0] if len(self._samples) > 1 else 0.0
+            per_s = min(pace, measured) if measured and window >= 1.0 else pace
+            return epochs_left / per_s
+        return epochs_left / measured if measured else None
 
     def _rate(self) -> float:
         if len(self._samples) < 2:

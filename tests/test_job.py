@@ -187,6 +187,20 @@ def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle):
     assert job.wait(10).status == "stopped"
 
 
+def test_a_slow_motion_run_tells_its_time_left_from_its_pace_from_the_first_epochs(circle):
+    job = TrainingJob(make_exp(train={"epochs": 1000}), circle)
+    job.set_pace(2)
+    job.start()
+    try:
+        assert wait_until(lambda: job.snapshot().epoch >= 2)
+        snap = job.snapshot()
+        # 2 epochs a second: about 500 s left, never hours because two epochs came close
+        assert snap.eta == pytest.approx((1000 - snap.epoch) / 2, rel=0.2)
+    finally:
+        job.stop()
+        job.wait(10)
+
+
 def test_steps_from_a_paused_start_keep_one_weight_snapshot_per_epoch(circle):
     """Reset then Step, Step, Step: Inspect's 'over epochs' chart gets each epoch once."""
     job = TrainingJob(make_exp(train={"epochs": 100}), circle).start(paused=True)
