@@ -70,7 +70,8 @@ class Engine:
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
         _no_replica_reduce(built.optimizer)
-        self._run = tf.function(self._run_steps, jit_compile=self._xla_compatible())
+        self.xla = self._xla_compatible()
+        self._run = tf.function(self._run_steps, jit_compile=self.xla)
         self._eval = tf.function(self._evaluate, reduce_retracing=True)
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
 

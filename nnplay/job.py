@@ -314,7 +314,12 @@ class TrainingJob:
                 return
             started = time.perf_counter()
             paced = self._pace is not None
+            compiling = self.engine.xla and self.engine.step > 0 and not self.engine.compiled_calls
+            if compiling:   # the page says so rather than sit on epoch 1 for a second or more
+                self._set(compiling=True)
             rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
+            if compiling:
+                self._set(compiling=False)
             self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
             self._record(rows)
             if any(not math.isfinite(r["loss"]) for r in rows):

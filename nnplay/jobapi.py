@@ -49,6 +49,7 @@ class Snapshot:
     queue_position: int = 0         # while queued: 1 for the next job to start
     queue_wait: float | None = None  # while queued: estimated seconds until a slot frees
     warming_up: bool = False        # TensorFlow is not loaded yet where the job will train
+    compiling: bool = False         # XLA is compiling the training step (a long run's first call)
     task: str = ""
     metric_names: list = field(default_factory=list)
 

@@ -52,7 +52,7 @@ HOST_CONCURRENCY = 16      # calls a host serves at once (its jobs train in thei
 CALL_TIMEOUT_S = 60.0
 LIVE_MODEL_S = 2.0         # a training job's model copy (for Inspect) is at most this old
 SCALARS = ("status", "message", "epoch", "epochs", "samples_per_sec", "elapsed", "eta",
-           "learning_rate", "pace", "best_epoch", "final", "task",
+           "learning_rate", "pace", "best_epoch", "final", "task", "compiling",
            "metric_names", "grad_names")
 CONTROLS = ("pause", "resume", "step", "stop", "set_learning_rate", "set_pace")
 

@@ -53,14 +53,15 @@ def frame_seconds(hosted: bool) -> float:
 WATCHABLE_PACE = 30   # epochs/s: TensorFlow Playground's order; the boundary forms as you watch
 
 
-def default_pace(exp, hosted: bool) -> float | None:
-    """The pace a new run starts at (the Train page's Speed, changeable while it runs).
-    On a hosted server a 2-D toy run is paced for watching: the class sees the boundary form
-    epoch by epoch, and a paced run takes ~0.25 of a core instead of a whole one, so many
-    students train at once. Elsewhere, and for every other kind of data: full speed (None)."""
+def default_pace(exp) -> float | None:
+    """The pace a new run starts at on the Train page (its Speed, changeable while it runs).
+    A 2-D toy run is paced for watching, as in TensorFlow Playground: the boundary forms
+    epoch by epoch instead of in the two or three frames a full-speed run lasts, and on a
+    hosted server a paced run takes ~0.25 of a core instead of a whole one, so many students
+    train at once. Every other kind of data: full speed (None). The CLI is never paced."""
     from .data import DATASETS
     entry = DATASETS.get(exp.data.dataset)
-    if hosted and entry is not None and entry.kind == "toy" and not _heavy(exp):
+    if entry is not None and entry.kind == "toy" and not _heavy(exp):
         return WATCHABLE_PACE
     return None
 

@@ -232,8 +232,8 @@ def _pace() -> float | None:
 
 
 def _default_speed() -> str:
-    """Full speed, but a hosted class watches a 2-D toy form (slots.default_pace)."""
-    pace = slots.default_pace(session.experiment(), config.hosted())
+    """A 2-D toy is watched forming (slots.default_pace); anything else: full speed."""
+    pace = slots.default_pace(session.experiment())
     return next((k for k, v in SPEEDS.items() if v == pace), "full speed")
 
 
@@ -311,6 +311,9 @@ def _progress(snap):
     text = queue_text(snap) if snap.status in ("queued", "building") else None
     if text is None and snap.status == "running" and snap.epoch == 0:
         text = "Training the first epoch…"
+    if text is None and snap.compiling:
+        text = (f"Epoch {snap.epoch:,} / {snap.epochs:,} · compiling the training step with XLA "
+                f"(a long run's first second or two; it then runs faster)")
     if text is None:
         measured = snap.status == "running" and snap.samples_per_sec > 0
         left = f"{_format_seconds(snap.eta)} left · " if measured else ""
