@@ -168,15 +168,14 @@ def _augmentation_preview(exp: Experiment):
 # ---- controls and the live panel ----------------------------------------------------------
 
 def _phase(snap) -> str:
-    """What the controls and the polling rate depend on: none, queued (waiting for a training
-    slot), active (building, running), paused, ended."""
+    """What the controls depend on: none, active (queued, building, running, taking turns),
+    paused, ended. A queued job has the same controls as a running one, so a class's jobs
+    leaving the queue cost no page rerun (the server's one Python process runs them all)."""
     if snap is None:
         return "none"
     if snap.finished:
         return "ended"
-    if snap.status == "queued" and snap.epoch:
-        return "active"   # taking turns: the same controls, no page rerun for a 2-s wait
-    return snap.status if snap.status in ("queued", "paused") else "active"
+    return "paused" if snap.status == "paused" else "active"
 
 
 def _controls(job, snap, exp: Experiment):
@@ -184,37 +183,26 @@ def _controls(job, snap, exp: Experiment):
     polling fragment: they change only with the job's phase, and the fragment reruns the page
     when that changes."""
     phase = _phase(snap)
-    active, paused = phase in ("queued", "active", "paused"), phase == "paused"
+    active, paused = phase in ("active", "paused"), phase == "paused"
     c = st.columns([1.2, 1.2, 1, 1, 1, 1.6, 2.4])
     fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
-    if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
-                   width="stretch", help="Start training" if fresh or not active else
-                   "Start again from epoch 0 (Resume continues this run)"):
-        if fresh:
-            job.resume()
-        else:
-            session.start_job(exp, pace=_pace())
-        st.rerun()
-    if c[1].button("Pause" if not paused else "Resume", disabled=not active,
-                   icon=":material/pause:" if not paused else ":material/play_arrow:",
-                   width="stretch"):
-        job.resume() if paused else job.pause()
-        st.rerun()
-    if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
-                   help="Train exactly one more epoch (a new run starts if none is paused)"):
-        if not active:
-            job = session.start_job(exp, paused=True, pace=_pace())
-        before = job.progress()[1]
-        job.step()
-        _wait_briefly(lambda: job.progress()[1] > before)  # show the new epoch at once
-        st.rerun()
-    if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
-        job.stop()
-        st.rerun()
-    if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
-                   help="Back to epoch 0 with the same seed: the same initial weights"):
-        session.start_job(exp, paused=True, pace=_pace())
-        st.rerun()
+    # Callbacks, not `if button: ...; st.rerun()`: they act before the page is drawn, so a
+    # press costs one page run, not two (a class pressing Train together shares one process).
+    c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
+                width="stretch", on_click=_train, args=(job if fresh else None, exp),
+                help="Start training" if fresh or not active else
+                "Start again from epoch 0 (Resume continues this run)")
+    c[1].button("Pause" if not paused else "Resume", disabled=not active,
+                icon=":material/pause:" if not paused else ":material/play_arrow:",
+                width="stretch", on_click=job.resume if paused else getattr(job, "pause", None))
+    c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
+                on_click=_step, args=(job if active else None, exp),
+                help="Train exactly one more epoch (a new run starts if none is paused)")
+    c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch",
+                on_click=getattr(job, "stop", None))
+    c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
+                on_click=lambda: session.start_job(exp, paused=True, pace=_pace()),
+                help="Back to epoch 0 with the same seed: the same initial weights")
     with c[5]:
         _speed(job if active else None, snap)
     if active and not exp.train.lr_schedule:
@@ -235,6 +223,22 @@ def _default_speed() -> str:
     """A 2-D toy is watched forming (slots.default_pace); anything else: full speed."""
     pace = slots.default_pace(session.experiment())
     return next((k for k, v in SPEEDS.items() if v == pace), "full speed")
+
+
+def _train(paused_job, exp: Experiment):
+    """Train: a job made by Reset (paused at epoch 0) starts; otherwise a new run."""
+    if paused_job is not None:
+        paused_job.resume()
+    else:
+        session.start_job(exp, pace=_pace())
+
+
+def _step(paused_job, exp: Experiment):
+    """One more epoch of the paused job, or of a new run started paused."""
+    job = paused_job or session.start_job(exp, paused=True, pace=_pace())
+    before = job.progress()[1]
+    job.step()
+    _wait_briefly(lambda: job.progress()[1] > before)  # show the new epoch at once
 
 
 def _wait_briefly(done, seconds: float = 0.5):
@@ -394,9 +398,9 @@ def _live(job, drawn_phase: str):
 
 
 def _poll_seconds(phase: str) -> float | None:
-    """Seconds between refreshes of the live panel: a frame while training (four a second on
-    a laptop, two hosted); once a second while queued (the position moves slowly) or paused
-    (only to notice a Resume from another tab); not at all once ended."""
+    """Seconds between refreshes of the live panel: a frame while active (four a second on a
+    laptop, two hosted; a queued job's poll draws only its place in line); once a second
+    while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         return slots.frame_seconds(config.hosted())
     return None if phase == "ended" else 1.0
