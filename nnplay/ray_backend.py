@@ -468,8 +468,8 @@ class RayJob(TrainingJob):
         with self._lock:
             rows, end = merge(self._snap, d)
             self.cursor = advance(self.cursor, d)
-            if self._in_queue:
-                self._snap.status = "queued"
+            if self._in_queue or (self._snap.status == "paused" and not self._pause):
+                self._snap.status = "queued"   # waiting for a slot, or paused for a turn
         if rows:
             self._emit("epochs", rows)
         if end is not None:
@@ -538,7 +538,18 @@ class RayJob(TrainingJob):
                     self._sent_run = True
                 self._wait_remote(lambda: self._pause or self._stop or self._steps
                                   or self._lr is not None or self._pace != self._sent_pace)
+                if self.manager is not None and self.manager.should_yield(self):
+                    self._take_turns()
         self._collect()
+
+    def _take_turns(self):
+        """A turn, as a thread job takes one: the host pauses the job while a newcomer's run
+        starts, and the page shows it queued, not paused; the loop resumes it once the slot
+        is back."""
+        self._in_queue = True
+        self._send("pause")
+        self._sent_run = False
+        super()._take_turns()
 
     def _controls(self) -> str:
         """The pending control, as TrainingJob's, with the learning rate and pace sent on."""

@@ -74,6 +74,33 @@ def test_pause_step_learning_rate_and_stop_go_through_the_proxy(manager):
     assert snap.status == "stopped" and "stopped by hand" in snap.message
 
 
+def test_a_hosted_class_takes_turns_on_ray_too(manager, monkeypatch):
+    """Two long runs hold the slots; a third student's run gets a turn and draws a first
+    point, while the run that gave its slot reads queued, never paused."""
+    monkeypatch.setattr(manager, "quantum_s", 0.5)
+    monkeypatch.setattr(manager, "max_running", 2)
+    long = [manager.submit(circle(100_000), owner=f"student{i}") for i in range(2)]
+    newcomer = None
+    seen = set()
+    try:
+        assert wait_until(lambda: all(j.snapshot().epoch > 0 for j in long), timeout=TIMEOUT)
+        newcomer = manager.submit(circle(100_000), owner="late")
+
+        def newcomer_drew():
+            seen.update(j.snapshot().status for j in long)
+            return newcomer.snapshot().epoch > 0
+        assert wait_until(newcomer_drew, timeout=TIMEOUT)
+        assert "queued" in seen and "paused" not in seen, seen
+        assert wait_until(lambda: all(j.snapshot().epoch > 0 and j.alive for j in long))
+    finally:
+        for job in long + [newcomer]:
+            if job is not None:
+                job.stop()
+        for job in long + [newcomer]:
+            if job is not None:
+                assert job.wait(TIMEOUT).status == "stopped"
+
+
 def test_the_run_lands_in_the_store_with_its_model(manager, tmp_path):
     store = RunStore(tmp_path)
     job = manager.submit(circle(40))
