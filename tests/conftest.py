@@ -5,6 +5,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NNPLAY_HOME", __import__("tempfile").mkdtemp(prefix="nnplay_test_home_"))
 
 import pytest  # noqa: E402
+from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
+
+# Streamlit's own post-run cleanup, captured before app.py (run by any page test) replaces it
+# with nnplay's guard: the guard test must start from the original, whatever ran first.
+STREAMLIT_CLEAN_PROBLEM_MODULES = script_runner._clean_problem_modules
 
 from nnplay.spec import Experiment  # noqa: E402
 
