@@ -132,12 +132,17 @@ def keep_run(store, exp: Experiment | None = None, name: str = "run", losses=(1.
 
 # ---- pages (Streamlit's AppTest) -----------------------------------------------------------
 
-def open_page(page: str, exp: Experiment | None = None, timeout: float = 60, **state):
+def open_page(page: str, exp: Experiment | None = None, timeout: float = 60,
+              query: dict | None = None, **state):
     """Run app.py in Streamlit's AppTest, switched to `page` ("views/train.py"), with the
-    experiment and any other session state primed. Through app.py, st.page_link works."""
+    experiment and any other session state primed. Through app.py, st.page_link works.
+    `query`: the address's parameters (?ws=, ?run=, ...); then, as a link opening the app,
+    the experiment is primed only if `exp` is given."""
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    at.session_state["nnplay_experiment"] = exp or Experiment()
+    at.query_params.update(query or {})
+    if exp is not None or query is None:
+        at.session_state["nnplay_experiment"] = exp or Experiment()
     for key, value in state.items():
         at.session_state[key] = value
     at.switch_page(page)
