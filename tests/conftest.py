@@ -85,6 +85,19 @@ def stop_jobs(jobs, timeout: float = 30.0):
         job.wait(timeout)
 
 
+@pytest.fixture
+def stopped_at_end():
+    """`stopped_at_end(job)` returns the job, and the job is stopped when the test ends,
+    whether or not its assertions passed (no training thread outlives its test)."""
+    started = []
+
+    def keep(job):
+        started.append(job)
+        return job
+    yield keep
+    stop_jobs(started)
+
+
 @contextlib.contextmanager
 def own_job_manager(**settings):
     """A fresh JobManager that the app (`jobapi.manager()`) uses meanwhile; every job it
