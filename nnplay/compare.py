@@ -1,10 +1,9 @@
 """Comparing runs: what changed between them, and what happened.
 
-    >>> rows = comparison_rows(store.list_runs()[:3], store.history)
     >>> column_title("train.learning_rate"), column_title("final val_loss")
     ('learning rate', 'final validation loss')
 
-The rows keep machine keys (`train.learning_rate`, `final val_loss`), as exports do; pages
+`comparison_rows(store.list_runs()[:3], store.history)` gives a row per run. The rows keep machine keys (`train.learning_rate`, `final val_loss`), as exports do; pages
 show `column_title(key)` above them.
 """
 from __future__ import annotations

@@ -6,8 +6,8 @@ computes train metrics, validation metrics, per-variable gradient norms and earl
 inside the graph, and returns one small row per finished epoch. The chunk size adapts so a
 call takes ~30 ms, which keeps pause and stop immediate.
 
-    >>> eng = Engine(build(exp, ds.info), ds, exp.train)
-    >>> rows = eng.run_chunk()            # list of {"epoch", "loss", "accuracy", "val_loss", ...}
+    eng = Engine(build(exp, ds.info), ds, exp.train)
+    rows = eng.run_chunk()            # list of {"epoch", "loss", "accuracy", "val_loss", ...}
 
 Everything Keras gives still applies: model(x, training=True) runs dropout, batch norm and
 augmentation layers in training mode, `model.losses` adds the regularization penalties, and

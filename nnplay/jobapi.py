@@ -2,9 +2,9 @@
 of the job manager. Today's backend is threads in this process (`nnplay.job`); a Ray backend
 (issue #10) implements the same two protocols, so nothing in `views/` changes with it.
 
-    >>> from nnplay.jobapi import manager
-    >>> job = manager().submit(exp, owner=session_id, pace=10)
-    >>> job.snapshot().status, manager().queue_info(job).wait
+    from nnplay.jobapi import manager
+    job = manager().submit(exp, owner=session_id, pace=10)
+    job.snapshot().status, manager().queue_info(job).wait
 
 A page never reaches into a job's engine: it asks `job.model()` (None until built, and once a
 finished job's run is saved and its model let go) and `job.predict(x)`.
