@@ -302,7 +302,7 @@ def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> di
         return {"name": name, "activation": activation, "labels": labels[:max_units],
                 "units": values.shape[1], "maps": shown}
 
-    features = list(dataset.info.feature_names) or [f"x{i + 1}" for i in range(inputs.shape[1])]
+    features = dataset.info.column_names(inputs.shape[1])
     columns = [column("input", "", features, inputs)]
     weights = []
     for layer in dense:

@@ -166,7 +166,7 @@ def toy_preview(ds):
 
 def table_frame(ds, raw) -> pd.DataFrame:
     info = raw.info
-    names = list(info.feature_names) or [f"x{i + 1}" for i in range(raw.x_train.shape[1])]
+    names = info.column_names(raw.x_train.shape[1])
     frame = pd.DataFrame(raw.x_train[:PREVIEW_ROWS], columns=names)
     y = raw.y_train[:PREVIEW_ROWS]
     frame.insert(0, "target", [info.class_names[v] for v in y] if info.n_classes else y)
