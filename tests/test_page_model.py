@@ -3,7 +3,7 @@ presets switch data when they need to, problems appear next to their layer, and 
 comes from the real Keras model."""
 import pytest
 
-from nnplay import presets
+from nnplay import presets, stack
 from nnplay.spec import Experiment
 
 from conftest import button, experiment, make_exp, open_page, texts
@@ -206,11 +206,11 @@ def test_keras_set_without_cache_still_edits(tmp_path, monkeypatch):
 
 
 def test_shapes_are_said_in_words():
-    assert presets.shape_words((4,)) == "4 values per sample"
-    assert presets.shape_words((1,)) == "1 value per sample"
-    assert presets.shape_words((8, 8, 16)) == "8×8 grid of 16 values per sample"
-    assert presets.shape_words((20, 1)) == "20 steps of 1 value per sample"
-    assert presets.shape_words(None) == "shape unknown"
+    assert stack.shape_words((4,)) == "4 values per sample"
+    assert stack.shape_words((1,)) == "1 value per sample"
+    assert stack.shape_words((8, 8, 16)) == "8×8 grid of 16 values per sample"
+    assert stack.shape_words((20, 1)) == "20 steps of 1 value per sample"
+    assert stack.shape_words(None) == "shape unknown"
 
 
 def test_preset_keeping_the_data_changes_only_model_and_training():
