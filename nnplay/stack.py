@@ -148,6 +148,19 @@ def input_shape(model, info) -> tuple | None:
     return tuple(info.input_shape) if info is not None else None
 
 
+def input_text(model, info, data_title: str) -> str | None:
+    """The stack's first line: the input shape, from the spec or from the data (None when
+    neither is known)."""
+    shape = input_shape(model, info)
+    if model.input_shape is not None:
+        data_shape = shape_text(info.input_shape) if info is not None else "?"
+        return (f"**Input** `{shape_text(shape)}` ({shape_words(shape)}), set in the spec "
+                f"(the data's is `{data_shape}`)")
+    if shape is None:
+        return None
+    return f"**Input** `{shape_text(shape)}` from *{data_title}*: {shape_words(shape)}"
+
+
 _HEAD_TEXT = {
     "multiclass": "one output per class with softmax, trained with sparse categorical "
                   "cross-entropy",

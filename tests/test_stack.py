@@ -38,3 +38,15 @@ def test_the_output_head_is_explained_for_the_task():
     iris = describe(make_exp(data={"dataset": "iris"}).data)
     assert "`Dense(3, softmax)` named *output*" in stack.head_text("auto", iris)
     assert "must have 3 units" in stack.head_text("none", iris)
+
+
+def test_the_input_line_says_where_the_shape_comes_from():
+    iris = make_exp(data={"dataset": "iris"})
+    info = describe(iris.data)
+    assert stack.input_text(iris.model, info, "Iris flowers") == \
+        "**Input** `(None, 4)` from *Iris flowers*: 4 values per sample"
+    fixed = make_exp(model={"input_shape": [13], "layers": []}).model
+    assert stack.input_text(fixed, info, "Iris flowers") == \
+        "**Input** `(None, 13)` (13 values per sample), set in the spec (the data's is `(None, 4)`)"
+    assert "the data's is `?`" in stack.input_text(fixed, None, "CSV")
+    assert stack.input_text(iris.model, None, "Iris flowers") is None

@@ -140,17 +140,13 @@ except DataError as e:
 top_problems = st.container()
 editor, overview = st.columns([3, 2], gap="large")
 
-shape_in = stack.input_shape(exp.model, info)
 with editor:
-    data_name = DATASETS[exp.data.dataset].title if exp.data.dataset in DATASETS else exp.data.dataset
+    dataset = DATASETS.get(exp.data.dataset)
+    input_line = stack.input_text(exp.model, info, dataset.title if dataset else exp.data.dataset)
+    if input_line:
+        st.markdown(input_line, help=stack.BATCH_NOTE)
     if exp.model.input_shape is not None:
-        st.markdown(f"**Input** `{stack.shape_text(shape_in)}` ({stack.shape_words(shape_in)}), "
-                    f"set in the spec (the data's is "
-                    f"`{stack.shape_text(info.input_shape) if info else '?'}`)")
         st.button("Use the data's shape", on_click=use_data_shape)
-    elif info is not None:
-        st.markdown(f"**Input** `{stack.shape_text(shape_in)}` from *{data_name}*: "
-                    f"{stack.shape_words(shape_in)}", help=stack.BATCH_NOTE)
     n = len(exp.model.layers)
     cards = [layer_card(i, layer, n) for i, layer in enumerate(exp.model.layers)]
     if not cards:
@@ -171,7 +167,7 @@ with editor:
 
 # Every widget has run, so the experiment is current: check it and fill in the headers.
 problems = validate(exp, info)
-shapes = stack.layer_shapes(exp.model.layers, shape_in)
+shapes = stack.layer_shapes(exp.model.layers, stack.input_shape(exp.model, info))
 by_layer, whole_model = stack.problems_by_layer(problems, len(cards))
 for p in whole_model:
     top_problems.error(f"**{p.where}**: {p.message}")
