@@ -28,3 +28,17 @@ def test_lessons_read_plainly_and_their_page_buttons_go_there():
     at.button(key=f"go_{lesson.id}_compare").click().run()
     assert "Compare runs" in [t.value for t in at.title]
     assert not at.exception
+
+
+def test_train_all_variants_queues_them_as_this_sessions_jobs_and_keeps_each_run(jobs, app_store):
+    jobs.max_running = 1             # one trains meanwhile; the fixture stops them all
+    lesson = LESSONS[0]
+    at = open_page("views/lessons.py")
+    at.button(key=f"all_{lesson.id}").click().run()
+    assert f"{len(lesson.variants)} runs queued" in texts(at.success) and not at.exception
+    queued = list(jobs.jobs.values())
+    assert [job.exp for job in queued] == [exp for _, exp in lesson.variants]
+    assert sorted(run.name for run in app_store.list_runs()) == sorted(
+        f"{lesson.title} · {label}" for label in lesson.labels())
+    assert experiment(at) == lesson.experiment()
+    assert "nnplay_job_id" not in at.session_state      # the session follows none of them

@@ -269,28 +269,34 @@ def current_job():
     return job
 
 
+def queue_job(exp: Experiment, name: str | None = None, paused: bool = False,
+              initial_weights: str | None = None, pace: float | None = None):
+    """The one way a page trains: submit a copy of `exp` for this browser session (its owner
+    and workspace) and keep its run as it trains (spec, epochs, final metrics, the .keras
+    model) under `name`. Returns (job, run id). The session does not follow it (Lessons'
+    variants); `start_job` does."""
+    from nnplay.jobapi import manager
+    from nnplay.store import attach
+    exp = exp.copy()
+    job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
+                           initial_weights=initial_weights, pace=pace, workspace=workspace())
+    return job, attach(job, store(), name=name)
+
+
 def start_job(exp: Experiment | None = None, paused: bool = False,
               initial_weights: str | None = None, name: str | None = None,
               pace: float | None = None):
-    """Train the experiment in the background; the session now follows this job.
-    `initial_weights`: a saved .keras model to continue from; `pace`: slow motion."""
-    from nnplay.jobapi import manager
-    exp = (exp or experiment()).copy()
+    """Train the experiment in the background; the session now follows this job (and stops
+    the one it followed). `initial_weights`: a saved .keras model to continue from; `pace`:
+    slow motion."""
     old = current_job()
     if old is not None and old.alive:
         old.stop()
-    job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                           initial_weights=initial_weights, pace=pace, workspace=workspace())
-    _keep_run(job, name)
+    job, st.session_state["nnplay_run_id"] = queue_job(
+        exp or experiment(), name, paused=paused, initial_weights=initial_weights, pace=pace)
     st.session_state[JOB_KEY] = job.id
     sync_url()
     return job
-
-
-def _keep_run(job, name: str | None = None):
-    """Save the run as it trains (spec, epochs, final metrics, the .keras model)."""
-    from nnplay.store import attach
-    st.session_state["nnplay_run_id"] = attach(job, store(), name=name)
 
 
 def follow_job(job_id: str):
