@@ -1,5 +1,7 @@
 """The Data page through Streamlit's AppTest: its controls write the one experiment, each kind
 of data gets a preview, and bad data shows the core's message instead of a traceback."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -9,8 +11,7 @@ from conftest import button, charts, experiment, make_exp, open_page, texts
 pytestmark = pytest.mark.usefixtures("jobs", "app_store")
 
 
-def page(exp=None, **state):
-    return open_page("views/data.py", exp, **state)
+page = functools.partial(open_page, "views/data.py")   # page(exp, **state): the page opened
 
 
 def test_toy_controls_write_the_experiment():

@@ -1,6 +1,8 @@
 """The Model page through Streamlit's AppTest: the layer editor changes the one experiment,
 presets switch data when they need to, problems appear next to their layer, and the summary
 comes from the real Keras model."""
+import functools
+
 import pytest
 
 from nnplay import presets, stack
@@ -15,8 +17,7 @@ PLAYGROUND = [{"type": "Dense", "units": 4, "activation": "tanh"},
               {"type": "Dense", "units": 2, "activation": "tanh"}]
 
 
-def page(exp=None, **state):
-    return open_page("views/model.py", exp, **state)
+page = functools.partial(open_page, "views/model.py")   # page(exp, **state): the page opened
 
 
 def layers(at) -> list:

@@ -1,5 +1,7 @@
 """The Train page through Streamlit's AppTest: settings write the experiment, training runs
 in the background and the page shows its progress and outcome."""
+import functools
+
 import pytest
 
 from nnplay.spec import Experiment
@@ -10,8 +12,7 @@ from conftest import button, experiment, keep_run, open_page, stop_jobs, wait_un
 pytestmark = pytest.mark.usefixtures("jobs", "app_store")
 
 
-def page(exp=None, **state):
-    return open_page("views/train.py", exp, **state)
+page = functools.partial(open_page, "views/train.py")   # page(exp, **state): the page opened
 
 
 def test_settings_write_the_experiment():
