@@ -8,7 +8,7 @@ import pytest
 from conftest import button, charts, experiment, make_exp, open_page, texts
 
 # each test has its own job manager and run store (uploads land in its NNPLAY_HOME, tmp_path)
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
 page = functools.partial(open_page, "views/data.py")   # page(exp, **state): the page opened

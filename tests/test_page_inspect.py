@@ -13,7 +13,7 @@ from conftest import charts, make_exp, open_page, own_job_manager, page_text as 
 PAGE = "views/inspect.py"
 
 # each test has its own run store; the module's trained jobs share one job manager
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
 @pytest.fixture(scope="module")

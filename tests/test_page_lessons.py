@@ -5,7 +5,7 @@ from nnplay.lessons import LESSONS
 
 from conftest import experiment, open_page, texts
 
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
 def test_every_lesson_is_listed_and_sets_up_its_first_variant():

@@ -11,7 +11,7 @@ from nnplay.spec import Experiment
 from conftest import button, experiment, make_exp, open_page, texts
 
 # each test has its own job manager and run store
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 PLAYGROUND = [{"type": "Dense", "units": 4, "activation": "tanh"},
               {"type": "Dense", "units": 2, "activation": "tanh"}]

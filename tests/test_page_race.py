@@ -5,7 +5,7 @@ from nnplay.spec import Experiment
 
 from conftest import open_page, stop_jobs
 
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
 def test_race_on_learning_rate_trains_every_variant(jobs):

@@ -9,7 +9,7 @@ from nnplay.spec import Experiment
 from conftest import button, experiment, keep_run, open_page, stop_jobs, wait_until
 
 # each test has its own job manager and run store
-pytestmark = pytest.mark.usefixtures("jobs", "app_store")
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
 page = functools.partial(open_page, "views/train.py")   # page(exp, **state): the page opened
