@@ -33,10 +33,11 @@ def test_job_trains_to_completion_with_views(circle):
 def test_pause_resume_step_stop(circle, stopped_at_end):
     job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 100_000}), circle).start())
     assert wait_until(lambda: job.snapshot().epoch > 0)
+    assert epochs_trained(job).wait(30)       # the event does fire while the job trains...
     job.pause()
     assert wait_until(lambda: job.snapshot().status == "paused")
     frozen = job.snapshot().epoch
-    assert not epochs_trained(job).wait(0.3), "a paused job trained on"
+    assert not epochs_trained(job).wait(0.3), "a paused job trained on"   # ...and not now
     assert job.snapshot().epoch == frozen
     assert wait_until(lambda: job.snapshot().grid_epoch == frozen)  # the paused epoch's boundary
     job.step()
