@@ -3,11 +3,10 @@
 Every layer is named from its place in the spec ("dense_1", "dropout_2", ..., "output"), so
 models built in several threads at once never depend on Keras's global name counters.
 
-    >>> built = build(Experiment.from_dict({"model": {"input_shape": [13], "layers": [
-    ...     {"type": "Dense", "units": 10}, {"type": "Dense", "units": 10},
-    ...     {"type": "Dense", "units": 1, "activation": "linear"}], "output": "none"}}))
-    >>> built.model.count_params()
-    261
+    built = build(Experiment.from_dict({"model": {"input_shape": [13], "layers": [
+        {"type": "Dense", "units": 10}, {"type": "Dense", "units": 10},
+        {"type": "Dense", "units": 1, "activation": "linear"}], "output": "none"}}))
+    built.model.count_params()        # 261
 """
 from __future__ import annotations
 

@@ -7,9 +7,8 @@ defaults, so it reads like a tutorial), compiled with the optimizer, loss and me
 `nnplay.build` resolves, then `fit`, `evaluate` on the test part, and a last line
 `params: N`. It imports keras, numpy and, when the data needs them, pandas and scikit-learn.
 
-    >>> script = export_script(Experiment())
-    >>> 'keras.layers.Dense(4, activation="tanh", name="dense_1")' in script
-    True
+    script = export_script(Experiment())
+    'keras.layers.Dense(4, activation="tanh", name="dense_1")' in script      # True
 
 `EPOCHS` at the top of the script comes from the spec; the environment variable
 NNPLAY_EPOCHS overrides it (NNPLAY_EPOCHS=1 for a quick try).

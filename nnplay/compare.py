@@ -1,17 +1,14 @@
 """Comparing runs: what changed between them, and what happened.
 
-    >>> rows = comparison_rows(store.list_runs()[:3], store.history)
     >>> column_title("train.learning_rate"), column_title("final val_loss")
     ('learning rate', 'final validation loss')
 
-The rows keep machine keys (`train.learning_rate`, `final val_loss`), as exports do; pages
+`comparison_rows(store.list_runs()[:3], store.history)` gives a row per run. The rows keep machine keys (`train.learning_rate`, `final val_loss`), as exports do; pages
 show `column_title(key)` above them.
 """
 from __future__ import annotations
 
-from .spec import SETTING_TITLES, differing_settings, flatten, setting_title
-
-_HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")
+from .spec import SETTING_TITLES, differing_settings, flatten, higher_is_better, setting_title
 
 METRIC_TITLES = {"loss": "loss", "accuracy": "accuracy", "auc": "AUC", "precision": "precision",
                  "recall": "recall", "mae": "mean absolute error", "mse": "mean squared error"}
@@ -48,7 +45,7 @@ def best_value(name: str, values: list) -> float | None:
     values = [v for v in values if v is not None]
     if not values:
         return None
-    return max(values) if name.removeprefix("val_") in _HIGHER_IS_BETTER else min(values)
+    return max(values) if higher_is_better(name) else min(values)
 
 
 def comparison_rows(runs: list, history_of) -> list[dict]:

@@ -75,6 +75,19 @@ class DatasetInfo:
     feature_names: tuple = ()
     vocab_size: int | None = None   # text only
 
+    def column_names(self, width: int) -> list[str]:
+        """Names for `width` input columns: the data's own when it has one per column, else
+        x1, x2, ... (the one fallback every table, preview and network view shows).
+
+            >>> DatasetInfo("t", "table", "binary", (2,), feature_names=("a", "b")).column_names(2)
+            ['a', 'b']
+            >>> DatasetInfo("t", "table", "binary", (3,)).column_names(3)
+            ['x1', 'x2', 'x3']
+        """
+        if len(self.feature_names) == width:
+            return list(self.feature_names)
+        return [f"x{i + 1}" for i in range(width)]
+
 
 @dataclass
 class Dataset:

@@ -6,8 +6,8 @@ computes train metrics, validation metrics, per-variable gradient norms and earl
 inside the graph, and returns one small row per finished epoch. The chunk size adapts so a
 call takes ~30 ms, which keeps pause and stop immediate.
 
-    >>> eng = Engine(build(exp, ds.info), ds, exp.train)
-    >>> rows = eng.run_chunk()            # list of {"epoch", "loss", "accuracy", "val_loss", ...}
+    eng = Engine(build(exp, ds.info), ds, exp.train)
+    rows = eng.run_chunk()            # list of {"epoch", "loss", "accuracy", "val_loss", ...}
 
 Everything Keras gives still applies: model(x, training=True) runs dropout, batch norm and
 augmentation layers in training mode, `model.losses` adds the regularization penalties, and
@@ -23,18 +23,17 @@ import tensorflow as tf
 
 from .build import Built, output_kind
 from .data import Dataset
-from .spec import EARLY_STOPPING_DEFAULTS, TrainSpec
+from .spec import EARLY_STOPPING_DEFAULTS, TrainSpec, higher_is_better
 
 TARGET_CALL_SECONDS = 0.03
 EVAL_BATCH = 1024
 EAGER_STEPS = 64          # the first call runs eagerly, at most this many batches
 MAX_ROWS = 256            # epochs one call may finish (the chunk is capped to fit)
-_MAXIMIZE = ("accuracy", "auc", "precision", "recall")
 
 
 def _mode(monitor: str) -> float:
     """+1 when a larger value of `monitor` is better, -1 when smaller is."""
-    return 1.0 if monitor.removeprefix("val_").removeprefix("test_") in _MAXIMIZE else -1.0
+    return 1.0 if higher_is_better(monitor) else -1.0
 
 
 def _no_replica_reduce(optimizer):

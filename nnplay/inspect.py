@@ -130,7 +130,7 @@ def distribution_over_time(weight_history: list[dict], layer: str, weight: str,
     range, so rows can be compared. Returns (epochs (k,), edges (bins + 1,), counts (k, bins));
     when several snapshots share an epoch the last one is kept.
 
-        >>> epochs, edges, counts = distribution_over_time(snap.weight_history, "dense_1", "kernel")
+            epochs, edges, counts = distribution_over_time(snap.weight_history, "dense_1", "kernel")
     """
     found = {}
     for item in weight_history:
@@ -202,8 +202,7 @@ def layer_outputs(model, x: np.ndarray, layer_names: list[str],
     """Each named layer's output for inputs `x`, computed with training=False (so dropout and
     augmentation layers at the front of the model pass inputs through unchanged).
 
-        >>> layer_outputs(model, x_val[:1], ["conv2d_1"])["conv2d_1"].shape
-        (1, 6, 6, 4)
+            layer_outputs(model, x_val[:1], ["conv2d_1"])["conv2d_1"].shape    # (1, 6, 6, 4)
     """
     names = tuple(layer_names)
     if not names:
@@ -303,7 +302,7 @@ def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> di
         return {"name": name, "activation": activation, "labels": labels[:max_units],
                 "units": values.shape[1], "maps": shown}
 
-    features = list(dataset.info.feature_names) or [f"x{i + 1}" for i in range(inputs.shape[1])]
+    features = dataset.info.column_names(inputs.shape[1])
     columns = [column("input", "", features, inputs)]
     weights = []
     for layer in dense:
@@ -415,8 +414,8 @@ class SavedRun:
     saved model's (a saved run keeps no weight history: `weight_history` holds the final
     weights only).
 
-        >>> saved = SavedRun(store.get_run(run_id), load_model(store.model_path(run_id)),
-        ...                  load(run.spec.data), store.history(run_id), store.grad_norms(run_id))
+            saved = SavedRun(store.get_run(run_id), load_model(store.model_path(run_id)),
+                             load(run.spec.data), store.history(run_id), store.grad_norms(run_id))
     """
     alive = False
 

@@ -3,10 +3,9 @@
 The thread never touches Streamlit. A page calls the controls (pause, resume, step, stop,
 set_learning_rate) and polls `snapshot()`, a copy taken under a lock.
 
-    >>> job = TrainingJob(exp).start()
-    >>> job.wait()
-    >>> job.snapshot().status
-    'completed'
+    job = TrainingJob(exp).start()
+    job.wait()
+    job.snapshot().status            # 'completed'
 
 `JobManager` shares the training slots fairly between sessions (the rules are in
 `nnplay.slots`) and queues the rest; it keeps jobs by id so a reloaded page can re-attach,

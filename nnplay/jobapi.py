@@ -2,9 +2,9 @@
 of the job manager. Today's backend is threads in this process (`nnplay.job`); a Ray backend
 (issue #10) implements the same two protocols, so nothing in `views/` changes with it.
 
-    >>> from nnplay.jobapi import manager
-    >>> job = manager().submit(exp, owner=session_id, pace=10)
-    >>> job.snapshot().status, manager().queue_info(job).wait
+    from nnplay.jobapi import manager
+    job = manager().submit(exp, owner=session_id, pace=10)
+    job.snapshot().status, manager().queue_info(job).wait
 
 A page never reaches into a job's engine: it asks `job.model()` (None until built, and once a
 finished job's run is saved and its model let go) and `job.predict(x)`.
@@ -123,9 +123,23 @@ def backend() -> str:
     return "ray" if config.ray_address() else "thread"
 
 
+_in_use: Manager | None = None      # set by use_manager: a test's own queue
+
+
+def use_manager(chosen: Manager | None) -> Manager | None:
+    """Make `chosen` the manager that `manager()` returns in this process (None: the
+    backend's again); returns the one it replaces. Tests give each test its own queue and
+    jobs this way, so no test sees another's jobs, slots or owners."""
+    global _in_use
+    previous, _in_use = _in_use, chosen
+    return previous
+
+
 def manager() -> Manager:
     """The backend's manager for this process: threads here, or Ray when the setting
     ray_address (NNPLAY_RAY_ADDRESS) names a cluster (`nnplay.ray_backend`)."""
+    if _in_use is not None:
+        return _in_use
     if backend() == "ray":
         from .ray_backend import ray_manager
         return ray_manager()

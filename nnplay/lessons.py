@@ -5,9 +5,9 @@ text that says what to do and what to look for, the pages to look at, and a one-
 claim. `run_lesson` trains the variants headless and `check_claim` says whether the claim
 held on those results, with the numbers:
 
-    >>> results = run_lesson(get("overfitting"), scale=0.5)       # {label: Snapshot}
-    >>> check_claim("overfitting", results)
-    (True, 'validation-training loss gap without regularization 2.79 > with dropout 0.37, and > with L2 1.54')
+    results = run_lesson(get("overfitting"), scale=0.5)       # {label: Snapshot}
+    check_claim("overfitting", results)
+    # (True, 'validation-training loss gap without regularization 2.79 > with dropout 0.37, and > with L2 1.54')
 
 In the app one click sets `lesson.experiment()` (the first variant) as the experiment, or
 starts the race `lesson.race` on it. Every variant keeps the same seed, so the curves differ

@@ -1,4 +1,4 @@
-"""Model presets as data, and the small pure helpers the model editor uses.
+"""Model presets as data (the layer-stack editor's helpers are in `nnplay.stack`).
 
 A preset is a ready-made experiment part: the model (always), the data it was made for
 (when it needs particular data) and training settings that make it train well. Applying
@@ -14,10 +14,8 @@ download) is not available, so a preset always gives something that trains in cl
 from __future__ import annotations
 
 import copy
-import re
 from typing import Callable
 
-from . import layers as L
 from .spec import Experiment, ModelSpec, describe_change
 
 def conv_blocks(*filters: int) -> list[dict]:
@@ -169,127 +167,3 @@ def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | 
                 setattr(part, key, copy.deepcopy(value))
     new.model = ModelSpec(**copy.deepcopy(preset["model"]))
     return new, changes
-
-
-# ---- the layer stack --------------------------------------------------------------------
-
-# Parameters shown behind "more" in the editor: rarely changed, same on every weight layer.
-ADVANCED_PARAMS = ("use_bias", "kernel_initializer", "kernel_regularizer")
-
-
-def new_layer(kind: str) -> dict:
-    """A layer of `kind` with its everyday parameters at their defaults (the rest implied)."""
-    full = L.CATALOGUE[kind].defaults()
-    return {k: v for k, v in full.items() if k not in ADVANCED_PARAMS}
-
-
-def moved(layers: list, index: int, offset: int) -> list:
-    """The layers with the one at `index` moved `offset` places (clamped to the ends)."""
-    out = list(layers)
-    target = min(max(index + offset, 0), len(out) - 1)
-    out.insert(target, out.pop(index))
-    return out
-
-
-def duplicated(layers: list, index: int) -> list:
-    """The layers with a copy of the one at `index` right after it."""
-    return layers[:index + 1] + [copy.deepcopy(layers[index])] + layers[index + 1:]
-
-
-def removed(layers: list, index: int) -> list:
-    return layers[:index] + layers[index + 1:]
-
-
-def layer_shapes(layers: list, input_shape) -> list:
-    """The output shape after each layer (per sample), None from the first that cannot be known."""
-    shapes, shape = [], tuple(input_shape) if input_shape is not None else None
-    for layer in layers:
-        if shape is not None:
-            try:
-                shape = None if L.check_layer(layer) else L.output_shape(layer, shape)
-            except (L.ShapeError, KeyError, TypeError, ValueError):
-                shape = None
-        shapes.append(shape)
-    return shapes
-
-
-def shape_text(shape) -> str:
-    """A per-sample shape as Keras prints it, with the batch axis: (None, 8, 8, 16)."""
-    if shape is None:
-        return "?"
-    return "(" + ", ".join("None" if s is None else str(s) for s in (None, *shape)) + ")"
-
-
-def shape_words(shape) -> str:
-    """A per-sample shape in plain words: (4,) -> "4 values per sample", (8, 8, 16) ->
-    "8×8 grid of 16 values per sample", (20, 1) -> "20 steps of 1 value per sample"."""
-    if shape is None:
-        return "shape unknown"
-    dims = [d for d in shape]
-    if any(d is None for d in dims):
-        return "length depends on the input"
-
-    def values(n):
-        return f"{n:,} value" + ("" if n == 1 else "s")
-    if len(dims) == 1:
-        return values(dims[0]) + " per sample"
-    if len(dims) == 2:
-        return f"{dims[0]} steps of {values(dims[1])} per sample"
-    if len(dims) == 3:
-        return f"{dims[0]}×{dims[1]} grid of {values(dims[2])} per sample"
-    return " × ".join(map(str, dims)) + " values per sample"
-
-
-BATCH_NOTE = ("Shapes are written as Keras prints them: the first entry, None, is the batch "
-              "(how many samples go through at once, chosen only when training); the rest is "
-              "one sample.")
-
-
-def _size_text(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return "x".join(map(str, value))
-    return f"{value}x{value}"
-
-
-def layer_title(layer) -> str:
-    """A compact call-like title with the parameters that matter: "Dense(8, relu)"."""
-    if not isinstance(layer, dict) or layer.get("type") not in L.CATALOGUE:
-        return str(layer.get("type", "?") if isinstance(layer, dict) else layer)
-    full = L.complete(layer)
-    t = full["type"]
-    if t == "Dense":
-        args = [full["units"], full["activation"]]
-    elif t == "Conv2D":
-        args = [full["filters"], _size_text(full["kernel_size"]), full["padding"], full["activation"]]
-    elif t == "Conv1D":
-        args = [full["filters"], full["kernel_size"], full["padding"], full["activation"]]
-    elif t in ("MaxPooling2D", "AveragePooling2D"):
-        args = [_size_text(full["pool_size"])]
-    elif t == "Dropout":
-        args = [full["rate"]]
-    elif t == "Activation":
-        args = [full["activation"]]
-    elif t == "Reshape":
-        args = [list(full["target_shape"])]
-    elif t in L.RECURRENT:
-        args = [full["units"]] + (["sequences"] if full["return_sequences"] else [])
-    elif t == "Bidirectional":
-        args = [layer_title(full["layer"])]
-    elif t == "Embedding":
-        args = [f"{full['input_dim']}→{full['output_dim']}"]
-    else:
-        args = []
-    return f"{t}({', '.join(map(str, args))})"
-
-
-_SHAPE_TEXT = re.compile(r"\s*\d+(\s*[,x×]?\s*\d+)*\s*")
-
-
-def parse_shape(text: str) -> list[int]:
-    """Positive whole numbers separated by commas, spaces or x ("28, 28, 1", "3x5") as a
-    list; ValueError with what to write otherwise."""
-    numbers = [int(n) for n in re.findall(r"\d+", text)]
-    if not _SHAPE_TEXT.fullmatch(text) or not all(numbers):
-        raise ValueError(f"{text!r} is not a shape: write positive whole numbers separated by "
-                         "commas, like 28, 28, 1")
-    return numbers

@@ -1,11 +1,12 @@
 """A race: one model, several variants that differ in one setting, trained side by side.
 
-    >>> labels = [label for label, _ in variants(exp, "learning_rate", [0.001, 0.1])]
-    >>> labels
+    >>> exp = Experiment()
+    >>> [label for label, _ in variants(exp, "learning_rate", [0.001, 0.1])]
     ['lr 0.001', 'lr 0.1']
-    >>> jobs = start_race(exp, "optimizer")          # [(label, TrainingJob)], queued like any job
     >>> [label for label, _ in variants(exp, "optimizer", ["sgd", "adam"], own_rates=True)]
     ['sgd · lr 0.1', 'adam · lr 0.01']
+
+`start_race(exp, "optimizer")` queues every variant like any job: [(label, Job)].
 
 Every variant is a copy of the experiment with exactly one setting changed, so its seed (and
 with it the initial weights and the order of the batches) is the same: differences between

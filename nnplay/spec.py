@@ -29,12 +29,23 @@ SCHEDULES = ("ExponentialDecay", "InverseTimeDecay", "CosineDecay")
 LOSSES = ("auto", "sparse_categorical_crossentropy", "binary_crossentropy",
           "mean_squared_error", "mean_absolute_error", "huber")
 METRICS = ("accuracy", "auc", "precision", "recall", "mae", "mse")
+HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")   # losses and errors: lower
 NORMALIZE = ("standard", "minmax", "none")
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 TASKS = ("binary", "multiclass", "regression")
 
 
 MAX_PROBLEMS_SHOWN = 5   # a hostile spec can have thousands; the message stays one short line
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of `metric` is better ("val_accuracy", "test_auc"), as opposed
+    to a smaller one ("loss", "val_mae"): early stopping's mode and a run's best value.
+
+        >>> higher_is_better("val_accuracy"), higher_is_better("test_loss")
+        (True, False)
+    """
+    return metric.removeprefix("val_").removeprefix("test_") in HIGHER_IS_BETTER
 
 
 class SpecError(ValueError):

@@ -4,9 +4,9 @@ Every run is written as it trains, so nothing is lost when the app restarts or a
 closes. A run whose process died while it was active shows as "interrupted", with its
 history up to there.
 
-    >>> store = RunStore()                     # $NNPLAY_HOME, default ~/.nnplay
-    >>> run_id = attach(TrainingJob(exp), store)   # then job.start()
-    >>> store.history(run_id)["val_loss"]
+    store = RunStore()                     # $NNPLAY_HOME, default ~/.nnplay
+    run_id = attach(TrainingJob(exp), store)   # then job.start()
+    store.history(run_id)["val_loss"]
 
 Layout under the home folder: `runs.sqlite` (tables `runs`, `epochs` and `workspaces`) and
 `models/<run_id>.keras`.

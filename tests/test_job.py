@@ -8,16 +8,7 @@ import pytest
 from nnplay.data import load
 from nnplay.job import JobManager, TrainingJob
 
-from conftest import make_exp
-
-
-def wait_until(predicate, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from conftest import epochs_trained, make_exp, never, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +30,21 @@ def test_job_trains_to_completion_with_views(circle):
     assert snap.message == "finished all 150 epochs"
 
 
-def test_pause_resume_step_stop(circle):
-    job = TrainingJob(make_exp(train={"epochs": 100_000}), circle).start()
+def test_pause_resume_step_stop(circle, stopped_at_end):
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 100_000}), circle).start())
     assert wait_until(lambda: job.snapshot().epoch > 0)
+    assert epochs_trained(job).wait(30)       # the event does fire while the job trains...
     job.pause()
     assert wait_until(lambda: job.snapshot().status == "paused")
     frozen = job.snapshot().epoch
-    time.sleep(0.3)
+    assert not epochs_trained(job).wait(0.3), "a paused job trained on"   # ...and not now
     assert job.snapshot().epoch == frozen
-    assert job.snapshot().grid_epoch == frozen  # the boundary shown is the paused epoch's
+    assert wait_until(lambda: job.snapshot().grid_epoch == frozen)  # the paused epoch's boundary
     job.step()
     assert wait_until(lambda: job.snapshot().epoch == frozen + 1)
     assert wait_until(lambda: job.snapshot().grid_epoch == frozen + 1)
-    time.sleep(0.2)
+    assert wait_until(lambda: job.snapshot().status == "paused")
+    assert not epochs_trained(job).wait(0.2), "a step trained more than one epoch"
     assert job.snapshot().epoch == frozen + 1 and job.snapshot().status == "paused"
     job.resume()
     assert wait_until(lambda: job.snapshot().epoch > frozen + 50)
@@ -108,9 +101,9 @@ def test_manager_queues_beyond_its_limit(circle):
     assert snaps[0].history["val_loss"] == snaps[2].history["val_loss"]
 
 
-def test_a_paused_job_lets_the_queue_move(circle):
+def test_a_paused_job_lets_the_queue_move(circle, stopped_at_end):
     manager = JobManager(max_running=1)
-    first = manager.submit(make_exp(train={"epochs": 100_000}), circle)
+    first = stopped_at_end(manager.submit(make_exp(train={"epochs": 100_000}), circle))
     second = manager.submit(make_exp(train={"epochs": 20}), circle)
     assert wait_until(lambda: first.snapshot().epoch > 0)
     first.pause()
@@ -119,10 +112,10 @@ def test_a_paused_job_lets_the_queue_move(circle):
     assert first.wait(10).status == "stopped"
 
 
-def test_abandoned_session_jobs_stop_after_grace_unless_reattached(circle):
+def test_abandoned_session_jobs_stop_after_grace_unless_reattached(circle, stopped_at_end):
     manager = JobManager(max_running=2, grace_seconds=0.3)
-    kept = manager.submit(make_exp(train={"epochs": 100_000}), circle, owner="tab-1")
-    lost = manager.submit(make_exp(train={"epochs": 100_000}), circle, owner="tab-1")
+    kept, lost = (stopped_at_end(manager.submit(make_exp(train={"epochs": 100_000}), circle,
+                                                owner="tab-1")) for _ in range(2))
     manager.release_owner("tab-1")
     assert manager.attach(kept.id, "tab-2") is kept
     assert lost.wait(20).status == "stopped"
@@ -131,10 +124,10 @@ def test_abandoned_session_jobs_stop_after_grace_unless_reattached(circle):
     kept.wait(10)
 
 
-def test_closed_tabs_share_one_reaper_thread_that_ends_when_nothing_waits(circle):
+def test_closed_tabs_share_one_reaper_thread_that_ends_when_nothing_waits(circle, stopped_at_end):
     manager = JobManager(max_running=2, grace_seconds=0.5)
-    jobs = [manager.submit(make_exp(train={"epochs": 100_000}), circle, owner=f"tab-{i}")
-            for i in range(6)]
+    jobs = [stopped_at_end(manager.submit(make_exp(train={"epochs": 100_000}), circle,
+                                          owner=f"tab-{i}")) for i in range(6)]
     before = threading.active_count()
     for i in range(6):
         manager.release_owner(f"tab-{i}")
@@ -152,9 +145,8 @@ def test_concurrent_jobs_with_session_clearing_all_finish(circle):
     done = threading.Event()
 
     def clear_repeatedly():
-        while not done.is_set():
+        while not done.wait(0.05):
             keras.backend.clear_session()
-            time.sleep(0.05)
 
     clearer = threading.Thread(target=clear_repeatedly, daemon=True)
     clearer.start()
@@ -169,15 +161,15 @@ def test_concurrent_jobs_with_session_clearing_all_finish(circle):
     assert np.all(np.isfinite(snaps[1].history["loss"]))
 
 
-def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle):
-    job = TrainingJob(make_exp(train={"epochs": 100_000}), circle)
+def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle, stopped_at_end):
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 100_000}), circle))
     job.set_pace(20)
     job.start()
     assert wait_until(lambda: job.snapshot().epoch >= 3)
     t0, e0 = time.perf_counter(), job.snapshot().epoch
-    time.sleep(1.0)
+    assert wait_until(lambda: job.snapshot().epoch >= e0 + 20)
     snap = job.snapshot()
-    assert snap.epoch - e0 <= 20 * (time.perf_counter() - t0) + 2
+    assert snap.epoch - e0 <= 20 * (time.perf_counter() - t0) + 2    # at most 20 a second
     assert snap.pace == 20 and snap.grid_epoch >= snap.epoch - 1  # every epoch's boundary shows
     job.set_pace(None)
     assert wait_until(lambda: job.snapshot().epoch > snap.epoch + 500)
@@ -187,27 +179,29 @@ def test_slow_motion_caps_the_epochs_per_second_until_lifted(circle):
     assert job.wait(10).status == "stopped"
 
 
-def test_a_slow_motion_run_tells_its_time_left_from_its_pace_from_the_first_epochs(circle):
-    job = TrainingJob(make_exp(train={"epochs": 1000}), circle)
+def test_a_slow_motion_run_tells_its_time_left_from_its_pace_from_the_first_epochs(
+        circle, stopped_at_end):
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 1000}), circle))
     job.set_pace(2)
     job.start()
-    try:
-        assert wait_until(lambda: job.snapshot().epoch >= 2)
-        snap = job.snapshot()
-        # 2 epochs a second: about 500 s left, never hours because two epochs came close
-        assert snap.eta == pytest.approx((1000 - snap.epoch) / 2, rel=0.2)
-    finally:
-        job.stop()
-        job.wait(10)
+    assert wait_until(lambda: job.snapshot().epoch >= 2)
+    snap = job.snapshot()
+    # 2 epochs a second: about 500 s left, never hours because two epochs came close
+    assert snap.eta == pytest.approx((1000 - snap.epoch) / 2, rel=0.2)
 
 
-def test_steps_from_a_paused_start_keep_one_weight_snapshot_per_epoch(circle):
+def test_steps_from_a_paused_start_keep_one_weight_snapshot_per_epoch(circle, stopped_at_end):
     """Reset then Step, Step, Step: Inspect's 'over epochs' chart gets each epoch once."""
-    job = TrainingJob(make_exp(train={"epochs": 100}), circle).start(paused=True)
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 100}), circle).start(paused=True))
     for n in (1, 2, 3):
         job.step()
         assert wait_until(lambda: job.snapshot().epoch == n and job.snapshot().status == "paused")
-    time.sleep(0.3)
+    # the third step's views are drawn after its epoch is counted: wait for them, then
+    # nothing more may be drawn while paused (a catch-up would add epoch 3 again)
+    assert wait_until(lambda: job.snapshot().weight_history[-1]["epoch"] == 3
+                      and job.snapshot().grid_epoch == 3)
+    drawn = len(job.snapshot().weight_history)
+    assert never(lambda: len(job.snapshot().weight_history) != drawn, within=0.3)
     snap = job.snapshot()
     epochs = [w["epoch"] for w in snap.weight_history]
     assert epochs == sorted(set(epochs)) and epochs[-1] == 3

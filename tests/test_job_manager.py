@@ -15,8 +15,7 @@ from nnplay.race import start_race
 from nnplay.store import RunStore, attach
 from nnplay.ui.train_view import queue_text
 
-from conftest import make_exp, open_page
-from test_job import wait_until
+from conftest import make_exp, open_page, stop_jobs as stop_all, wait_until
 
 LONG = {"epochs": 100_000}
 
@@ -30,18 +29,13 @@ def running(job):
     return job.progress()[0] in ("building", "running")
 
 
-def stop_all(jobs):
-    for j in jobs:
-        j.stop()
-    for j in jobs:
-        j.wait(30)
-
-
 def test_the_thread_backend_implements_the_seam():
     manager = JobManager(max_running=1)
     job = manager.submit(make_exp(train={"epochs": 1}), paused=True)
-    assert isinstance(manager, Manager) and isinstance(job, Job)
-    stop_all([job])
+    try:
+        assert isinstance(manager, Manager) and isinstance(job, Job)
+    finally:
+        stop_all([job])
 
 
 def test_three_sessions_take_turns_and_a_race_waits_behind_the_others(circle):
@@ -184,13 +178,12 @@ def test_a_session_keeps_only_its_latest_finished_jobs(store, monkeypatch):
     assert manager.get(other.id) is other
 
 
-def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run(monkeypatch):
+def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run(monkeypatch, jobs,
+                                                                         app_store):
     monkeypatch.setattr(job_mod, "LIVE_FINISHED", 0)
-    from nnplay.jobapi import manager
-    from nnplay.ui import session
     exp = make_exp(train={"epochs": 20})
-    job = manager().submit(exp, load(exp.data), paused=True)
-    attach(job, session.store())
+    job = jobs.submit(exp, load(exp.data), paused=True)
+    attach(job, app_store)
     job.resume()
     assert job.wait(60).status == "completed" and job.model() is None
     at = open_page("views/train.py", exp, nnplay_job_id=job.id)
@@ -228,25 +221,23 @@ def test_short_runs_skip_xla_whose_programs_are_never_freed(circle, monkeypatch)
         config.xla_min_batches()
 
 
-def test_a_run_compiling_with_xla_says_so_instead_of_sitting_on_epoch_one(circle, monkeypatch):
+def test_a_run_compiling_with_xla_says_so_instead_of_sitting_on_epoch_one(
+        circle, monkeypatch, stopped_at_end):
     from nnplay.job import TrainingJob
     monkeypatch.setenv("NNPLAY_XLA_MIN_BATCHES", "0")
-    job = TrainingJob(make_exp(train={"epochs": 100_000}), circle).start()
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 100_000}), circle).start())
     seen = []
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline and job.snapshot().epoch < 3:
-            snap = job.snapshot()
-            seen.append((snap.compiling, snap.epoch))
-            time.sleep(0.005)   # sampling the snapshot, not a proof of anything
-    finally:
-        job.stop()
-        job.wait(10)
+    deadline = time.time() + 60
+    while time.time() < deadline and job.snapshot().epoch < 3:
+        snap = job.snapshot()
+        seen.append((snap.compiling, snap.epoch))
+        time.sleep(0.005)   # sampling the snapshot, not a proof of anything
     assert (True, 1) in seen                        # after the eager first epoch, while compiling
     assert not job.snapshot().compiling and job.snapshot().epoch >= 3
 
 
-def test_a_toy_is_watched_forming_and_other_data_trains_at_full_speed(monkeypatch):
+def test_a_toy_is_watched_forming_and_other_data_trains_at_full_speed(monkeypatch, jobs,
+                                                                      app_store):
     from nnplay import slots
     assert slots.default_pace(make_exp()) == slots.WATCHABLE_PACE    # laptop and hosted (#11)
     assert slots.default_pace(make_exp(data={"dataset": "iris"})) is None
@@ -254,10 +245,8 @@ def test_a_toy_is_watched_forming_and_other_data_trains_at_full_speed(monkeypatc
     at = open_page("views/train.py", make_exp(train={"epochs": 30}))
     assert at.selectbox(key="train_speed").value == "30 epochs/s"
     next(b for b in at.button if b.label == "Train").click().run()
-    job = at.session_state["nnplay_job_id"]
-    from nnplay.jobapi import manager
-    assert manager().get(job).pace == slots.WATCHABLE_PACE
-    manager().get(job).stop()
+    # the job stops with the `jobs` fixture, whether or not this holds
+    assert jobs.get(at.session_state["nnplay_job_id"]).pace == slots.WATCHABLE_PACE
 
 
 def test_a_hosted_fast_paced_run_draws_its_boundary_a_few_times_a_second(circle, monkeypatch):

@@ -9,8 +9,7 @@ from nnplay.data import describe
 from nnplay.job import JobManager, Snapshot
 from nnplay.spec import OPTIMIZERS, SpecError, validate
 
-from conftest import make_exp
-from test_job import wait_until
+from conftest import make_exp, wait_until
 
 # Lesson id -> scale (epochs and generated samples) for its claim test. Each claim held with a
 # margin at this scale and at full size for seeds 0-4 (run_lesson(..., seed=s)); the test

@@ -1,26 +1,17 @@
 """The Data page through Streamlit's AppTest: its controls write the one experiment, each kind
 of data gets a preview, and bad data shows the core's message instead of a traceback."""
+import functools
+
 import numpy as np
+import pytest
 
-from nnplay.spec import Experiment
+from conftest import button, charts, experiment, make_exp, open_page, texts
 
-from conftest import make_exp, open_page
-
-
-def page(exp=None, **state):
-    return open_page("views/data.py", exp, **state)
+# each test has its own job manager and run store (uploads land in its NNPLAY_HOME, tmp_path)
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
-def experiment(at) -> Experiment:
-    return at.session_state["nnplay_experiment"]
-
-
-def texts(elements) -> str:
-    return " ".join(e.value for e in elements)
-
-
-def charts(at) -> list:
-    return at.get("plotly_chart")
+page = functools.partial(open_page, "views/data.py")   # page(exp, **state): the page opened
 
 
 def test_toy_controls_write_the_experiment():
@@ -40,7 +31,7 @@ def test_toy_controls_write_the_experiment():
 def test_regenerate_draws_new_points():
     at = page()
     seed = experiment(at).data.seed
-    next(b for b in at.button if b.label == "Regenerate").click().run()
+    button(at, "Regenerate").click().run()
     assert experiment(at).data.seed == seed + 1
 
 
@@ -137,7 +128,7 @@ def test_text_shows_review_lengths_and_word_ids(tmp_path, monkeypatch):
     assert set(samples["label"]) <= {"negative", "positive"}
     for ids, words in zip(samples["word ids"], samples["words"]):
         assert len(ids.split()) == words <= 30 and ids.split()[-1].isdigit()
-    assert "Words per review" in at.get("plotly_chart")[0].proto.spec
+    assert "Words per review" in charts(at)[0].proto.spec
     assert not at.error and not at.exception
 
 
@@ -149,8 +140,7 @@ def test_bad_csv_in_the_spec_shows_the_core_message(tmp_path):
     assert not at.exception
 
 
-def test_csv_upload_picks_a_target_and_infers_the_task(tmp_path, monkeypatch):
-    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+def test_csv_upload_picks_a_target_and_infers_the_task(tmp_path):
     rows = "\n".join(f"{i % 7},{i * 0.5},{'red' if i % 2 else 'blue'},{i % 3}" for i in range(60))
     at = page(make_exp(data={"dataset": "csv"}))
     assert "Upload a table" in texts(at.info)
@@ -167,8 +157,7 @@ def test_csv_upload_picks_a_target_and_infers_the_task(tmp_path, monkeypatch):
     assert any(m.value == "a number" for m in at.metric) and not at.exception
 
 
-def test_csv_upload_of_a_bad_file_shows_why(tmp_path, monkeypatch):
-    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+def test_csv_upload_of_a_bad_file_shows_why():
     at = page(make_exp(data={"dataset": "csv"}))
     at.file_uploader(key="csv_upload").upload("one.csv", b"only\n1\n2\n", "text/csv").run()
     assert "only one column" in texts(at.error)

@@ -5,16 +5,26 @@ without a usable model file says so."""
 import pytest
 
 from nnplay.data import load
-from nnplay.job import MANAGER
+from nnplay.jobapi import manager
 from nnplay.store import RunStore, attach
 
-from conftest import make_exp, open_page
+from conftest import charts, make_exp, open_page, own_job_manager, page_text as texts, stop_jobs
 
 PAGE = "views/inspect.py"
 
+# each test has its own run store; the module's trained jobs share one job manager
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
+
+
+@pytest.fixture(scope="module")
+def jobs():
+    """One job manager for the module (the app's meanwhile): its trained jobs are shared."""
+    with own_job_manager() as module_manager:
+        yield module_manager
+
 
 def trained(exp):
-    job = MANAGER.submit(exp, load(exp.data))
+    job = manager().submit(exp, load(exp.data))
     assert job.wait(120).status == "completed"
     return job
 
@@ -28,34 +38,20 @@ def subheaders(at):
     return [s.value for s in at.subheader]
 
 
-def charts(at):
-    return at.get("plotly_chart")
-
-
 @pytest.fixture(scope="module")
-def circle_job():
+def circle_job(jobs):
     return trained(make_exp(train={"epochs": 30}))
 
 
 @pytest.fixture(scope="module")
-def cnn_job():
+def cnn_job(jobs):
     return trained(make_exp(data={"dataset": "digits"},
                             model={"layers": [{"type": "Conv2D", "filters": 4, "kernel_size": 3},
                                               {"type": "MaxPooling2D"}, {"type": "Flatten"}]},
                             train={"epochs": 3, "optimizer": "adam", "learning_rate": 0.01}))
 
 
-@pytest.fixture
-def empty_store(tmp_path, monkeypatch):
-    from nnplay.ui import session
-    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
-    session.store.clear()            # the app keeps one RunStore per process
-    yield
-    monkeypatch.undo()
-    session.store.clear()
-
-
-def test_without_a_job_or_a_saved_run_it_says_to_train_first(empty_store):
+def test_without_a_job_or_a_saved_run_it_says_to_train_first():
     at = open_page(PAGE)
     assert "train one first on the Train page" in at.info[0].value
     assert not at.exception
@@ -77,11 +73,6 @@ def save_run(job, name, model=True, status="completed"):
 def pick(at, key):
     at.selectbox(key="inspect_run").set_value(key)
     return at.run()
-
-
-def texts(at):
-    return " ".join(e.value for kind in ("header", "subheader", "caption", "markdown")
-                    for e in at.get(kind))
 
 
 def test_a_saved_run_can_be_picked_and_renders_every_tab(circle_job):
@@ -148,10 +139,11 @@ def test_a_run_without_its_model_file_says_so(circle_job):
 def test_runs_queued_by_train_all_variants_are_offered():
     """Lessons' "Train all variants" starts jobs that the session does not follow."""
     store = RunStore()
-    jobs = [MANAGER.submit(make_exp(train={"epochs": 5, "learning_rate": lr}),
-                           load(make_exp().data)) for lr in (0.03, 0.3)]
-    runs = [attach(job, store, name=f"lesson · rate {lr}") for job, lr in zip(jobs, (0.03, 0.3))]
-    for job in jobs:
+    lesson_jobs = [manager().submit(make_exp(train={"epochs": 5, "learning_rate": lr}),
+                                    load(make_exp().data)) for lr in (0.03, 0.3)]
+    runs = [attach(job, store, name=f"lesson · rate {lr}")
+            for job, lr in zip(lesson_jobs, (0.03, 0.3))]
+    for job in lesson_jobs:
         assert job.wait(60).status == "completed"
     at = open_page(PAGE)
     assert not at.exception
@@ -228,15 +220,14 @@ def test_regression_and_table_evaluation():
 
 
 def test_a_running_job_renders_and_then_shows_the_end():
-    job = MANAGER.submit(make_exp(train={"epochs": 100_000}), load(make_exp().data))
+    job = manager().submit(make_exp(train={"epochs": 100_000}), load(make_exp().data))
     try:
         at = open_page(PAGE, job.exp, nnplay_job_id=job.id)
         assert not at.exception
         open_tab(at, "Gradients")
         assert not at.exception
     finally:
-        job.stop()
-        job.wait(30)
+        stop_jobs([job])
     at = open_tab(at, "Evaluation")
     assert not at.exception and "stopped" in at.caption[0].value
 
@@ -244,7 +235,7 @@ def test_a_running_job_renders_and_then_shows_the_end():
 def test_a_diverged_job_shows_its_error_and_still_renders():
     exp = make_exp(model={"layers": [{"type": "Dense", "units": 64, "activation": "relu"}] * 4},
                    train={"epochs": 50, "learning_rate": 10.0})
-    job = MANAGER.submit(exp, load(exp.data))
+    job = manager().submit(exp, load(exp.data))
     assert job.wait(60).status == "failed"
     for tab in ("Weights", "Gradients", "Network", "Evaluation"):
         at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab=tab)
@@ -272,4 +263,4 @@ def test_an_opened_model_file_explains_its_shapes(circle_job, tmp_path):
     at = AppTest.from_function(script, args=(str(path),), default_timeout=60).run()
     assert not at.exception
     assert any("None is the number of examples" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 6          # a histogram per weight array
+    assert len(charts(at)) == 6          # a histogram per weight array

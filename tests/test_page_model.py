@@ -1,31 +1,27 @@
 """The Model page through Streamlit's AppTest: the layer editor changes the one experiment,
 presets switch data when they need to, problems appear next to their layer, and the summary
 comes from the real Keras model."""
+import functools
+
 import pytest
 
-from nnplay import presets
+from nnplay import presets, stack
 from nnplay.spec import Experiment
 
-from conftest import make_exp, open_page
+from conftest import button, experiment, make_exp, open_page, texts
+
+# each test has its own job manager and run store
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 PLAYGROUND = [{"type": "Dense", "units": 4, "activation": "tanh"},
               {"type": "Dense", "units": 2, "activation": "tanh"}]
 
 
-def page(exp=None, **state):
-    return open_page("views/model.py", exp, **state)
+page = functools.partial(open_page, "views/model.py")   # page(exp, **state): the page opened
 
 
 def layers(at) -> list:
-    return at.session_state["nnplay_experiment"].model.layers
-
-
-def texts(elements) -> str:
-    return " ".join(e.value for e in elements)
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
+    return experiment(at).model.layers
 
 
 def card(at, index: int):
@@ -116,7 +112,7 @@ def test_a_fixed_input_shape_can_go_back_to_the_datas():
                        model={"input_shape": [13], "layers": [{"type": "Dense", "units": 3}]}))
     assert "set in the spec" in texts(at.markdown)
     button(at, "Use the data's shape").click().run()
-    assert at.session_state["nnplay_experiment"].model.input_shape is None
+    assert experiment(at).model.input_shape is None
     assert "from *Iris flowers*" in texts(at.markdown)
     assert not at.exception
 
@@ -155,7 +151,7 @@ def test_output_head_choice_is_explained():
     at = page(make_exp(data={"dataset": "iris"}))
     assert "Dense(3, softmax)" in texts(at.caption)
     at.segmented_control(key="w:model.output").set_value("none").run()
-    assert at.session_state["nnplay_experiment"].model.output == "none"
+    assert experiment(at).model.output == "none"
     assert "must have 3 units" in texts(at.caption)
     assert "outputs 2 values but the data has 3 classes" in texts(card(at, 1).get("error"))
     assert not at.exception
@@ -165,7 +161,7 @@ def test_cnn_preset_switches_to_digits_and_says_so():
     at = page()
     at.selectbox(key="preset_choice").set_value("cnn").run()
     button(at, "Apply preset").click().run()
-    exp = at.session_state["nnplay_experiment"]
+    exp = experiment(at)
     assert exp.data.dataset == "digits"
     assert [layer["type"] for layer in exp.model.layers] == [
         "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
@@ -211,11 +207,11 @@ def test_keras_set_without_cache_still_edits(tmp_path, monkeypatch):
 
 
 def test_shapes_are_said_in_words():
-    assert presets.shape_words((4,)) == "4 values per sample"
-    assert presets.shape_words((1,)) == "1 value per sample"
-    assert presets.shape_words((8, 8, 16)) == "8×8 grid of 16 values per sample"
-    assert presets.shape_words((20, 1)) == "20 steps of 1 value per sample"
-    assert presets.shape_words(None) == "shape unknown"
+    assert stack.shape_words((4,)) == "4 values per sample"
+    assert stack.shape_words((1,)) == "1 value per sample"
+    assert stack.shape_words((8, 8, 16)) == "8×8 grid of 16 values per sample"
+    assert stack.shape_words((20, 1)) == "20 steps of 1 value per sample"
+    assert stack.shape_words(None) == "shape unknown"
 
 
 def test_preset_keeping_the_data_changes_only_model_and_training():

@@ -1,11 +1,14 @@
 """The Race page: variants queued through the job manager and drawn on one chart."""
-from nnplay.job import MANAGER
+import pytest
+
 from nnplay.spec import Experiment
 
-from conftest import open_page
+from conftest import open_page, stop_jobs
+
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
-def test_race_on_learning_rate_trains_every_variant():
+def test_race_on_learning_rate_trains_every_variant(jobs):
     exp = Experiment()
     exp.train.epochs = 30
     at = open_page("views/race.py", exp)
@@ -14,7 +17,7 @@ def test_race_on_learning_rate_trains_every_variant():
     next(b for b in at.button if b.label == "Start the race").click().run()
     race = at.session_state["nnplay_race"]
     assert [lab for lab, _ in race] == ["lr 0.01", "lr 0.1"]
-    snaps = [MANAGER.get(job_id).wait(120) for _, job_id in race]
+    snaps = [jobs.get(job_id).wait(120) for _, job_id in race]
     assert [s.status for s in snaps] == ["completed", "completed"]
     assert snaps[0].history["loss"] != snaps[1].history["loss"]
     at.run()
@@ -24,8 +27,8 @@ def test_race_on_learning_rate_trains_every_variant():
     assert not at.exception
 
 
-def test_optimizer_race_gives_each_optimizer_its_own_rate_and_says_waiting(monkeypatch):
-    monkeypatch.setattr(MANAGER, "max_running", 1)  # one trains, the others wait their turn
+def test_optimizer_race_gives_each_optimizer_its_own_rate_and_says_waiting(jobs):
+    jobs.max_running = 1            # one trains, the others wait their turn
     exp = Experiment()
     exp.train.epochs = 2000
     at = open_page("views/race.py", exp)
@@ -36,9 +39,9 @@ def test_optimizer_race_gives_each_optimizer_its_own_rate_and_says_waiting(monke
     assert chosen.options[:3] == ["sgd · lr 0.1", "rmsprop · lr 0.01", "adam · lr 0.01"]
     next(b for b in at.button if b.label == "Start the race").click().run()
     race = at.session_state["nnplay_race"]
-    jobs = [MANAGER.get(job_id) for _, job_id in race]
+    racers = [jobs.get(job_id) for _, job_id in race]
     try:
-        assert [j.exp.train.learning_rate for j in jobs] == [0.1, 0.01, 0.1]
+        assert [j.exp.train.learning_rate for j in racers] == [0.1, 0.01, 0.1]
         table = at.dataframe[0].value
         assert list(table["learning rate"]) == ["0.1", "0.01", "0.1"]
         waiting = table[table["status"].str.startswith("waiting")]
@@ -46,8 +49,7 @@ def test_optimizer_race_gives_each_optimizer_its_own_rate_and_says_waiting(monke
         assert not table.isin(["None"]).any().any()
         assert not at.exception
     finally:
-        for job in jobs:
-            job.stop()
+        stop_jobs(racers)
 
 
 def test_optimizer_race_can_keep_one_rate_for_all():

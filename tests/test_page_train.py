@@ -1,19 +1,18 @@
 """The Train page through Streamlit's AppTest: settings write the experiment, training runs
 in the background and the page shows its progress and outcome."""
-import time
+import functools
 
-from nnplay.job import MANAGER
+import pytest
+
 from nnplay.spec import Experiment
 
-from conftest import open_page
+from conftest import button, experiment, keep_run, open_page, stop_jobs, wait_until
+
+# each test has its own job manager and run store
+pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 
 
-def page(exp=None, **state):
-    return open_page("views/train.py", exp, **state)
-
-
-def button(at, label):
-    return next(b for b in at.button if label in b.label)
+page = functools.partial(open_page, "views/train.py")   # page(exp, **state): the page opened
 
 
 def test_settings_write_the_experiment():
@@ -22,7 +21,7 @@ def test_settings_write_the_experiment():
     at.select_slider(key="w:train.learning_rate").set_value(0.001).run()
     at.number_input(key="w:train.batch_size").set_value(32).run()
     at.toggle(key="w:train.early_stopping.on").set_value(True).run()
-    exp = at.session_state["nnplay_experiment"]
+    exp = experiment(at)
     assert exp.train.optimizer == "adam" and exp.train.learning_rate == 0.001
     assert exp.train.batch_size == 32 and exp.train.early_stopping["patience"] == 10
     assert not at.exception
@@ -33,13 +32,13 @@ def test_loss_auto_is_named():
     assert "binary cross-entropy" in at.selectbox(key="w:train.loss").format_func("auto")
 
 
-def test_train_runs_and_reports():
+def test_train_runs_and_reports(jobs):
     exp = Experiment()
     exp.train.epochs = 40
     at = page(exp)
     button(at, "Train").click().run()
     job_id = at.session_state["nnplay_job_id"]
-    job = MANAGER.get(job_id)
+    job = jobs.get(job_id)
     assert job.wait(60).status == "completed"
     at.run()
     text = " ".join(m.value for m in at.success)
@@ -63,41 +62,33 @@ def test_missing_keras_dataset_says_what_to_do(tmp_path, monkeypatch):
     assert not at.exception
 
 
-def test_history_lists_kept_runs_and_reopens_one(tmp_path, monkeypatch):
-    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
-    from nnplay.store import RunStore
-    from nnplay.ui import session
-    session.store.clear()
-    store = RunStore(tmp_path)
+def test_history_lists_kept_runs_and_reopens_one(app_store):
     adam = Experiment.from_dict({"train": {"optimizer": "adam", "epochs": 3}})
-    run_id = store.create_run(adam, name="adam run")
-    store.add_epochs(run_id, [{"epoch": 1, "loss": 0.5, "val_loss": 0.6}])
-    store.finish(run_id, "completed", "finished all 1 epochs", {"val_loss": 0.6}, 1)
+    run_id = keep_run(app_store, adam, "adam run", losses=(0.5,))
     at = page()
     assert any("adam run" in m.value for m in at.markdown)
-    next(b for b in at.button if b.key == f"open_{run_id}").click().run()
-    assert at.session_state["nnplay_experiment"].train.optimizer == "adam"
-    session.store.clear()
+    at.button(key=f"open_{run_id}").click().run()
+    assert experiment(at).train.optimizer == "adam"
 
 
-def test_slow_motion_applies_to_the_next_run_and_the_running_one():
+def test_slow_motion_applies_to_the_next_run_and_the_running_one(jobs):
     exp = Experiment()
     exp.train.epochs = 100_000
     at = page(exp)
     at.selectbox(key="train_speed").set_value("10 epochs/s").run()
     button(at, "Train").click().run()
-    job = MANAGER.get(at.session_state["nnplay_job_id"])
-    assert job.snapshot().pace == 10
-    at.switch_page("views/data.py").run()
-    at.switch_page("views/train.py").run()
-    assert at.selectbox(key="train_speed").value == "10 epochs/s"  # back from another page
-    at.selectbox(key="train_speed").set_value("full speed").run()
-    assert job.snapshot().pace is None
-    button(at, "Pause").click().run()
-    deadline = time.time() + 30
-    while job.snapshot().status != "paused" and time.time() < deadline:
-        time.sleep(0.05)
-    at.run()
-    assert any(b.label == "Resume" for b in at.button)
-    job.stop()
-    assert job.wait(20).status == "stopped"
+    job = jobs.get(at.session_state["nnplay_job_id"])
+    try:
+        assert job.snapshot().pace == 10
+        at.switch_page("views/data.py").run()
+        at.switch_page("views/train.py").run()
+        assert at.selectbox(key="train_speed").value == "10 epochs/s"  # back from another page
+        at.selectbox(key="train_speed").set_value("full speed").run()
+        assert job.snapshot().pace is None
+        button(at, "Pause").click().run()
+        assert wait_until(lambda: job.snapshot().status == "paused")
+        at.run()
+        assert any(b.label == "Resume" for b in at.button)
+    finally:
+        stop_jobs([job])
+    assert job.snapshot().status == "stopped"

@@ -4,43 +4,35 @@ teacher link (?teacher=KEY) lays the whole class's runs over each other; the lap
 import secrets
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from nnplay.job import JobManager
 from nnplay.spec import Experiment
-from nnplay.store import RunStore, attach
-from nnplay.ui import session
+from nnplay.store import attach
 
-from conftest import ROOT, make_exp
+from conftest import keep_run as keep_a_run, make_exp, open_page as open_app, stop_jobs
 
 A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
 
+pytestmark = pytest.mark.usefixtures("jobs")
+
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
+def store(app_store, monkeypatch):
+    """This test's run store, on a hosted server with a teacher key."""
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
     monkeypatch.setenv("NNPLAY_TEACHER_KEY", "chalk-and-talk")
-    session.store.clear()            # the app keeps one RunStore per process
-    yield RunStore(tmp_path)
-    monkeypatch.undo()
-    session.store.clear()
+    return app_store
 
 
 def keep_run(store, workspace, name, student=None):
-    run_id = store.create_run(Experiment(), name=name, workspace=workspace)
-    store.add_epochs(run_id, [{"epoch": e, "loss": 1 / e, "val_loss": 1.1 / e} for e in (1, 2)])
-    store.finish(run_id, "completed", "", {"val_loss": 0.55}, 2)
+    run_id = keep_a_run(store, Experiment(), name, workspace=workspace)
     if student:
         store.touch_workspace(workspace, name=student)
     return run_id
 
 
 def open_page(page, **query):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update(query)
-    at.switch_page(page)
-    return at.run()
+    """A page opened by an address with `query` (?ws=, ?run=, ...), as a browser would."""
+    return open_app(page, query=query)
 
 
 def history_title(at):
@@ -104,19 +96,19 @@ def test_another_workspaces_run_opens_read_only_and_can_be_copied(store):
     assert [r.id for r in store.list_runs(A)] == [theirs]       # A's run is untouched
 
 
-def test_a_job_of_another_workspace_does_not_reattach(store):
-    manager = JobManager(max_running=1)
-    job = manager.submit(make_exp(train={"epochs": 100_000}), workspace=A)
+def test_a_job_of_another_workspace_does_not_reattach(store, jobs):
+    # the app's own manager holds the job: the page could attach it, and must not
+    job = jobs.submit(make_exp(train={"epochs": 100_000}), workspace=A)
     try:
         run_id = attach(job, store)                 # as Race and Lessons keep their jobs
         assert [r.id for r in store.list_runs(A)] == [run_id] and not store.list_runs(B)
-        assert manager.attach(job.id, "browser-b", workspace=B) is None
-        assert manager.attach(job.id, "browser-a", workspace=A) is job
+        assert jobs.attach(job.id, "browser-b", workspace=B) is None
+        assert jobs.attach(job.id, "browser-a", workspace=A) is job
         at = open_page("views/train.py", ws=B, job=job.id)
         assert "nnplay_job_id" not in at.session_state and "job" not in at.query_params
+        assert open_page("views/train.py", ws=A, job=job.id).session_state["nnplay_job_id"] == job.id
     finally:
-        job.stop()
-        job.wait(30)
+        stop_jobs([job])
 
 
 def test_the_teacher_link_lays_the_class_over_each_other_read_only(store):

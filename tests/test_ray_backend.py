@@ -17,7 +17,7 @@ from nnplay import ray_backend  # noqa: E402
 from nnplay.job import TrainingJob  # noqa: E402
 from nnplay.spec import Experiment  # noqa: E402
 from nnplay.store import RunStore, attach  # noqa: E402
-from test_job import wait_until  # noqa: E402
+from conftest import wait_until  # noqa: E402
 
 TIMEOUT = 90.0
 

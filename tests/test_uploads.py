@@ -8,7 +8,7 @@ from nnplay import data, uploads
 from nnplay.data import DataError
 from nnplay.spec import DataSpec, Experiment, SpecError
 
-from conftest import ROOT, make_exp
+from conftest import make_exp, open_page
 
 CSV = b"x1,x2,label\n" + b"".join(b"%d,%d,%d\n" % (i, i % 7, i % 2) for i in range(40))
 SECRET = "nnplay-secret-do-not-show"
@@ -126,10 +126,7 @@ def test_the_laptop_cli_reads_a_local_path_but_not_when_hosted(home, tmp_path, m
 
 
 def test_the_data_page_refuses_a_hostile_link_and_shows_no_file(home, secret_file):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["x"] = link_to(secret_file)
-    at.run()
+    at = open_page("views/data.py", query={"x": link_to(secret_file)})
     shown = " ".join(str(e.value) for kind in ("error", "warning", "markdown", "caption", "code")
                      for e in getattr(at, kind))
     assert "upload the file on the Data page" in shown
@@ -138,8 +135,7 @@ def test_the_data_page_refuses_a_hostile_link_and_shows_no_file(home, secret_fil
 
 
 def test_an_uploaded_spec_naming_a_server_file_is_refused(home, secret_file):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_page("views/data.py")
     spec = make_exp(data={"dataset": "csv", "path": str(secret_file)}).to_json().encode()
     at.sidebar.file_uploader(key="spec_upload").upload("spec.json", spec, "application/json").run()
     errors = " ".join(e.value for e in at.error)
@@ -153,12 +149,9 @@ def test_pages_name_an_upload_by_its_file_name(home):
     assert describe_change("data.path", None, ref) == "CSV file changed from none to grades.csv"
 
 
-def test_a_link_that_hides_unknown_controls_or_follows_a_gone_job_says_so(home):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update({"hide": "train.optimizer,train.warp_drive", "job": "no-such-job"})
-    at.switch_page("views/train.py")
-    at.run()
+def test_a_link_that_hides_unknown_controls_or_follows_a_gone_job_says_so(home, jobs):
+    at = open_page("views/train.py",
+                   query={"hide": "train.optimizer,train.warp_drive", "job": "no-such-job"})
     said = " ".join(i.value for i in at.info)
     assert "hides controls nnplay does not have (train.warp_drive)" in said
     assert "not on this server any more" in said

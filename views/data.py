@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nnplay import plots, presets, uploads
+from nnplay import plots, presets, stack, uploads
 from nnplay.data import (DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame,
                          series_axes)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
@@ -166,7 +166,7 @@ def toy_preview(ds):
 
 def table_frame(ds, raw) -> pd.DataFrame:
     info = raw.info
-    names = list(info.feature_names) or [f"x{i + 1}" for i in range(raw.x_train.shape[1])]
+    names = info.column_names(raw.x_train.shape[1])
     frame = pd.DataFrame(raw.x_train[:PREVIEW_ROWS], columns=names)
     y = raw.y_train[:PREVIEW_ROWS]
     frame.insert(0, "target", [info.class_names[v] for v in y] if info.n_classes else y)
@@ -269,7 +269,7 @@ def model_fit_note(exp, ds):
         if not wants_cnn(exp, ds):  # else the CNN offer below is the way forward
             st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     elif exp.model.output == "auto":
-        head = presets.layer_title(auto_head(ds.info))
+        head = stack.layer_title(auto_head(ds.info))
         st.caption(f"The model's output adapts to this data: it ends with {head}.")
     cnn_offer(exp, ds)
 

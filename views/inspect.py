@@ -335,8 +335,7 @@ def misclassified(job, snap, result, x, y, names):
                          "predicted": [names[result["predicted"][i]] for i in shown],
                          "confidence": result["confidence"][shown]})
     if x.ndim == 2 and x.shape[1] <= 64 and info.kind in ("table", "csv"):
-        columns = list(info.feature_names) if len(info.feature_names) == x.shape[1] else \
-            [f"x{i + 1}" for i in range(x.shape[1])]
+        columns = info.column_names(x.shape[1])
         rows = pd.concat([rows, pd.DataFrame(x[shown], columns=columns)], axis=1)
         st.caption("Inputs as the model sees them (normalized).")
     st.dataframe(rows, hide_index=True,

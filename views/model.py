@@ -3,57 +3,29 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import layers as L
-from nnplay import plots, presets
+from nnplay import plots, presets, stack
 from nnplay.data import DATASETS, DataError, DatasetInfo, is_available_offline
-from nnplay.spec import Experiment, auto_head, validate
+from nnplay.spec import Experiment, validate
 from nnplay.ui import session, widgets
-
-LAYER_KEYS = session.WIDGET_PREFIX + "layer."
-HEAD_TEXT = {
-    "multiclass": "one output per class with softmax, trained with sparse categorical "
-                  "cross-entropy",
-    "binary": "one sigmoid output, the probability of class {second}, trained with binary "
-              "cross-entropy",
-    "regression": "one linear output, the predicted number, trained with mean squared error",
-}
-NONE_TEXT = {
-    "multiclass": "so it must have {n} units (one per class), usually with softmax",
-    "binary": "so it must have 1 unit with sigmoid (or 2 with softmax)",
-    "regression": "so it must have 1 unit with a linear activation",
-}
 
 
 # ---- changing the stack (button callbacks run before the page is drawn again) -------------
 
-def restack(layers: list):
-    """Put a new layer list in the experiment; the layer widgets re-read it."""
-    session.experiment().model.layers = layers
-    for key in [k for k in st.session_state if str(k).startswith(LAYER_KEYS)]:
-        del st.session_state[key]
-
-
-def move(i: int, offset: int):
-    restack(presets.moved(session.experiment().model.layers, i, offset))
-
-
-def duplicate(i: int):
-    restack(presets.duplicated(session.experiment().model.layers, i))
-
-
-def delete(i: int):
-    restack(presets.removed(session.experiment().model.layers, i))
+def edit_stack(change, *args):
+    """Apply a `stack` edit (moved, duplicated, removed) to the experiment's layers."""
+    session.set_layers(change(session.experiment().model.layers, *args))
 
 
 def add_layer():
     layers = session.experiment().model.layers
-    restack(layers + [presets.new_layer(st.session_state["add_layer_kind"])])
+    session.set_layers(layers + [stack.new_layer(session.widget_value("add_layer_kind"))])
 
 
 def apply_preset():
-    name = st.session_state["preset_choice"]
+    name = session.widget_value(session.PRESET_KEY)
     exp, changes = presets.apply_preset(session.experiment(), name, available=is_available_offline)
     session.set_experiment(exp)
-    st.session_state["model_notice"] = (presets.PRESETS[name]["title"], changes)
+    session.announce_preset(name, changes)
 
 
 def use_data_shape():
@@ -65,13 +37,13 @@ def use_data_shape():
 def preset_picker():
     with st.container(border=True):
         cols = st.columns([2, 3, 1], vertical_alignment="bottom")
-        name = cols[0].selectbox("Start from a preset", list(presets.PRESETS), key="preset_choice",
+        name = cols[0].selectbox("Start from a preset", list(presets.PRESETS), key=session.PRESET_KEY,
                                  format_func=lambda n: presets.PRESETS[n]["title"])
         cols[1].caption(presets.PRESETS[name]["description"])
         cols[2].button("Apply preset", on_click=apply_preset, type="primary",
                        help="Replaces the layers; switches the data and training settings the "
                             "preset was made for.")
-    notice = st.session_state.pop("model_notice", None)
+    notice = session.preset_notice()
     if notice:
         title, changes = notice
         st.success(f"Applied **{title}**: the layers are replaced."
@@ -81,14 +53,15 @@ def preset_picker():
 
 def layer_buttons(i: int, n: int):
     with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        st.button(":material/arrow_upward:", key=f"layer_up_{i}", on_click=move, args=(i, -1),
-                  disabled=i == 0, type="tertiary", help="Move up")
-        st.button(":material/arrow_downward:", key=f"layer_down_{i}", on_click=move,
-                  args=(i, 1), disabled=i == n - 1, type="tertiary", help="Move down")
-        st.button(":material/content_copy:", key=f"layer_copy_{i}", on_click=duplicate,
-                  args=(i,), type="tertiary", help="Duplicate")
-        st.button(":material/delete:", key=f"layer_delete_{i}", on_click=delete, args=(i,),
-                  type="tertiary", help="Delete")
+        st.button(":material/arrow_upward:", key=f"layer_up_{i}", on_click=edit_stack,
+                  args=(stack.moved, i, -1), disabled=i == 0, type="tertiary", help="Move up")
+        st.button(":material/arrow_downward:", key=f"layer_down_{i}", on_click=edit_stack,
+                  args=(stack.moved, i, 1), disabled=i == n - 1, type="tertiary",
+                  help="Move down")
+        st.button(":material/content_copy:", key=f"layer_copy_{i}", on_click=edit_stack,
+                  args=(stack.duplicated, i), type="tertiary", help="Duplicate")
+        st.button(":material/delete:", key=f"layer_delete_{i}", on_click=edit_stack,
+                  args=(stack.removed, i), type="tertiary", help="Delete")
 
 
 def layer_card(i: int, layer, n: int):
@@ -101,8 +74,8 @@ def layer_card(i: int, layer, n: int):
         with buttons:
             layer_buttons(i, n)
         if kind is not None:
-            everyday = [p for p in kind.params if p.name not in presets.ADVANCED_PARAMS]
-            advanced = [p for p in kind.params if p.name in presets.ADVANCED_PARAMS]
+            everyday = [p for p in kind.params if p.name not in stack.ADVANCED_PARAMS]
+            advanced = [p for p in kind.params if p.name in stack.ADVANCED_PARAMS]
             with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
                 widgets.layer_params(layer, f"layer.{i}", everyday)
                 if advanced:
@@ -111,20 +84,6 @@ def layer_card(i: int, layer, n: int):
                         widgets.layer_params(layer, f"layer.{i}", advanced)
         problems = st.container()
     return header, problems, kind
-
-
-def head_explanation(exp, info):
-    if info is None:
-        return
-    head = presets.layer_title(auto_head(info))
-    second = f"'{info.class_names[1]}'" if len(info.class_names) > 1 else "1"
-    if exp.model.output == "auto":
-        st.caption(f"**auto** adds `{head}` named *output* after your layers: "
-                   f"{HEAD_TEXT[info.task].format(second=second)}. It adapts when you change "
-                   "the data.")
-    else:
-        st.caption(f"**none**: your last layer is the output, "
-                   f"{NONE_TEXT[info.task].format(n=info.n_classes)}.")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -144,28 +103,10 @@ def summary_table(result: dict):
     rows = [{"Layer (type)": f"{r['name']} ({r['type']})", "Output shape": r["output_shape"],
              "Param #": f"{r['params']:,}"} for r in result["layers"]]  # as Keras prints it
     st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")
-    st.caption(presets.BATCH_NOTE)
+    st.caption(stack.BATCH_NOTE)
     frozen = result["total_params"] - result["trainable_params"]
     st.markdown(f"**Total params: {result['total_params']:,}**"
                 + (f" ({frozen:,} not trainable)" if frozen else ""))
-
-
-def diagram(exp, info, shapes, problem_layers, result):
-    params = {r["name"]: r["params"] for r in (result or {}).get("layers", [])}
-    shape_in = tuple(exp.model.input_shape or (info.input_shape if info else ())) or None
-    boxes = [{"title": "Input", "shape": presets.shape_text(shape_in), "group": "input"}]
-    for i, (layer, shape) in enumerate(zip(exp.model.layers, shapes)):
-        kind = L.CATALOGUE.get(layer.get("type")) if isinstance(layer, dict) else None
-        name = f"{layer.get('type', '?').lower()}_{i + 1}" if isinstance(layer, dict) else ""
-        boxes.append({"title": presets.layer_title(layer), "shape": presets.shape_text(shape),
-                      "group": kind.group if kind else "core", "params": params.get(name),
-                      "problem": i in problem_layers})
-    if exp.model.output == "auto" and info is not None:
-        out = auto_head(info)
-        boxes.append({"title": "output: " + presets.layer_title(out), "group": "output",
-                      "shape": presets.shape_text((out["units"],)),
-                      "params": params.get("output"), "dashed": True})
-    st.graphviz_chart(plots.stack_dot(boxes))
 
 
 def export_code(exp):
@@ -200,16 +141,12 @@ top_problems = st.container()
 editor, overview = st.columns([3, 2], gap="large")
 
 with editor:
-    data_name = DATASETS[exp.data.dataset].title if exp.data.dataset in DATASETS else exp.data.dataset
+    dataset = DATASETS.get(exp.data.dataset)
+    input_line = stack.input_text(exp.model, info, dataset.title if dataset else exp.data.dataset)
+    if input_line:
+        st.markdown(input_line, help=stack.BATCH_NOTE)
     if exp.model.input_shape is not None:
-        st.markdown(f"**Input** `{presets.shape_text(exp.model.input_shape)}` "
-                    f"({presets.shape_words(exp.model.input_shape)}), set in the spec "
-                    f"(the data's is `{presets.shape_text(info.input_shape) if info else '?'}`)")
         st.button("Use the data's shape", on_click=use_data_shape)
-    elif info is not None:
-        st.markdown(f"**Input** `{presets.shape_text(info.input_shape)}` from *{data_name}*: "
-                    f"{presets.shape_words(info.input_shape)}",
-                    help=presets.BATCH_NOTE)
     n = len(exp.model.layers)
     cards = [layer_card(i, layer, n) for i, layer in enumerate(exp.model.layers)]
     if not cards:
@@ -220,28 +157,24 @@ with editor:
         st.selectbox("Add a layer", kinds, key="add_layer_kind", width=320,
                      format_func=lambda k: f"{k} · {L.CATALOGUE[k].group}")
         st.button("Add", icon=":material/add:", on_click=add_layer)
-    st.caption(L.CATALOGUE[st.session_state["add_layer_kind"]].help)
+    st.caption(L.CATALOGUE[session.widget_value("add_layer_kind")].help)
 
     session.bound(st.segmented_control, "Output head", "model.output", options=["auto", "none"],
                   required=True, help="auto appends the layer the task needs; none makes your "
                                       "last layer the output.")
-    head_explanation(exp, info)
+    if info is not None:
+        st.caption(stack.head_text(exp.model.output, info))
 
 # Every widget has run, so the experiment is current: check it and fill in the headers.
 problems = validate(exp, info)
-shape_in = exp.model.input_shape if exp.model.input_shape is not None else (
-    info.input_shape if info else None)
-shapes = presets.layer_shapes(exp.model.layers, shape_in)
-by_layer = {}
-for p in problems:
-    if p.layer is not None and 0 <= p.layer < len(cards):
-        by_layer.setdefault(p.layer, []).append(p)
-    else:
-        top_problems.error(f"**{p.where}**: {p.message}")
+shapes = stack.layer_shapes(exp.model.layers, stack.input_shape(exp.model, info))
+by_layer, whole_model = stack.problems_by_layer(problems, len(cards))
+for p in whole_model:
+    top_problems.error(f"**{p.where}**: {p.message}")
 for i, (header, problem_box, kind) in enumerate(cards):
     layer = exp.model.layers[i]
-    words = f" · {presets.shape_words(shapes[i])}" if shapes[i] is not None else ""
-    header.markdown(f"**{i + 1} · {presets.layer_title(layer)}** → `{presets.shape_text(shapes[i])}`"
+    words = f" · {stack.shape_words(shapes[i])}" if shapes[i] is not None else ""
+    header.markdown(f"**{i + 1} · {stack.layer_title(layer)}** → `{stack.shape_text(shapes[i])}`"
                     f"{words}", help=kind.help if kind else None)
     for p in by_layer.get(i, []):
         problem_box.error(p.message, icon=":material/error:")
@@ -261,6 +194,8 @@ with overview:
             summary_table(result)
         except Exception as e:  # any Keras refusal is a message here, never a traceback
             st.error(f"Keras could not build this model: {str(e).splitlines()[0] if str(e) else e}")
-    diagram(exp, info, shapes, set(by_layer), result)
+    params = {r["name"]: r["params"] for r in (result or {}).get("layers", [])}
+    st.graphviz_chart(plots.stack_dot(stack.diagram_boxes(exp.model, info, shapes, set(by_layer),
+                                                          params)))
 
 export_code(exp)

@@ -25,6 +25,8 @@ WIDGET_PREFIX = "w:"
 WS_KEY = "nnplay_workspace"          # this browser's workspace token (hosted mode)
 TEACHER_KEY = "nnplay_teacher"       # True once ?teacher= carried the host's key
 FOREIGN_KEY = "nnplay_foreign_run"   # a ?run= of another workspace, shown read-only
+PRESET_KEY = "preset_choice"         # the Model page's preset picker
+PRESET_NOTICE_KEY = "model_notice"   # a preset just applied (by Data or Model), said on Model
 TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{32}")   # what secrets.token_urlsafe(24) makes
 
 
@@ -117,9 +119,40 @@ def is_hidden(key: str) -> bool:
 def set_experiment(exp: Experiment):
     """Replace the whole experiment (preset, lesson, uploaded spec); widgets re-read it."""
     st.session_state[EXP_KEY] = exp
-    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
-        del st.session_state[key]
+    forget_widgets("")
     sync_url()
+
+
+def forget_widgets(prefix: str):
+    """Drop the bound widgets of settings under `prefix` ("layer.", "data.target"; "" for
+    all), so they are seeded again from the experiment on the next run."""
+    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX + prefix)]:
+        del st.session_state[key]
+
+
+def set_layers(layers: list):
+    """Replace the model's layer list (added, moved, copied, removed); the layer widgets
+    re-read it."""
+    experiment().model.layers = layers
+    forget_widgets("layer.")
+
+
+def widget_value(key: str, default: Any = None) -> Any:
+    """The current value of a page's own widget (in a callback, before it is drawn again)."""
+    return st.session_state.get(key, default)
+
+
+def announce_preset(name: str, changes: list[str]):
+    """A preset was applied (on Data or Model): the Model page's picker shows it, and the
+    page says once what it changed (`preset_notice`)."""
+    from nnplay.presets import PRESETS
+    st.session_state[PRESET_NOTICE_KEY] = (PRESETS[name]["title"], changes)
+    st.session_state[PRESET_KEY] = name
+
+
+def preset_notice() -> tuple[str, list[str]] | None:
+    """(title, changes) of the preset just applied, once; else None."""
+    return st.session_state.pop(PRESET_NOTICE_KEY, None)
 
 
 def sync_url():
@@ -236,28 +269,34 @@ def current_job():
     return job
 
 
+def queue_job(exp: Experiment, name: str | None = None, paused: bool = False,
+              initial_weights: str | None = None, pace: float | None = None):
+    """The one way a page trains: submit a copy of `exp` for this browser session (its owner
+    and workspace) and keep its run as it trains (spec, epochs, final metrics, the .keras
+    model) under `name`. Returns (job, run id). The session does not follow it (Lessons'
+    variants); `start_job` does."""
+    from nnplay.jobapi import manager
+    from nnplay.store import attach
+    exp = exp.copy()
+    job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
+                           initial_weights=initial_weights, pace=pace, workspace=workspace())
+    return job, attach(job, store(), name=name)
+
+
 def start_job(exp: Experiment | None = None, paused: bool = False,
               initial_weights: str | None = None, name: str | None = None,
               pace: float | None = None):
-    """Train the experiment in the background; the session now follows this job.
-    `initial_weights`: a saved .keras model to continue from; `pace`: slow motion."""
-    from nnplay.jobapi import manager
-    exp = (exp or experiment()).copy()
+    """Train the experiment in the background; the session now follows this job (and stops
+    the one it followed). `initial_weights`: a saved .keras model to continue from; `pace`:
+    slow motion."""
     old = current_job()
     if old is not None and old.alive:
         old.stop()
-    job = manager().submit(exp, dataset=dataset(exp), owner=owner_id(), paused=paused,
-                           initial_weights=initial_weights, pace=pace, workspace=workspace())
-    _keep_run(job, name)
+    job, st.session_state["nnplay_run_id"] = queue_job(
+        exp or experiment(), name, paused=paused, initial_weights=initial_weights, pace=pace)
     st.session_state[JOB_KEY] = job.id
     sync_url()
     return job
-
-
-def _keep_run(job, name: str | None = None):
-    """Save the run as it trains (spec, epochs, final metrics, the .keras model)."""
-    from nnplay.store import attach
-    st.session_state["nnplay_run_id"] = attach(job, store(), name=name)
 
 
 def follow_job(job_id: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nnplay import layers as L
-from nnplay import presets
+from nnplay import stack
 from nnplay.ui import session
 
 REGULARIZER_KINDS = {"none": (), "l1": ("l1",), "l2": ("l2",), "l1_l2": ("l1", "l2")}
@@ -73,7 +73,7 @@ def _size_input(label: str, key: str, p: L.Param, value, **kw):
         text = session.seeded(st.text_input, label, key + ".pair", f"{value[0]}, {value[1]}",
                               help=p.help + " Two numbers: height, width.", **kw)
         try:
-            sizes = presets.parse_shape(text)
+            sizes = stack.parse_shape(text)
         except ValueError as e:
             st.error(f"{p.name}: {e}")
             return value
@@ -99,7 +99,7 @@ def _shape_input(label: str, key: str, p: L.Param, value, **kw):
     shown = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value or "")
     text = session.seeded(st.text_input, label, key, shown, help=p.help, **kw)
     try:
-        return presets.parse_shape(text)
+        return stack.parse_shape(text)
     except ValueError as e:
         st.error(f"{p.name}: {e}")
         return value
