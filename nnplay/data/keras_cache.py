@@ -1,0 +1,217 @@
+"""Keras's downloadable sets (mnist, fashion_mnist, cifar10, imdb, boston_housing), read from the
+Keras cache ($KERAS_HOME or ~/.keras, subfolder datasets, Keras's own file names); when missing,
+one download through `keras.utils.get_file`, and when that fails a DataError saying how to get
+the file. Files are read without running pickled code.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import socket
+import threading
+import urllib.parse
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import DataError
+from .registry import DATASETS
+
+
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
+CIFAR_DIRS = (os.path.join("cifar-10-batches-py-target", "cifar-10-batches-py"),  # Keras 3
+              "cifar-10-batches-py")                                               # tf.keras 2
+
+
+@dataclass(frozen=True)
+class KerasDownload:
+    """One `keras.utils.get_file` call, with the file name and hash Keras itself uses."""
+    fname: str
+    origin: str
+    file_hash: str | None = None
+    subdir: str = ""            # below the cache's datasets folder
+    extract: bool = False
+
+
+KERAS_DOWNLOADS = {
+    "mnist": [KerasDownload("mnist.npz", KERAS_ORIGIN + "mnist.npz",
+                            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")],
+    "fashion_mnist": [KerasDownload(f, KERAS_ORIGIN + f, subdir="fashion-mnist") for f in FASHION_FILES],
+    "cifar10": [KerasDownload("cifar-10-batches-py-target",
+                              "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                              "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                              extract=True)],
+    "imdb": [KerasDownload("imdb.npz", KERAS_ORIGIN + "imdb.npz",
+                           "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f")],
+    "boston_housing": [KerasDownload("boston_housing.npz", KERAS_ORIGIN + "boston_housing.npz",
+                                     "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")],
+}
+KERAS_COPY_HINTS = {
+    "fashion_mnist": f"the four files {', '.join(FASHION_FILES)} into {{dir}}/fashion-mnist",
+    "cifar10": "cifar-10-python.tar.gz unpacked into {dir}/cifar-10-batches-py-target",
+}
+
+
+def keras_home() -> str:
+    """The Keras cache folder: $KERAS_HOME, or ~/.keras."""
+    return os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras"))
+
+
+def keras_cache_dir() -> str:
+    """Where Keras keeps downloaded datasets."""
+    return os.path.join(keras_home(), "datasets")
+
+
+def _keras_required_files(name: str, cache: str) -> list:
+    """Paths that must exist for `name`, for each layout Keras has used; the first complete wins."""
+    if name == "cifar10":
+        batches = [f"data_batch_{i}" for i in range(1, 6)]
+        return [[os.path.join(cache, d, b) for b in batches] for d in CIFAR_DIRS]
+    return [[os.path.join(cache, d.subdir, d.fname) for d in KERAS_DOWNLOADS[name]]]
+
+
+def cached_keras_dir(name: str) -> str | None:
+    """The folder holding `name`'s files in the Keras cache, or None when any file is missing."""
+    for paths in _keras_required_files(name, keras_cache_dir()):
+        if all(os.path.isfile(p) for p in paths):
+            return os.path.dirname(paths[0])
+    return None
+
+
+def _keras_files_dir(name: str) -> str:
+    """`name`'s folder in the cache, downloading it once if needed; DataError when impossible."""
+    found = cached_keras_dir(name)
+    if found is None:
+        _download_keras_set(name)
+        found = cached_keras_dir(name)
+    if found is None:
+        raise _not_cached_error(name, "the download left no usable file")
+    return found
+
+
+def _download_keras_set(name: str) -> None:
+    downloads = KERAS_DOWNLOADS[name]
+    # urllib waits forever on some dead networks: a quick bounded probe first
+    reason = network_problem(urllib.parse.urlsplit(downloads[0].origin).hostname)
+    if reason:
+        raise _not_cached_error(name, reason)
+    try:
+        from keras.utils import get_file
+        for d in downloads:
+            get_file(d.fname, origin=d.origin, file_hash=d.file_hash, extract=d.extract,
+                     cache_dir=keras_home(), cache_subdir=os.path.join("datasets", d.subdir))
+    except Exception as error:  # any failure of a download is the same advice to the user
+        raise _not_cached_error(name, short_reason(error)) from None
+
+
+def network_problem(host: str, timeout: float = 3.0) -> str | None:
+    """None when a TCP connection to host:443 opens within `timeout` seconds, else why not.
+
+    The connection (name lookup included, which sockets cannot time out) runs in a daemon
+    thread, so a dead resolver costs `timeout` seconds, not minutes.
+    """
+    outcome = {}
+
+    def connect():
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            outcome["ok"] = True
+        except OSError as error:
+            outcome["error"] = short_reason(error)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if outcome.get("ok"):
+        return None
+    return f"no network: {outcome.get('error', f'{host} did not answer in {timeout:g} s')}"
+
+
+def short_reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _not_cached_error(name: str, reason: str) -> DataError:
+    cache = keras_cache_dir()
+    first = KERAS_DOWNLOADS[name][0]
+    what = KERAS_COPY_HINTS.get(name, f"{first.fname} into {{dir}}").format(dir=cache)
+    return DataError(f"{DATASETS[name].title} is not in the Keras cache "
+                    f"({os.path.join(cache, first.subdir, first.fname)}) and could not be "
+                    f"downloaded ({reason}). Connect to the internet once and choose it again, "
+                    f"or copy {what}.")
+
+
+_ALLOWED_PICKLE_GLOBALS = {("numpy", "ndarray"), ("numpy", "dtype"),
+                           ("numpy.core.multiarray", "_reconstruct"),
+                           ("numpy._core.multiarray", "_reconstruct")}
+
+
+class ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays, lists and dicts only, so a tampered cache file cannot run code."""
+
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED_PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _read_npy(buffer: io.BytesIO) -> np.ndarray:
+    try:
+        return np.lib.format.read_array(buffer, allow_pickle=False)
+    except ValueError:  # object arrays (IMDB's reviews of different lengths) are pickled
+        buffer.seek(0)
+        major, _ = np.lib.format.read_magic(buffer)
+        read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                       else np.lib.format.read_array_header_2_0)
+        read_header(buffer)
+        return ArraysOnlyUnpickler(buffer).load()
+
+
+def read_npz(path: str) -> dict:
+    """The arrays of an .npz file, without running arbitrary pickled code."""
+    with zipfile.ZipFile(path) as archive:
+        return {member.removesuffix(".npy"): _read_npy(io.BytesIO(archive.read(member)))
+                for member in archive.namelist() if member.endswith(".npy")}
+
+
+def _read_idx_gz(path: str, header_bytes: int) -> np.ndarray:
+    import gzip
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=header_bytes)
+
+
+def _read_fashion_train(folder: str) -> tuple:
+    labels = _read_idx_gz(os.path.join(folder, FASHION_FILES[0]), 8)
+    images = _read_idx_gz(os.path.join(folder, FASHION_FILES[1]), 16)
+    return images.reshape(len(labels), 28, 28), labels
+
+
+def _read_cifar_train(folder: str) -> tuple:
+    images, labels = [], []
+    for i in range(1, 6):
+        with open(os.path.join(folder, f"data_batch_{i}"), "rb") as f:
+            batch = ArraysOnlyUnpickler(f, encoding="bytes").load()
+        images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32))
+        labels.append(np.asarray(batch[b"labels"]))
+    return np.concatenate(images).transpose(0, 2, 3, 1), np.concatenate(labels)
+
+
+def read_keras_train(name: str) -> tuple:
+    """(x, y) of `name`'s training part, straight from the Keras cache."""
+    folder = _keras_files_dir(name)
+    try:
+        if name == "fashion_mnist":
+            return _read_fashion_train(folder)
+        if name == "cifar10":
+            return _read_cifar_train(folder)
+        arrays = read_npz(os.path.join(folder, KERAS_DOWNLOADS[name][0].fname))
+        return (arrays["x"], arrays["y"]) if name == "boston_housing" else \
+            (arrays["x_train"], arrays["y_train"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
+        raise DataError(f"the cached {DATASETS[name].title} files in {folder} could not be read "
+                        f"({short_reason(e)}); delete them and choose the dataset again") from None
