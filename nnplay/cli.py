@@ -48,9 +48,12 @@ def _dataset_info(exp: Experiment):
     """The data's shape and task, once the spec alone is known to be sound: describe() and
     info_from_shape() trust the fields they read."""
     from .build import info_from_shape
-    from .data import describe
+    from .data import describe, stand_in_note
     from .spec import check
     check(exp)
+    note = stand_in_note(exp.data.dataset)
+    if note:   # stderr: --json's last line stays the JSON
+        print(note, file=sys.stderr)
     return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
 
 

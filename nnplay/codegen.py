@@ -556,6 +556,11 @@ def _table_source(exp: Experiment, info: DatasetInfo) -> list[str]:
     if name == "boston_housing":
         return ["# all 506 rows; Keras shuffles them first, so the parts differ from nnplay's",
                 "(x, y), _ = keras.datasets.boston_housing.load_data(test_split=0.0)"]
+    if name == "auto_mpg":
+        return ["x, y = autompg_data()  # 392 cars, shipped with mlxtend",
+                "# origin 1 USA, 2 Europe, 3 Japan: one-hot as Europe, Japan, USA; names dropped",
+                "x = np.column_stack([x[:, :6]] + [x[:, 6] == code for code in (2, 3, 1)])",
+                'x = x.astype("float32")']
     if name == "imdb":
         return ["# the training reviews; Keras shuffles them first, unlike nnplay",
                 "(reviews, labels), _ = keras.datasets.imdb.load_data(num_words=NUM_WORDS)",
@@ -685,6 +690,7 @@ IMPORTS = (  # (what the code uses, the import it needs, the package to install)
     (rf"\b({'|'.join(SKLEARN_LOADERS.values())}|make_moons)\(",
      "from sklearn.datasets import {}", "scikit-learn"),
     (r"\b(train_test_split)\(", "from sklearn.model_selection import {}", "scikit-learn"),
+    (r"\b(autompg_data)\(", "from mlxtend.data import {}", "mlxtend"),
 )
 
 

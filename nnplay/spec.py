@@ -149,6 +149,9 @@ class Experiment:
                 raise SpecError([Problem(f"{name}.{_cut(k)}", f"unknown key; {name} takes "
                                          f"{', '.join(sorted(known))}") for k in bad])
             parts[name] = part_cls(**copy.deepcopy(section))
+        if "samples" not in d.get("data", {}):   # big sets: all their examples (data's rule)
+            from .data import default_samples
+            parts["data"].samples = default_samples(parts["data"].dataset, parts["data"].samples)
         return cls(**parts)
 
     @classmethod

@@ -2,6 +2,7 @@
 of data gets a preview, and bad data shows the core's message instead of a traceback."""
 import numpy as np
 
+from nnplay import data
 from nnplay.spec import Experiment
 
 from conftest import make_exp, open_page
@@ -118,9 +119,17 @@ def test_kind_switch_picks_that_kinds_first_dataset():
 
 def test_keras_set_missing_from_the_cache_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    at = page(make_exp(data={"dataset": "mnist"}))
+    at = page(make_exp(data={"dataset": "fashion_mnist"}))
     assert "not in the Keras cache" in texts(at.error)
     assert not at.exception
+
+
+def test_mnist_offline_says_in_one_line_that_it_is_the_shipped_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = page(make_exp(data={"dataset": "mnist"}))
+    assert [i.value for i in at.info] == [data.stand_in_note("mnist")]
+    assert at.metric[2].value == "5,000"   # every image the sample has
+    assert not at.error and not at.exception
 
 
 def test_text_shows_review_lengths_and_word_ids(tmp_path, monkeypatch):

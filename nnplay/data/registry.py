@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..layers import shown
+from ..limits import current
+from ..spec import DataSpec
 from .base import DataError, DatasetInfo
 
 
@@ -17,7 +19,8 @@ class DatasetEntry:
     kind: str           # toy | table | image | sequence | text | csv
     task: str           # binary | multiclass | regression | inferred
     description: str    # one sentence a student understands
-    needs_download: bool = False
+    needs_download: bool = False   # a Keras set: read from Keras's cache (or its stand-in)
+    train_size: int = 0            # training examples of a big set: `samples` caps them
 
 
 DATASETS: dict[str, DatasetEntry] = {e.name: e for e in (
@@ -44,6 +47,9 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in (
     DatasetEntry("diabetes", "Diabetes", "table", "regression",
                  "Age, BMI, blood pressure and blood tests of a patient; predict how much their "
                  "diabetes progressed a year later."),
+    DatasetEntry("auto_mpg", "Auto MPG", "table", "regression",
+                 "Cylinders, engine size, horsepower, weight, year and origin of 392 cars from the "
+                 "1970s and 80s; predict how many miles each goes on a gallon of fuel."),
     DatasetEntry("digits", "Digits 8x8", "image", "multiclass",
                  "1,797 tiny 8x8 pictures of handwritten digits; predict which digit each one shows."),
     DatasetEntry("sine", "Noisy sine waves", "sequence", "regression",
@@ -54,14 +60,16 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in (
                  "Carbon dioxide in the air measured every week in Hawaii from 1958 to 2001; "
                  "predict next week's value."),
     DatasetEntry("mnist", "MNIST digits", "image", "multiclass",
-                 "28x28 grey photos of handwritten digits; predict which digit each one shows.", True),
+                 "28x28 grey photos of handwritten digits; predict which digit each one shows.",
+                 True, 60_000),
     DatasetEntry("fashion_mnist", "Fashion-MNIST", "image", "multiclass",
-                 "28x28 grey pictures of 10 kinds of clothes and shoes; predict the kind.", True),
+                 "28x28 grey pictures of 10 kinds of clothes and shoes; predict the kind.", True, 60_000),
     DatasetEntry("cifar10", "CIFAR-10", "image", "multiclass",
-                 "32x32 colour photos of planes, cars, birds, cats and six more; predict which.", True),
+                 "32x32 colour photos of planes, cars, birds, cats and six more; predict which.", True,
+                 50_000),
     DatasetEntry("imdb", "IMDB movie reviews", "text", "binary",
                  "Movie reviews written as lists of word numbers; predict whether a review is positive.",
-                 True),
+                 True, 25_000),
     DatasetEntry("boston_housing", "Boston housing", "table", "regression",
                  "13 facts about Boston neighbourhoods in the 1970s; predict the median house price "
                  "(in $1000s).", True),
@@ -84,6 +92,8 @@ def dataset_entry(name) -> DatasetEntry:
 
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
+AUTO_MPG_COLUMNS = ("Cylinders", "Displacement", "Horsepower", "Weight", "Acceleration",
+                    "Model Year", "Europe", "Japan", "USA")
 BOSTON_COLUMNS = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX",
                   "PTRATIO", "B", "LSTAT")
 
@@ -102,4 +112,28 @@ KNOWN_INFO = {info.name: info for info in (
                 ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                  "ship", "truck")),
     DatasetInfo("boston_housing", "table", "regression", (13,), feature_names=BOSTON_COLUMNS),
+    DatasetInfo("auto_mpg", "table", "regression", (9,), feature_names=AUTO_MPG_COLUMNS),
 )}
+
+
+def default_samples(name: str, samples: int) -> int:
+    """What `samples` is when a spec leaves it out: every training example a big set has
+    (within the limit in force: hosted servers cap it), else `samples` (the spec default)."""
+    return min(DATASETS[name].train_size, current().max_samples) if _is_big(name) else samples
+
+
+def choose_dataset(spec, name: str) -> None:
+    """Switch `spec` (a DataSpec) to dataset `name`. A big set takes all its examples
+    (`default_samples`); leaving one goes back to the spec's default, so a toy never draws
+    60,000 points."""
+    old, spec.dataset = spec.dataset, name
+    if name == old:
+        return
+    if _is_big(name):
+        spec.samples = default_samples(name, spec.samples)
+    elif _is_big(old):
+        spec.samples = DataSpec().samples
+
+
+def _is_big(name) -> bool:
+    return isinstance(name, str) and name in DATASETS and DATASETS[name].train_size > 0

@@ -125,11 +125,39 @@ def _normalize_notes(method: str, scaling: str, y_scaler: Scaler | None) -> list
     return notes
 
 
-def seeded_subset(n: int, samples: int, seed: int) -> np.ndarray:
-    """The first `samples` indices of a seeded shuffle of range(n)."""
+def seeded_subset(n: int, samples: int | None, seed: int) -> np.ndarray:
+    """The first `samples` indices of a seeded shuffle of range(n) (all n for None)."""
     return np.random.default_rng(seed).permutation(n)[:samples]
 
 
 def subset_note(kept: int, total: int, what: str, seed: int) -> str:
     return (f"Using {kept:,} of the {total:,} training {what}, drawn at random with seed {seed}; "
             "raise samples for more.")
+
+
+def keras_split(train: tuple, test: tuple, spec, what: str, stratify: bool,
+                capped: bool = True) -> tuple:
+    """(x, y, parts, notes) for a set Keras splits itself, `train` and `test` being its
+    (x, y) parts: at most `samples` training examples (a seeded draw), split into training
+    and validation by validation_split; Keras's test examples (at most `samples`) as the
+    test part when test_split > 0; a table (`capped` False) keeps every row. Only the chosen
+    examples are copied."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    cap = spec.samples if capped else None
+    keep = seeded_subset(len(y_train), cap, spec.seed)
+    _, n_val, _ = split_sizes(len(keep), spec.validation_split, 0.0, f"the training {what} used")
+    try:
+        fit, val = _draw(keep, y_train if stratify else None, n_val, spec.seed)
+    except ValueError:  # a class too small to appear in both parts
+        fit, val = _draw(keep, None, n_val, spec.seed)
+    fit = np.random.default_rng(spec.seed).permutation(fit)
+    tested = seeded_subset(len(y_test), cap, spec.seed) if spec.test_split > 0 else keep[:0]
+    x = np.concatenate([x_train[fit], x_train[val], x_test[tested]])
+    y = np.concatenate([y_train[fit], y_train[val], y_test[tested]])
+    bounds = np.cumsum([0, len(fit), len(val), len(tested)])
+    parts = tuple(np.arange(bounds[i], bounds[i + 1]) for i in range(3))
+    notes = [subset_note(len(keep), len(y_train), what, spec.seed)] if len(keep) < len(y_train) else []
+    if len(tested):
+        notes.append(f"The test part is Keras's own test set ({len(tested):,} of its "
+                     f"{len(y_test):,} {what}), never drawn from the training {what}.")
+    return x, y, parts, notes

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Dataset, DatasetInfo
-from .keras_cache import read_keras_train
-from .splits import assemble, seeded_subset, shuffled_split, subset_note
+from .keras_cache import read_keras_split
+from .splits import assemble, keras_split
 
 
 def imdb_info(spec) -> DatasetInfo:
@@ -34,13 +34,12 @@ def imdb_word_ids(reviews, num_words: int) -> list:
 
 def load_imdb(spec) -> Dataset:
     info = imdb_info(spec)
-    reviews, labels = read_keras_train("imdb")
-    keep = seeded_subset(len(labels), spec.samples, spec.seed)
-    x = pad_word_ids(imdb_word_ids(reviews[keep], spec.num_words), spec.maxlen)
-    y = np.asarray(labels)[keep].astype(np.int32)
-    parts, notes = shuffled_split(y, spec, "IMDB", stratify=True)
-    notes = [subset_note(len(keep), len(labels), "reviews", spec.seed),
-             f"Reviews are word ids (the {spec.num_words:,} most frequent words; 2 stands for any "
-             f"other word), cut to their last {spec.maxlen} words or padded with 0 in front; "
-             "ids are not normalized."] + notes
-    return assemble(info, x, y, parts, spec, scaling="off", notes=notes)[0]
+    reviews, y, parts, notes = keras_split(*read_keras_split("imdb"), spec, "reviews",
+                                           stratify=True)
+    x = pad_word_ids(imdb_word_ids(reviews, spec.num_words), spec.maxlen)
+    notes = notes + [
+        f"Reviews are word ids (the {spec.num_words:,} most frequent words; 2 stands for any "
+        f"other word), cut to their last {spec.maxlen} words or padded with 0 in front; "
+        "ids are not normalized."]
+    return assemble(info, x, np.asarray(y).astype(np.int32), parts, spec, scaling="off",
+                    notes=notes)[0]
