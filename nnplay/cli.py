@@ -1,4 +1,4 @@
-"""python -m nnplay summary | train | export | bench | datasets
+"""python -m nnplay summary | train | export | bench | datasets | bring
 
 `--json` prints one JSON object as the last line. Bad input exits non-zero with a one-line
 reason on stderr, never a traceback.
@@ -154,6 +154,15 @@ def cmd_datasets(args) -> dict:
     return {"datasets": rows}
 
 
+def cmd_bring(args) -> dict:
+    from .data import bring_keras_files, dataset_for_files, read_local_files
+    files = read_local_files(args.files)
+    message = bring_keras_files(dataset_for_files(list(files)), files)
+    if not args.json:
+        print(message)
+    return {"message": message}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m nnplay", description="nnplay from the terminal")
     sub = p.add_subparsers(dest="command", required=True)
@@ -178,6 +187,11 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
     k.add_argument("--json", action="store_true")
     k.set_defaults(run=cmd_soak)
+    g = sub.add_parser("bring", help="put a Keras dataset file you downloaded where Keras "
+                                     "looks (e.g. cifar-10-python.tar.gz), checked")
+    g.add_argument("files", nargs="+")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(run=cmd_bring)
     d = sub.add_parser("datasets", help="what is available offline")
     d.add_argument("--json", action="store_true")
     d.set_defaults(run=cmd_datasets)

@@ -136,6 +136,22 @@ def dataset_words(name: str) -> str:
     return f"{entry.title} (2-D points)" if entry.kind == "toy" else entry.title
 
 
+def data_notice(name: str, available: Callable[[str], bool]) -> str | None:
+    """Said before preset `name` is applied, when its dataset is not all here: what applying
+    it will do instead, and where the missing file comes from; None when nothing is missing."""
+    from .data import stand_in_note, where_to_get   # pandas: kept off import
+    wanted = PRESETS[name].get("data", {}).get("dataset")
+    if not wanted:
+        return None
+    if available(wanted):
+        return stand_in_note(wanted)
+    fallback = PRESETS[name].get("fallback_dataset")
+    then = (f"applying it trains on {dataset_words(fallback)} instead" if fallback else
+            f"applying it switches the data to {dataset_words(wanted)} all the same, and "
+            "training waits for the file (there is no offline stand-in)")
+    return f"{dataset_words(wanted)} is not on this computer yet, so {then}. {where_to_get(wanted)}"
+
+
 def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | None = None,
                  keep_data: bool = False) -> tuple[Experiment, list[str]]:
     """A copy of `exp` with preset `name` applied, and one sentence per thing it changed

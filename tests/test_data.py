@@ -427,9 +427,10 @@ def test_missing_keras_set_fails_fast_with_the_cache_path(keras_home):
     with pytest.raises(DataError) as caught:
         data.load(DataSpec(dataset="imdb"))
     assert time.monotonic() - start < 10
-    message = str(caught.value)
-    assert str(keras_home / "imdb.npz") in message and "could not be downloaded" in message
-    assert f"copy imdb.npz into {keras_home}" in message
+    message = str(caught.value)   # plain words: what is missing and where to get it, no cache path
+    assert message.startswith("IMDB movie reviews is not on this computer yet, and there is no "
+                              "internet connection to download it.")
+    assert "download imdb.npz (17 MB) from https://" in message and str(keras_home) not in message
     assert not data.is_available_offline("imdb")
 
 

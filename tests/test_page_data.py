@@ -119,8 +119,12 @@ def test_kind_switch_picks_that_kinds_first_dataset():
 
 def test_keras_set_missing_from_the_cache_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(data.keras_cache, "network_problem", lambda host: "no network: offline")
     at = page(make_exp(data={"dataset": "fashion_mnist"}))
-    assert "not in the Keras cache" in texts(at.error)
+    # said where the set is chosen, before any loading: missing, where to get it, an upload
+    assert [w.value for w in at.warning] == ["Fashion-MNIST is not on this computer yet."]
+    assert "download the 4 files train-labels-idx1-ubyte.gz" in texts(at.caption)
+    assert "Errno" not in texts(at.error) and str(tmp_path) not in texts(at.error)
     assert not at.exception
 
 

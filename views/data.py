@@ -3,9 +3,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nnplay import plots, presets, uploads
-from nnplay.data import (DATASETS, DataError, choose_dataset, default_samples, is_available_offline,
-                         list_datasets, load_csv_frame, series_axes, stand_in_note)
+from nnplay import config, plots, presets, uploads
+from nnplay.data import (DATASETS, DataError, bring_keras_files, choose_dataset, default_samples,
+                         expected_files, is_available_offline, list_datasets, load_csv_frame,
+                         series_axes, stand_in_note, where_to_get, worth_bringing)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
@@ -131,6 +132,37 @@ def split_settings(exp, entry):
         label = "Regenerate" if entry.kind == "toy" or entry.name == "sine" else "New random split"
         st.button(label, icon=":material/refresh:", on_click=new_data_seed,
                   help=f"A new data seed (now {exp.data.seed}): new random points and a new split.")
+
+
+def bring_offer(entry):
+    """A Keras set not on this computer (or MNIST's sample in its place): where to get its
+    file, said where the set is chosen, and an upload that puts it where Keras looks."""
+    brought = st.session_state.pop("bring_done", None)
+    if brought:
+        st.success(brought)
+    if not worth_bringing(entry.name):
+        return
+    if not is_available_offline(entry.name):
+        st.warning(f"{entry.title} is not on this computer yet.", icon=":material/cloud_off:")
+    st.caption(where_to_get(entry.name))
+    if config.hosted() and not session.teacher():
+        st.caption("On this server your teacher brings it, once, for the class.")
+        return
+    names = list(expected_files(entry.name))
+    rounds = st.session_state.setdefault("bring_round", 0)   # a new key empties the uploader
+    given = st.file_uploader(f"Bring {', '.join(names)}", key=f"bring_{entry.name}_{rounds}",
+                             accept_multiple_files=len(names) > 1)
+    given = given if isinstance(given, list) else [given] if given else []
+    if not given:
+        return
+    try:
+        message = bring_keras_files(entry.name, {u.name: u.getvalue() for u in given})
+    except DataError as e:
+        st.error(str(e))
+        return
+    session.forget_datasets()
+    st.session_state["bring_done"], st.session_state["bring_round"] = message, rounds + 1
+    st.rerun()
 
 
 # ---- previews ---------------------------------------------------------------------------------
@@ -306,6 +338,7 @@ st.caption(entry.description)
 stand_in = stand_in_note(chosen)
 if stand_in:
     st.info(stand_in, icon=":material/offline_pin:")
+bring_offer(entry)
 
 settings, preview = st.columns([1, 2], gap="large")
 with settings:

