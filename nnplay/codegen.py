@@ -641,6 +641,11 @@ def _series_source(exp: Experiment) -> tuple[list[str], list[str], dict]:
         return [SINE_FUNCTION], ["values = make_sine(SAMPLES, NOISE, DATA_SEED)"], {
             "SAMPLES": (d.samples, "how many steps of the signal"),
             "NOISE": (d.noise, "standard deviation of the noise added to it")}
+    if d.dataset == "csv_series":   # the target column of the user's CSV, in row order
+        sep = csv_delimiter(d.path)
+        sep = "" if sep == "," else f", sep={literal(sep)}"
+        return [], [f"values = pd.read_csv(CSV_FILE{sep}, skipinitialspace=True)[TARGET]"
+                    ".to_numpy(float)"], _csv_constants(exp)
     file, column, about = SERIES_FILES[d.dataset]
     read = f"pd.read_csv(DATA_FILE)[{literal(column)}]"
     lines = [f"values = {read}.to_numpy(float)"]

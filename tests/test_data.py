@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ---- registry and describe ---------------------------------------------------------------
 
 def test_registry_lists_every_dataset_with_a_kind_and_a_sentence():
-    assert [e.name for e in data.list_datasets()] == OFFLINE + KERAS + ["csv"]
+    assert [e.name for e in data.list_datasets()] == OFFLINE + KERAS + ["csv", "csv_series"]
     for entry in data.list_datasets():
         assert entry.kind in ("toy", "table", "image", "sequence", "text", "csv")
         assert entry.description.endswith(".")
@@ -48,7 +48,7 @@ def test_unknown_dataset_lists_the_valid_names():
 def test_describe_imports_neither_tensorflow_nor_sklearn():
     code = ("import sys; from nnplay import data; from nnplay.spec import DataSpec\n"
             "for e in data.list_datasets():\n"
-            "    e.name != 'csv' and data.describe(DataSpec(dataset=e.name))\n"
+            "    e.kind != 'csv' and data.describe(DataSpec(dataset=e.name))\n"
             "assert 'tensorflow' not in sys.modules and 'sklearn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

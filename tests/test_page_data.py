@@ -194,3 +194,15 @@ def test_weekly_co2_is_plotted_against_dates():
     assert '"text":"date"' in spec and "parts per million" in spec
     assert '"text":"test","x":"1997-' in spec  # the test part begins on a date
     assert not at.exception
+
+
+def test_a_csv_series_is_drawn_over_time_with_its_window(tmp_path):
+    path = tmp_path / "stock.csv"
+    path.write_text("Date,Close\n" + "".join(f"2024-01-{d:02d},{100 + d}\n" for d in range(1, 31)))
+    at = page(make_exp(data={"dataset": "csv_series", "path": str(path), "target": "Close",
+                             "window": 5}))
+    assert at.session_state["w:data.window"] == 5
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "Your CSV series" in spec and "2024-01-06" in spec   # dates from the Date column
+    assert "The series is column 'Close' in row order (30 values)" in texts(at.markdown)
+    assert not at.error and not at.exception

@@ -5,8 +5,8 @@ import streamlit as st
 
 from nnplay import config, plots, presets, uploads
 from nnplay.data import (DATASETS, DataError, bring_keras_files, choose_dataset, default_samples,
-                         expected_files, is_available_offline, list_datasets, load_csv_frame,
-                         series_axes, stand_in_note, where_to_get, worth_bringing)
+                         expected_files, is_available_offline, is_series, list_datasets,
+                         load_csv_frame, series_axes, stand_in_note, where_to_get, worth_bringing)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
@@ -350,7 +350,7 @@ with settings:
             csv_problem = f"This file cannot be used: {e}"
     if kind == "toy":
         toy_settings()
-    if kind == "sequence":
+    if is_series(chosen):
         series_settings(entry)
     if entry.needs_download and kind in ("image", "text"):
         subset_setting(entry)
@@ -376,12 +376,12 @@ with preview:
         summary(ds)
         if kind == "toy":
             toy_preview(ds)
+        elif is_series(chosen):
+            series_preview(exp, ds)
         elif kind in ("table", "csv"):
             table_preview(exp, ds)
         elif kind == "image":
             image_preview(ds)
-        elif kind == "sequence":
-            series_preview(exp, ds)
         else:
             text_preview(ds)
     except DataError as e:

@@ -42,10 +42,10 @@ from .keras_cache import (CIFAR_DIRS, FASHION_FILES, KERAS_DOWNLOADS, KERAS_ORIG
                           cached_keras_dir, keras_boston_split, keras_cache_dir, keras_home,
                           network_problem, read_keras_split, read_npz, where_to_get)
 from .registry import (AUTO_MPG_COLUMNS, BOSTON_COLUMNS, DATASETS, DIGIT_NAMES, KNOWN_INFO,
-                       choose_dataset, DatasetEntry, dataset_entry, default_samples,
+                       choose_dataset, DatasetEntry, dataset_entry, default_samples, is_series,
                        list_datasets)
-from .series import (DATA_DIR, co2_series, load_series, series_axes, series_info, sine_series,
-                     sunspots_series, windows)
+from .series import (DATA_DIR, co2_series, csv_series_column, load_series, series_axes,
+                     series_info, sine_series, sunspots_series, windows)
 from .splits import NORMALIZE_NOTES, Scaler, fit_scaler, split_sizes
 from . import shipped
 from .shipped import STAND_IN_NOTES, stand_in_note, uses_stand_in
@@ -60,7 +60,9 @@ def describe(spec) -> DatasetInfo:
     entry = dataset_entry(spec.dataset)
     if entry.kind == "toy":
         return toy_info(entry, checked_features(spec.features))
-    if entry.kind == "sequence":
+    if entry.name == "csv_series":
+        csv_series_column(spec)   # the file and its column are checked now, as a CSV table's
+    if is_series(entry.name):
         return series_info(spec)
     if entry.kind == "text":
         return imdb_info(spec)
@@ -79,7 +81,7 @@ def load(spec) -> Dataset:
     entry = dataset_entry(spec.dataset)
     if entry.kind == "toy":
         return load_toy(spec)
-    if entry.kind == "sequence":
+    if is_series(entry.name):
         return load_series(spec)
     if entry.kind == "csv":
         return load_csv(csv_path(spec), spec)

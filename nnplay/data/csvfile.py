@@ -77,7 +77,7 @@ def _check_is_text(text: str) -> None:
                         ".xlsx workbook): export the table from your spreadsheet as CSV")
 
 
-def _csv_rows(text: str) -> tuple:
+def _csv_rows(text: str, min_columns: int = 2) -> tuple:
     """(header, rows, line numbers) with every row as wide as the header; blank lines skipped."""
     if not text.strip():
         raise DataError("the CSV file is empty")
@@ -101,14 +101,14 @@ def _csv_rows(text: str) -> tuple:
                 lines.append(reader.line_num)
     except csv.Error as e:  # e.g. a quote never closed, a NUL byte
         raise DataError(f"line {reader.line_num} cannot be read as CSV ({e})") from None
-    _check_csv_size(header, rows)
+    _check_csv_size(header, rows, min_columns)
     return header, rows, lines
 
 
-def _check_csv_size(header: list | None, rows: list) -> None:
+def _check_csv_size(header: list | None, rows: list, min_columns: int) -> None:
     if header is None:
         raise DataError("the CSV file is empty")
-    if len(header) < 2:
+    if len(header) < min_columns:
         raise DataError(f"the file has only one column ({shown(header[0])}); it needs input columns and "
                         "a column to predict, separated by commas")
     if not rows:
@@ -178,7 +178,7 @@ def _check_target(frame: pd.DataFrame, target: str) -> None:
                         f"{_column_list(list(frame.columns))}")
 
 
-def load_csv_frame(source, target: str | None = None) -> pd.DataFrame:
+def load_csv_frame(source, target: str | None = None, min_columns: int = 2) -> pd.DataFrame:
     """A checked CSV as a DataFrame indexed by file line number (the header is line 1).
 
     `source` is a path, bytes or a file-like (e.g. a Streamlit upload). Numeric columns come
@@ -186,7 +186,7 @@ def load_csv_frame(source, target: str | None = None) -> pd.DataFrame:
     column for: an empty file, one column, rows wider or narrower than the header, empty or
     infinite cells, a stray word in a numeric column, and a `target` that is not a column.
     """
-    header, rows, lines = _csv_rows(_csv_text(source))
+    header, rows, lines = _csv_rows(_csv_text(source), min_columns)
     raw = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
     frame = pd.DataFrame({name: _parse_column(name, raw[name], raw.index) for name in header},
                          index=raw.index)

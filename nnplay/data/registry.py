@@ -75,6 +75,9 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in (
                  "(in $1000s).", True),
     DatasetEntry("csv", "Your CSV file", "csv", "inferred",
                  "A table of your own: choose the column to predict and the other columns become inputs."),
+    DatasetEntry("csv_series", "Your CSV series", "csv", "regression",
+                 "A series of your own, like a stock's daily closing prices: one column read in "
+                 "row order, the next value predicted from the last few."),
 )}
 
 
@@ -137,3 +140,9 @@ def choose_dataset(spec, name: str) -> None:
 
 def _is_big(name) -> bool:
     return isinstance(name, str) and name in DATASETS and DATASETS[name].train_size > 0
+
+
+def is_series(name) -> bool:
+    """Loaded as a series (windows in time order): the shipped ones and the user's CSV series,
+    which the Data page lists with the user's CSV table."""
+    return name == "csv_series" or (name in DATASETS and DATASETS[name].kind == "sequence")

@@ -1,5 +1,5 @@
-"""Series (sine, sunspots, co2): predict the next value from the last `window`; split in time
-order, never shuffled.
+"""Series (sine, sunspots, co2, and the user's CSV series: one column in row order): predict
+the next value from the last `window`; split in time order, never shuffled.
 """
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..layers import cut, shown
 from .base import DataError, Dataset, DatasetInfo
+from .csvfile import csv_path, load_csv_frame
 from .registry import dataset_entry
 from .splits import NORMALIZE_NOTES, assemble, chronological_split, fit_scaler
 
@@ -55,7 +57,31 @@ def series_axes(spec) -> tuple:
         dates = _shipped_csv(CO2_CSV)["date"]
         return (pd.to_datetime(dates.astype(str), format="%Y%m%d").to_numpy("datetime64[D]"),
                 "date", "CO₂ (parts per million)")
+    if spec.dataset == "csv_series":
+        _, target, times, time_title = csv_series_column(spec)
+        return times, time_title, cut(target)
     return np.arange(spec.samples), "step", "value"
+
+
+def csv_series_column(spec) -> tuple:
+    """(values in row order, column name, time of each row, time title) of a CSV series:
+    its target column (the last by default), which must hold a number on every row."""
+    frame = load_csv_frame(csv_path(spec), spec.target, min_columns=1)   # a series may be one column
+    target = frame.columns[-1] if spec.target is None else spec.target
+    if not pd.api.types.is_numeric_dtype(frame[target]):
+        raise DataError(f"column {shown(target)} holds text, but a series needs a number on "
+                        "every row: choose a column of numbers to predict")
+    return (frame[target].to_numpy(float), target) + _row_times(frame, target)
+
+
+def _row_times(frame: pd.DataFrame, target: str) -> tuple:
+    """The dates of a first column that holds ISO dates (a stock's Date), else line numbers."""
+    first = frame.columns[0]
+    if first != target and not pd.api.types.is_numeric_dtype(frame[first]):
+        dates = pd.to_datetime(frame[first], errors="coerce", format="ISO8601")
+        if not dates.isna().any():
+            return dates.to_numpy("datetime64[ns]"), cut(first)
+    return frame.index.to_numpy(int), "line"
 
 
 def _series_values(spec) -> tuple:
@@ -66,6 +92,10 @@ def _series_values(spec) -> tuple:
     if spec.dataset == "co2":
         values, filled = co2_series()
         return values, [f"{filled} empty weeks were filled in by linear interpolation."]
+    if spec.dataset == "csv_series":
+        values, target, _, _ = csv_series_column(spec)
+        return values, [f"The series is column {shown(target)} in row order ({len(values):,} "
+                        "values); the other columns are not used."]
     return sunspots_series(), []
 
 
@@ -83,8 +113,9 @@ def load_series(spec) -> Dataset:
     entry = dataset_entry(spec.dataset)
     values, notes = _series_values(spec)
     if len(values) - spec.window < 10:
+        more = " or raise samples" if spec.dataset == "sine" else ""
         raise DataError(f"{entry.title} has {len(values)} values, too few for windows of "
-                        f"{spec.window}: lower window or raise samples")
+                        f"{spec.window}: lower window{more}")
     parts = chronological_split(len(values) - spec.window, spec, entry.title)
     # statistics of the values the training windows see (inputs and targets), nothing later
     scaler = fit_scaler(values[:len(parts[0]) + spec.window], spec.normalize, None)
