@@ -1,4 +1,4 @@
-"""python -m nnplay summary | train | export | bench | datasets | bring
+"""python -m nnplay summary | check | train | export | bench | datasets | bring
 
 `--json` prints one JSON object as the last line. Bad input exits non-zero with a one-line
 reason on stderr, never a traceback.
@@ -51,10 +51,12 @@ def _dataset_info(exp: Experiment):
     from .data import describe, stand_in_note
     from .spec import check
     check(exp)
+    if exp.data.dataset is None:   # a model only: its input_shape stands for the data
+        return info_from_shape(exp)
     note = stand_in_note(exp.data.dataset)
     if note:   # stderr: --json's last line stays the JSON
         print(note, file=sys.stderr)
-    return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
+    return describe(exp.data)   # a model's own input_shape is checked against it
 
 
 def cmd_summary(args) -> dict:
@@ -101,6 +103,9 @@ def cmd_train(args) -> dict:
         exp.train.epochs = args.epochs
     from .spec import check
     check(exp, _dataset_info(exp))
+    if exp.data.dataset is None:
+        from .data import model_only_error
+        raise model_only_error(exp)
     dataset = load(exp.data)
     from .jobapi import backend, manager
     # On a laptop the CLI trains in a thread of its own, queueing for nothing; on Ray the
@@ -125,6 +130,26 @@ def cmd_export(args):
     from .spec import check
     check(exp, _dataset_info(exp))
     sys.stdout.write(export_script(exp))
+
+
+def cmd_check(args) -> dict:
+    """The spec against its data (shapes, task, limits) without building or training."""
+    exp = read_spec(args.spec)
+    info = _dataset_info(exp)
+    from .spec import check
+    check(exp, info)
+    model_only = exp.data.dataset is None
+    result = {"ok": True, "dataset": exp.data.dataset, "input_shape": list(info.input_shape),
+              "task": info.task, "model_only": model_only}
+    if not args.json:
+        what = exp.data.dataset or "a model only (no data)"
+        print(f"ok: {what}, input shape {list(info.input_shape)}, {info.task}")
+        if model_only:
+            from .data import data_for_shape
+            text = bool(exp.model.layers) and exp.model.layers[0].get("type") == "Embedding"
+            print("summary and export work; train needs data, e.g. "
+                  + data_for_shape(info.input_shape, text))
+    return result
 
 
 def cmd_bench(args) -> dict:
@@ -170,6 +195,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("spec")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=cmd_summary)
+    c = sub.add_parser("check", help="the spec against its data, before anything trains")
+    c.add_argument("spec")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=cmd_check)
     t = sub.add_parser("train", help="train headless with a progress bar")
     t.add_argument("spec")
     t.add_argument("--epochs", type=int)

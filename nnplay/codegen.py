@@ -46,6 +46,8 @@ def export_script(exp: Experiment) -> str:
     Raises `SpecError` for a spec that cannot be built and `DataError` for a CSV that
     cannot be read, like `build` and `data.describe` do.
     """
+    if exp.data.dataset is None:
+        return _model_only_script(exp)
     info = describe(exp.data)
     built = B.build(exp, info)
     data_code = _data_code(exp, info)
@@ -58,9 +60,25 @@ def export_script(exp: Experiment) -> str:
     return f"{head}\n\n\n{body}"
 
 
+def _model_only_script(exp: Experiment) -> str:
+    """A spec with an input_shape and no data: the model, built and summarised, no training."""
+    info = B.info_from_shape(exp)
+    main = "\n".join(["def main():",
+                      f'{INDENT}"""The spec names no data: build the model and show its layers."""',
+                      f"{INDENT}keras.utils.set_random_seed(SEED)  # the same seed, the same weights",
+                      f"{INDENT}model = build_model()", f"{INDENT}model.summary()"])
+    body = "\n\n\n".join([_build_model_function(exp, info, B.build(exp, info)), main])
+    body += '\n\n\nif __name__ == "__main__":\n    main()\n'
+    docstring = ('"""A Keras model exported from nnplay (the spec names no data, so it is built '
+                 f'and\nsummarised, not trained). Run it with\n\n    python {script_filename(exp)}\n"""')
+    constants = f"SEED = {exp.train.seed}  # initial weights: the same seed, the same model"
+    imports = _imports(_used_imports(body)).strip()
+    return "\n\n".join([docstring, imports, constants]) + f"\n\n\n{body}"
+
+
 def script_filename(exp: Experiment) -> str:
     """A file name for the exported script, e.g. "train_circle.py"."""
-    return f"train_{exp.data.dataset.replace('-', '_')}.py"
+    return f"train_{(exp.data.dataset or 'model').replace('-', '_')}.py"
 
 
 # ---- layout: literals and calls wrapped as black wraps them ------------------------------

@@ -320,7 +320,9 @@ exp = session.experiment()
 st.title("Data")
 
 entry = DATASETS.get(exp.data.dataset)
-if entry is None:
+if exp.data.dataset is None:
+    st.info("This spec describes a model only (it names no data): choose the data to train it on.")
+elif entry is None:
     st.error(f"Unknown dataset {exp.data.dataset!r}: choose one below.")
 kind = session.seeded(st.segmented_control, "Kind of data", "data.kind",
                       entry.kind if entry else "toy", options=list(KINDS),

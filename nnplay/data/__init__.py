@@ -42,7 +42,8 @@ from .keras_cache import (CIFAR_DIRS, FASHION_FILES, KERAS_DOWNLOADS, KERAS_ORIG
                           cached_keras_dir, keras_boston_split, keras_cache_dir, keras_home,
                           network_problem, read_keras_split, read_npz, where_to_get)
 from .registry import (AUTO_MPG_COLUMNS, BOSTON_COLUMNS, DATASETS, DIGIT_NAMES, KNOWN_INFO,
-                       choose_dataset, DatasetEntry, dataset_entry, default_samples, is_series,
+                       choose_dataset, data_for_shape, DatasetEntry, dataset_entry, default_samples,
+                       is_series, model_only_error,
                        list_datasets)
 from .series import (DATA_DIR, co2_series, csv_series_column, load_series, series_axes,
                      series_info, sine_series, sunspots_series, windows)

@@ -89,6 +89,9 @@ def list_datasets() -> list[DatasetEntry]:
 
 
 def dataset_entry(name) -> DatasetEntry:
+    if name is None:   # a model-only spec (spec.Experiment.from_dict)
+        raise DataError("this spec describes a model only (it names no data): choose a dataset "
+                        "on the Data page, or add a data section to the spec")
     if name not in DATASETS:
         raise DataError(f"unknown dataset {shown(name)}; choose one of {', '.join(DATASETS)}")
     return DATASETS[name]
@@ -146,3 +149,29 @@ def is_series(name) -> bool:
     """Loaded as a series (windows in time order): the shipped ones and the user's CSV series,
     which the Data page lists with the user's CSV table."""
     return name == "csv_series" or (name in DATASETS and DATASETS[name].kind == "sequence")
+
+
+def data_for_shape(shape, text: bool = False) -> str:
+    """Which data gives examples of `shape` (a model-only spec's input_shape), in words:
+    "data.dataset "imdb" with maxlen 200"."""
+    shape = tuple(shape)
+    if text and len(shape) == 1:
+        return f'data.dataset "imdb" with maxlen {shape[0] or 200}'
+    if len(shape) == 2 and shape[1] == 1:
+        return (f'a series: data.dataset "sunspots", "co2", "sine" or "csv_series", with '
+                f"window {shape[0] or 20}")
+    fixed = [name for name, info in KNOWN_INFO.items() if info.input_shape == shape]
+    if fixed:
+        return "data.dataset " + " or ".join(f'"{name}"' for name in fixed)
+    if len(shape) == 1 and shape[0]:
+        return f'data.dataset "csv" with {shape[0]} input columns (a path and a target)'
+    return f"a dataset whose examples have shape {list(shape)}"
+
+
+def model_only_error(exp) -> DataError:
+    """What `train` says for a model-only spec: it needs data, and which."""
+    first = exp.model.layers[0] if exp.model.layers else {}
+    text = isinstance(first, dict) and first.get("type") == "Embedding"
+    return DataError(f"this spec describes a model only (input_shape {list(exp.model.input_shape)}, "
+                     "no data section), so there is nothing to train on: add a data section "
+                     f"whose examples have that shape, e.g. {data_for_shape(exp.model.input_shape, text)}")
