@@ -146,10 +146,10 @@ def data_notice(name: str, available: Callable[[str], bool]) -> str | None:
     if available(wanted):
         return stand_in_note(wanted)
     fallback = PRESETS[name].get("fallback_dataset")
-    then = (f"applying it trains on {dataset_words(fallback)} instead" if fallback else
-            f"applying it switches the data to {dataset_words(wanted)} all the same, and "
-            "training waits for the file (there is no offline stand-in)")
-    return f"{dataset_words(wanted)} is not on this computer yet, so {then}. {where_to_get(wanted)}"
+    then = (f"applying this preset trains on {dataset_words(fallback)} instead" if fallback else
+            "applying this preset switches to it all the same, and training waits until its "
+            "file is brought (no package ships a stand-in)")
+    return f"{dataset_words(wanted)}: not on this computer yet; {then}. {where_to_get(wanted)}"
 
 
 def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | None = None,

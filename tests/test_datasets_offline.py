@@ -223,9 +223,11 @@ def test_where_to_get_a_file_is_one_plain_sentence(monkeypatch):
 
 def test_a_preset_whose_data_is_missing_says_so_before_it_is_applied(empty_keras):
     notice = presets.data_notice("bilstm_text", data.is_available_offline)
-    assert notice.startswith("IMDB movie reviews is not on this computer yet, so applying it "
-                             "switches the data to IMDB movie reviews all the same")
+    assert notice.startswith("IMDB movie reviews: not on this computer yet; applying this preset "
+                             "switches to it all the same, and training waits until its file is "
+                             "brought (no package ships a stand-in). To use it offline, download "
+                             "imdb.npz (17 MB)")
     fallback = presets.data_notice("deep_mlp", data.is_available_offline)
-    assert "applying it trains on Digits (8×8 images) instead" in fallback
+    assert "applying this preset trains on Digits (8×8 images) instead" in fallback
     assert presets.data_notice("mlp", data.is_available_offline) == data.stand_in_note("mnist")
     assert presets.data_notice("playground", data.is_available_offline) is None

@@ -189,7 +189,7 @@ def test_a_preset_whose_data_is_missing_says_so_before_apply(tmp_path, monkeypat
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     at = page()
     at.selectbox(key="preset_choice").set_value("bilstm_text").run()
-    assert texts(at.warning).startswith("IMDB movie reviews is not on this computer yet")
+    assert texts(at.warning).startswith("IMDB movie reviews: not on this computer yet")
     assert at.session_state["nnplay_experiment"].data.dataset == "circle"   # nothing changed yet
     assert not at.exception
 

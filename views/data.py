@@ -387,7 +387,8 @@ with preview:
         else:
             text_preview(ds)
     except DataError as e:
-        st.error(str(e))
+        if not worth_bringing(chosen) or is_available_offline(chosen):   # else said above
+            st.error(str(e))
         if entry.needs_download:
             st.info("Every dataset without ⬇ works offline.")
         st.stop()

