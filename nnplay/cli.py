@@ -1,4 +1,4 @@
-"""python -m nnplay summary | train | export | bench | datasets
+"""python -m nnplay summary | check | train | export | bench | datasets | bring
 
 `--json` prints one JSON object as the last line. Bad input exits non-zero with a one-line
 reason on stderr, never a traceback.
@@ -48,10 +48,15 @@ def _dataset_info(exp: Experiment):
     """The data's shape and task, once the spec alone is known to be sound: describe() and
     info_from_shape() trust the fields they read."""
     from .build import info_from_shape
-    from .data import describe
+    from .data import describe, stand_in_note
     from .spec import check
     check(exp)
-    return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
+    if exp.data.dataset is None:   # a model only: its input_shape stands for the data
+        return info_from_shape(exp)
+    note = stand_in_note(exp.data.dataset)
+    if note:   # stderr: --json's last line stays the JSON
+        print(note, file=sys.stderr)
+    return describe(exp.data)   # a model's own input_shape is checked against it
 
 
 def cmd_summary(args) -> dict:
@@ -98,6 +103,9 @@ def cmd_train(args) -> dict:
         exp.train.epochs = args.epochs
     from .spec import check
     check(exp, _dataset_info(exp))
+    if exp.data.dataset is None:
+        from .data import model_only_error
+        raise model_only_error(exp)
     dataset = load(exp.data)
     from .jobapi import backend, manager
     # On a laptop the CLI trains in a thread of its own, queueing for nothing; on Ray the
@@ -122,6 +130,26 @@ def cmd_export(args):
     from .spec import check
     check(exp, _dataset_info(exp))
     sys.stdout.write(export_script(exp))
+
+
+def cmd_check(args) -> dict:
+    """The spec against its data (shapes, task, limits) without building or training."""
+    exp = read_spec(args.spec)
+    info = _dataset_info(exp)
+    from .spec import check
+    check(exp, info)
+    model_only = exp.data.dataset is None
+    result = {"ok": True, "dataset": exp.data.dataset, "input_shape": list(info.input_shape),
+              "task": info.task, "model_only": model_only}
+    if not args.json:
+        what = exp.data.dataset or "a model only (no data)"
+        print(f"ok: {what}, input shape {list(info.input_shape)}, {info.task}")
+        if model_only:
+            from .data import data_for_shape
+            text = bool(exp.model.layers) and exp.model.layers[0].get("type") == "Embedding"
+            print("summary and export work; train needs data, e.g. "
+                  + data_for_shape(info.input_shape, text))
+    return result
 
 
 def cmd_bench(args) -> dict:
@@ -151,6 +179,15 @@ def cmd_datasets(args) -> dict:
     return {"datasets": rows}
 
 
+def cmd_bring(args) -> dict:
+    from .data import bring_keras_files, dataset_for_files, read_local_files
+    files = read_local_files(args.files)
+    message = bring_keras_files(dataset_for_files(list(files)), files)
+    if not args.json:
+        print(message)
+    return {"message": message}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m nnplay", description="nnplay from the terminal")
     sub = p.add_subparsers(dest="command", required=True)
@@ -158,6 +195,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("spec")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=cmd_summary)
+    c = sub.add_parser("check", help="the spec against its data, before anything trains")
+    c.add_argument("spec")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=cmd_check)
     t = sub.add_parser("train", help="train headless with a progress bar")
     t.add_argument("spec")
     t.add_argument("--epochs", type=int)
@@ -175,6 +216,11 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
     k.add_argument("--json", action="store_true")
     k.set_defaults(run=cmd_soak)
+    g = sub.add_parser("bring", help="put a Keras dataset file you downloaded where Keras "
+                                     "looks (e.g. cifar-10-python.tar.gz), checked")
+    g.add_argument("files", nargs="+")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(run=cmd_bring)
     d = sub.add_parser("datasets", help="what is available offline")
     d.add_argument("--json", action="store_true")
     d.set_defaults(run=cmd_datasets)

@@ -45,6 +45,8 @@ def export_script(exp: Experiment) -> str:
     Raises `SpecError` for a spec that cannot be built and `DataError` for a CSV that
     cannot be read, like `build` and `data.describe` do.
     """
+    if exp.data.dataset is None:
+        return _model_only_script(exp)
     info = describe(exp.data)
     built = B.build(exp, info)
     data_code = _data_code(exp, info)
@@ -57,9 +59,25 @@ def export_script(exp: Experiment) -> str:
     return f"{head}\n\n\n{body}"
 
 
+def _model_only_script(exp: Experiment) -> str:
+    """A spec with an input_shape and no data: the model, built and summarised, no training."""
+    info = B.info_from_shape(exp)
+    main = "\n".join(["def main():",
+                      f'{INDENT}"""The spec names no data: build the model and show its layers."""',
+                      f"{INDENT}keras.utils.set_random_seed(SEED)  # the same seed, the same weights",
+                      f"{INDENT}model = build_model()", f"{INDENT}model.summary()"])
+    body = "\n\n\n".join([_build_model_function(exp, info, B.build(exp, info)), main])
+    body += '\n\n\nif __name__ == "__main__":\n    main()\n'
+    docstring = ('"""A Keras model exported from nnplay (the spec names no data, so it is built '
+                 f'and\nsummarised, not trained). Run it with\n\n    python {script_filename(exp)}\n"""')
+    constants = f"SEED = {exp.train.seed}  # initial weights: the same seed, the same model"
+    imports = _imports(_used_imports(body)).strip()
+    return "\n\n".join([docstring, imports, constants]) + f"\n\n\n{body}"
+
+
 def script_filename(exp: Experiment) -> str:
     """A file name for the exported script, e.g. "train_circle.py"."""
-    return f"train_{exp.data.dataset.replace('-', '_')}.py"
+    return f"train_{(exp.data.dataset or 'model').replace('-', '_')}.py"
 
 
 # ---- layout: literals and calls wrapped as black wraps them ------------------------------
@@ -555,6 +573,11 @@ def _table_source(exp: Experiment, info: DatasetInfo) -> list[str]:
     if name == "boston_housing":
         return ["# all 506 rows; Keras shuffles them first, so the parts differ from nnplay's",
                 "(x, y), _ = keras.datasets.boston_housing.load_data(test_split=0.0)"]
+    if name == "auto_mpg":
+        return ["x, y = autompg_data()  # 392 cars, shipped with mlxtend",
+                "# origin 1 USA, 2 Europe, 3 Japan: one-hot as Europe, Japan, USA; names dropped",
+                "x = np.column_stack([x[:, :6]] + [x[:, 6] == code for code in (2, 3, 1)])",
+                'x = x.astype("float32")']
     if name == "imdb":
         return ["# the training reviews; Keras shuffles them first, unlike nnplay",
                 "(reviews, labels), _ = keras.datasets.imdb.load_data(num_words=NUM_WORDS)",
@@ -635,6 +658,11 @@ def _series_source(exp: Experiment) -> tuple[list[str], list[str], dict]:
         return [SINE_FUNCTION], ["values = make_sine(SAMPLES, NOISE, DATA_SEED)"], {
             "SAMPLES": (d.samples, "how many steps of the signal"),
             "NOISE": (d.noise, "standard deviation of the noise added to it")}
+    if d.dataset == "csv_series":   # the target column of the user's CSV, in row order
+        sep = csv_delimiter(d.path)
+        sep = "" if sep == "," else f", sep={literal(sep)}"
+        return [], [f"values = pd.read_csv(CSV_FILE{sep}, skipinitialspace=True)[TARGET]"
+                    ".to_numpy(float)"], _csv_constants(exp)
     file, column, about = SERIES_FILES[d.dataset]
     read = f"pd.read_csv(DATA_FILE)[{literal(column)}]"
     lines = [f"values = {read}.to_numpy(float)"]
@@ -684,6 +712,7 @@ IMPORTS = (  # (what the code uses, the import it needs, the package to install)
     (rf"\b({'|'.join(SKLEARN_LOADERS.values())}|make_moons)\(",
      "from sklearn.datasets import {}", "scikit-learn"),
     (r"\b(train_test_split)\(", "from sklearn.model_selection import {}", "scikit-learn"),
+    (r"\b(autompg_data)\(", "from mlxtend.data import {}", "mlxtend"),
 )
 
 

@@ -361,6 +361,29 @@ def regression_values(outputs: np.ndarray, y_true: np.ndarray, offset: float = 0
             "r2": 1.0 - float((residual ** 2).sum()) / spread if spread > 0 else 0.0}
 
 
+FORECAST_MAX = 20_000   # windows predicted for the over-time view (the latest ones)
+
+
+def series_forecast(job) -> dict:
+    """Actual against forecast over time for a series run, in the series' own unit: every
+    window of every split (the latest FORECAST_MAX) predicted one step ahead by `job`'s model
+    (a job or a saved run), with the time of each target and where validation and test begin.
+    Keyword arguments of `plots.forecast_figure`."""
+    from .data import series_axes   # pandas: kept off import
+    ds = job.dataset
+    x = np.concatenate([ds.x_train, ds.x_val, ds.x_test])[-FORECAST_MAX:]
+    y = np.concatenate([ds.y_train, ds.y_val, ds.y_test])[-FORECAST_MAX:]
+    values = regression_values(job.predict(x), y, ds.target_offset, ds.target_scale)
+    times, x_title, y_title = series_axes(job.exp.data)
+    skipped = len(ds.y_train) + len(ds.y_val) + len(ds.y_test) - len(y)
+    times = times[job.exp.data.window + skipped:][:len(y)]
+    starts = [(len(ds.y_train) - skipped, "validation", len(ds.y_val)),
+              (len(ds.y_train) + len(ds.y_val) - skipped, "test", len(ds.y_test))]
+    splits = [(times[i], label) for i, label, n in starts if n and 0 <= i < len(times)]
+    return {"times": times, "actual": values["actual"], "predicted": values["predicted"],
+            "split_at": splits, "x_title": x_title, "y_title": y_title}
+
+
 # ---- a saved run, looked at like a job -------------------------------------------------------
 
 def weight_meaning(layer_type: str, name: str, shape) -> str:

@@ -189,12 +189,36 @@ def series_plot(values: np.ndarray, title: str = "", split_at: list | None = Non
     hover = "%{x|%d %b %Y}" if np.issubdtype(x.dtype, np.datetime64) else f"{x_title} %{{x}}"
     fig.add_scatter(x=x, y=values, mode="lines", line=dict(color=BLUE, width=1.5),
                     hovertemplate=hover + ": %{y:.4g}<extra></extra>")
+    _split_lines(fig, split_at)
+    return fig
+
+
+def _split_lines(fig: go.Figure, split_at) -> None:
+    """Dotted vertical lines, labelled, at the (x, label) pairs where later splits begin."""
     for at, label in split_at or []:
         # a shape and a note rather than add_vline, whose note fails on date axes
         fig.add_shape(type="line", x0=at, x1=at, y0=0, y1=1, yref="paper",
                       line=dict(color="#888", dash="dot"))
         fig.add_annotation(x=at, y=1, yref="paper", text=label, showarrow=False,
                            xanchor="left", yanchor="top")
+
+
+def forecast_figure(times, actual: np.ndarray, predicted: np.ndarray, split_at=None, *,
+                    x_title: str = "step", y_title: str = "",
+                    title: str = "Actual and forecast over time") -> go.Figure:
+    """A series' actual values and the model's one-step-ahead forecasts against time, with
+    the validation and test parts marked: where the orange line leaves the blue one is where
+    the model stops following the series."""
+    times = np.asarray(times)
+    fig = _figure(title, height=340, xaxis_title=x_title, yaxis_title=y_title, hovermode="x",
+                  legend=dict(orientation="h", y=-0.25))
+    when = "%{x|%d %b %Y}" if np.issubdtype(times.dtype, np.datetime64) else f"{x_title} %{{x}}"
+    fig.add_scatter(x=times, y=actual, mode="lines", name="actual", line=dict(color=BLUE, width=1.5),
+                    hovertemplate=when + "<br>actual %{y:.4g}<extra></extra>")
+    fig.add_scatter(x=times, y=predicted, mode="lines", name="forecast (one step ahead)",
+                    line=dict(color=ORANGE, width=1.5),
+                    hovertemplate=when + "<br>forecast %{y:.4g}<extra></extra>")
+    _split_lines(fig, split_at)
     return fig
 
 

@@ -134,6 +134,22 @@ def dataset_words(name: str) -> str:
     return f"{entry.title} (2-D points)" if entry.kind == "toy" else entry.title
 
 
+def data_notice(name: str, available: Callable[[str], bool]) -> str | None:
+    """Said before preset `name` is applied, when its dataset is not all here: what applying
+    it will do instead, and where the missing file comes from; None when nothing is missing."""
+    from .data import stand_in_note, where_to_get   # pandas: kept off import
+    wanted = PRESETS[name].get("data", {}).get("dataset")
+    if not wanted:
+        return None
+    if available(wanted):
+        return stand_in_note(wanted)
+    fallback = PRESETS[name].get("fallback_dataset")
+    then = (f"applying this preset trains on {dataset_words(fallback)} instead" if fallback else
+            "applying this preset switches to it all the same, and training waits until its "
+            "file is brought (no package ships a stand-in)")
+    return f"{dataset_words(wanted)}: not on this computer yet; {then}. {where_to_get(wanted)}"
+
+
 def apply_preset(exp: Experiment, name: str, available: Callable[[str], bool] | None = None,
                  keep_data: bool = False) -> tuple[Experiment, list[str]]:
     """A copy of `exp` with preset `name` applied, and one sentence per thing it changed

@@ -160,6 +160,11 @@ class Experiment:
                 raise SpecError([Problem(f"{name}.{_cut(k)}", f"unknown key; {name} takes "
                                          f"{', '.join(sorted(known))}") for k in bad])
             parts[name] = part_cls(**copy.deepcopy(section))
+        if "data" not in d and isinstance(parts["model"].input_shape, list):
+            parts["data"].dataset = None   # a model only: summarised and exported, not trained
+        if "samples" not in d.get("data", {}):   # big sets: all their examples (data's rule)
+            from .data import default_samples
+            parts["data"].samples = default_samples(parts["data"].dataset, parts["data"].samples)
         return cls(**parts)
 
     @classmethod
@@ -315,9 +320,9 @@ def _choice(where: str, v, choices) -> list[Problem]:
     return []
 
 
-def _check_data(d: DataSpec) -> list[Problem]:
+def _check_data(d: DataSpec, model_only: bool = False) -> list[Problem]:
     p = []
-    if not isinstance(d.dataset, str) or not d.dataset:
+    if not (d.dataset is None and model_only) and (not isinstance(d.dataset, str) or not d.dataset):
         p.append(Problem("data.dataset", f"must name a dataset, got {_shown(d.dataset)}"))
     p += _range("data.samples", d.samples, 10, 100_000, integer=True)
     p += _range("data.noise", d.noise, 0, 1)
@@ -465,6 +470,9 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
         tuple(info.input_shape) if info is not None else None)
     if shape is None:
         return []
+    mismatch = _input_shape_mismatch(m, info)
+    if mismatch:
+        return mismatch
     first = m.layers[0] if m.layers else None
     augmentation = _check_augmentation(train.augmentation, shape)
     if augmentation:
@@ -530,9 +538,22 @@ def _check_loss(train: TrainSpec, info) -> list[Problem]:
     return []
 
 
+def _input_shape_mismatch(m: ModelSpec, info) -> list[Problem]:
+    """A model's own input_shape against its data's examples (None matches any length)."""
+    if m.input_shape is None or info is None or info.name == "input_shape":  # no data to match
+        return []
+    data = tuple(info.input_shape)
+    if len(data) == len(m.input_shape) and all(
+            a is None or a == b for a, b in zip(m.input_shape, data)):
+        return []
+    return [Problem("model.input_shape", f"is {list(m.input_shape)}, but the data ({info.name}) "
+                    f"gives examples of shape {list(data)}: set input_shape to {list(data)}, or to "
+                    "null to take the data's shape, or choose data of the model's shape")]
+
+
 def validate(exp: Experiment, info=None) -> list[Problem]:
     """Every problem with `exp`, given the dataset's `info` (a `data.DatasetInfo`) when known."""
-    problems = _check_data(exp.data) + _check_train(exp.train)
+    problems = _check_data(exp.data, exp.model.input_shape is not None) + _check_train(exp.train)
     problems += _check_stack(exp.model, info, exp.train)
     from .limits import check_limits   # limits reads this module: imported late
     return problems or check_limits(exp, info)  # sizes, once the spec is well formed

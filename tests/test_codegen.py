@@ -44,6 +44,7 @@ DATA_SPECS = {
     "wine minmax": dict(data={"dataset": "wine", "normalize": "minmax"}),
     "breast_cancer": dict(data={"dataset": "breast_cancer", "validation_split": 0.3}),
     "diabetes": dict(data={"dataset": "diabetes", "test_split": 0.2}),
+    "auto_mpg": dict(data={"dataset": "auto_mpg", "test_split": 0.2}),
     "digits": dict(data={"dataset": "digits", "test_split": 0.1},
                    model={"layers": [{"type": "Flatten"}]}),
     "sine": dict(data={"dataset": "sine", "noise": 0.2, "test_split": 0.1},

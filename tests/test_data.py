@@ -16,7 +16,7 @@ from nnplay.data import DataError
 from nnplay.spec import TOY_FEATURES, DataSpec
 
 TOYS = ["circle", "xor", "gauss", "spiral", "moons", "plane", "reg-gauss"]
-TABLES = ["iris", "wine", "breast_cancer", "diabetes", "digits"]
+TABLES = ["iris", "wine", "breast_cancer", "diabetes", "auto_mpg", "digits"]
 SERIES = ["sine", "sunspots", "co2"]
 KERAS = ["mnist", "fashion_mnist", "cifar10", "imdb", "boston_housing"]
 OFFLINE = TOYS + TABLES + SERIES
@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ---- registry and describe ---------------------------------------------------------------
 
 def test_registry_lists_every_dataset_with_a_kind_and_a_sentence():
-    assert [e.name for e in data.list_datasets()] == OFFLINE + KERAS + ["csv"]
+    assert [e.name for e in data.list_datasets()] == OFFLINE + KERAS + ["csv", "csv_series"]
     for entry in data.list_datasets():
         assert entry.kind in ("toy", "table", "image", "sequence", "text", "csv")
         assert entry.description.endswith(".")
@@ -35,7 +35,8 @@ def test_registry_lists_every_dataset_with_a_kind_and_a_sentence():
 
 def test_datasets_table_rows_say_what_works_offline():
     rows = {row["name"]: row for row in data.datasets_table()}
-    assert set(rows["circle"]) == {"name", "kind", "task", "title", "offline", "needs_download"}
+    assert set(rows["circle"]) == {"name", "kind", "task", "title", "offline", "needs_download",
+                                   "note"}
     assert all(rows[name]["offline"] for name in OFFLINE + ["csv"])
 
 
@@ -47,7 +48,7 @@ def test_unknown_dataset_lists_the_valid_names():
 def test_describe_imports_neither_tensorflow_nor_sklearn():
     code = ("import sys; from nnplay import data; from nnplay.spec import DataSpec\n"
             "for e in data.list_datasets():\n"
-            "    e.name != 'csv' and data.describe(DataSpec(dataset=e.name))\n"
+            "    e.kind != 'csv' and data.describe(DataSpec(dataset=e.name))\n"
             "assert 'tensorflow' not in sys.modules and 'sklearn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
@@ -385,18 +386,20 @@ def plant_fashion_mnist(cache, n=50):
     folder = cache / "fashion-mnist"
     folder.mkdir()
     contents = {"train-labels-idx1-ubyte.gz": bytes(8) + bytes(np.arange(n, dtype=np.uint8) % 10),
-                "train-images-idx3-ubyte.gz": bytes(16) + bytes(n * 28 * 28)}
+                "train-images-idx3-ubyte.gz": bytes(16) + bytes(n * 28 * 28),
+                "t10k-labels-idx1-ubyte.gz": bytes(8) + bytes(5),
+                "t10k-images-idx3-ubyte.gz": bytes(16) + bytes(5 * 28 * 28)}
     for fname in data.FASHION_FILES:
         with gzip.open(folder / fname, "wb") as f:
-            f.write(contents.get(fname, bytes(8)))
+            f.write(contents[fname])
 
 
 def plant_cifar10(cache, n=10):
     folder = cache / "cifar-10-batches-py-target" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
-    for i in range(1, 6):
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         batch = {b"data": np.full((n, 3072), 255, np.uint8), b"labels": list(range(n))}
-        with open(folder / f"data_batch_{i}", "wb") as f:
+        with open(folder / name, "wb") as f:
             pickle.dump(batch, f)
 
 
@@ -422,12 +425,13 @@ PLANTERS = {"mnist": plant_mnist, "fashion_mnist": plant_fashion_mnist, "cifar10
 def test_missing_keras_set_fails_fast_with_the_cache_path(keras_home):
     start = time.monotonic()
     with pytest.raises(DataError) as caught:
-        data.load(DataSpec(dataset="mnist"))
+        data.load(DataSpec(dataset="imdb"))
     assert time.monotonic() - start < 10
-    message = str(caught.value)
-    assert str(keras_home / "mnist.npz") in message and "could not be downloaded" in message
-    assert f"copy mnist.npz into {keras_home}" in message
-    assert not data.is_available_offline("mnist")
+    message = str(caught.value)   # plain words: what is missing and where to get it, no cache path
+    assert message.startswith("IMDB movie reviews is not on this computer yet, and there is no "
+                              "internet connection to download it.")
+    assert "download imdb.npz (17 MB) from https://" in message and str(keras_home) not in message
+    assert not data.is_available_offline("imdb")
 
 
 @pytest.mark.parametrize("name", KERAS)
@@ -439,7 +443,8 @@ def test_keras_sets_load_from_the_cache(keras_home, name):
     ds = data.load(spec)
     assert ds.info == data.describe(spec)
     assert ds.x_train.shape[1:] == ds.info.input_shape
-    assert len(ds.x_train) + len(ds.x_val) == (30 if name != "boston_housing" else 60)
+    # Boston housing: Keras's own split keeps 80% of the rows for training (and validation)
+    assert len(ds.x_train) + len(ds.x_val) == (30 if name != "boston_housing" else 48)
 
 
 def test_keras_images_get_a_channel_axis_and_values_in_0_1(keras_home):

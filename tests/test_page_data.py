@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import button, charts, experiment, make_exp, open_page, texts
+from nnplay import data
+from nnplay.spec import Experiment
 
 # each test has its own job manager and run store (uploads land in its NNPLAY_HOME, tmp_path)
 pytestmark = pytest.mark.usefixtures("app_store", "jobs")
@@ -109,9 +111,21 @@ def test_kind_switch_picks_that_kinds_first_dataset():
 
 def test_keras_set_missing_from_the_cache_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    at = page(make_exp(data={"dataset": "mnist"}))
-    assert "not in the Keras cache" in texts(at.error)
+    monkeypatch.setattr(data.keras_cache, "network_problem", lambda host: "no network: offline")
+    at = page(make_exp(data={"dataset": "fashion_mnist"}))
+    # said where the set is chosen, before any loading: missing, where to get it, an upload
+    assert [w.value for w in at.warning] == ["Fashion-MNIST is not on this computer yet."]
+    assert "download the 4 files train-labels-idx1-ubyte.gz" in texts(at.caption)
+    assert "Errno" not in texts(at.error) and str(tmp_path) not in texts(at.error)
     assert not at.exception
+
+
+def test_mnist_offline_says_in_one_line_that_it_is_the_shipped_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = page(make_exp(data={"dataset": "mnist"}))
+    assert [i.value for i in at.info] == [data.stand_in_note("mnist")]
+    assert at.metric[2].value == "5,000"   # every image the sample has
+    assert not at.error and not at.exception
 
 
 def test_text_shows_review_lengths_and_word_ids(tmp_path, monkeypatch):
@@ -170,3 +184,15 @@ def test_weekly_co2_is_plotted_against_dates():
     assert '"text":"date"' in spec and "parts per million" in spec
     assert '"text":"test","x":"1997-' in spec  # the test part begins on a date
     assert not at.exception
+
+
+def test_a_csv_series_is_drawn_over_time_with_its_window(tmp_path):
+    path = tmp_path / "stock.csv"
+    path.write_text("Date,Close\n" + "".join(f"2024-01-{d:02d},{100 + d}\n" for d in range(1, 31)))
+    at = page(make_exp(data={"dataset": "csv_series", "path": str(path), "target": "Close",
+                             "window": 5}))
+    assert at.session_state["w:data.window"] == 5
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "Your CSV series" in spec and "2024-01-06" in spec   # dates from the Date column
+    assert "The series is column 'Close' in row order (30 values)" in texts(at.markdown)
+    assert not at.error and not at.exception

@@ -181,6 +181,15 @@ def test_preset_for_a_missing_download_falls_back_offline(tmp_path, monkeypatch)
     assert presets.apply_preset(Experiment(), "mlp")[0].data.dataset == "mnist"
 
 
+def test_a_preset_whose_data_is_missing_says_so_before_apply(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = page()
+    at.selectbox(key="preset_choice").set_value("bilstm_text").run()
+    assert texts(at.warning).startswith("IMDB movie reviews: not on this computer yet")
+    assert at.session_state["nnplay_experiment"].data.dataset == "circle"   # nothing changed yet
+    assert not at.exception
+
+
 @pytest.mark.parametrize("name", list(presets.PRESETS))
 def test_every_preset_fits_its_data(name):
     from nnplay.data import describe

@@ -3,9 +3,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nnplay import plots, presets, stack, uploads
-from nnplay.data import (DATASETS, DataError, is_available_offline, list_datasets, load_csv_frame,
-                         series_axes)
+from nnplay import config, plots, presets, stack, uploads
+from nnplay.data import (DATASETS, DataError, bring_keras_files, choose_dataset, default_samples,
+                         expected_files, is_available_offline, is_series, list_datasets,
+                         load_csv_frame, series_axes, stand_in_note, where_to_get, worth_bringing)
 from nnplay.spec import NORMALIZE, TOY_FEATURES, auto_head, validate
 from nnplay.ui import session, widgets
 
@@ -33,8 +34,15 @@ def kind_changed():
     kind = st.session_state[session.WIDGET_PREFIX + "data.kind"]
     entry = DATASETS.get(exp.data.dataset)
     if entry is None or entry.kind != kind:
-        exp.data.dataset = datasets_of(kind)[0]
+        choose(exp, datasets_of(kind)[0])
     st.session_state.pop(session.WIDGET_PREFIX + "data.dataset", None)
+
+
+def choose(exp, name):
+    """Switch dataset (and, for the big sets, how many examples: all they have)."""
+    if name != exp.data.dataset:
+        choose_dataset(exp.data, name)
+        st.session_state.pop(session.WIDGET_PREFIX + "data.samples", None)
 
 
 def new_data_seed():
@@ -67,7 +75,8 @@ def series_settings(entry):
 def subset_setting(entry):
     """Keras's big image and text sets: how many training examples to use."""
     what = "reviews" if entry.kind == "text" else "images"
-    widgets.spec_slider(f"Training {what} used", "data.samples", 500, 60000, 500,
+    widgets.spec_slider(f"Training {what} used", "data.samples", 500,
+                        default_samples(entry.name, 500), 500,
                         help=f"A random subset keeps training quick; more {what} learn better.")
 
 
@@ -123,6 +132,37 @@ def split_settings(exp, entry):
         label = "Regenerate" if entry.kind == "toy" or entry.name == "sine" else "New random split"
         st.button(label, icon=":material/refresh:", on_click=new_data_seed,
                   help=f"A new data seed (now {exp.data.seed}): new random points and a new split.")
+
+
+def bring_offer(entry):
+    """A Keras set not on this computer (or MNIST's sample in its place): where to get its
+    file, said where the set is chosen, and an upload that puts it where Keras looks."""
+    brought = st.session_state.pop("bring_done", None)
+    if brought:
+        st.success(brought)
+    if not worth_bringing(entry.name):
+        return
+    if not is_available_offline(entry.name):
+        st.warning(f"{entry.title} is not on this computer yet.", icon=":material/cloud_off:")
+    st.caption(where_to_get(entry.name))
+    if config.hosted() and not session.teacher():
+        st.caption("On this server your teacher brings it, once, for the class.")
+        return
+    names = list(expected_files(entry.name))
+    rounds = st.session_state.setdefault("bring_round", 0)   # a new key empties the uploader
+    given = st.file_uploader(f"Bring {', '.join(names)}", key=f"bring_{entry.name}_{rounds}",
+                             accept_multiple_files=len(names) > 1)
+    given = given if isinstance(given, list) else [given] if given else []
+    if not given:
+        return
+    try:
+        message = bring_keras_files(entry.name, {u.name: u.getvalue() for u in given})
+    except DataError as e:
+        st.error(str(e))
+        return
+    session.forget_datasets()
+    st.session_state["bring_done"], st.session_state["bring_round"] = message, rounds + 1
+    st.rerun()
 
 
 # ---- previews ---------------------------------------------------------------------------------
@@ -280,7 +320,9 @@ exp = session.experiment()
 st.title("Data")
 
 entry = DATASETS.get(exp.data.dataset)
-if entry is None:
+if exp.data.dataset is None:
+    st.info("This spec describes a model only (it names no data): choose the data to train it on.")
+elif entry is None:
     st.error(f"Unknown dataset {exp.data.dataset!r}: choose one below.")
 kind = session.seeded(st.segmented_control, "Kind of data", "data.kind",
                       entry.kind if entry else "toy", options=list(KINDS),
@@ -292,8 +334,13 @@ chosen = session.seeded(st.pills, "Dataset", "data.dataset",
                         help="⬇ marks Keras sets that need one download.")
 if chosen is None:
     st.stop()
-exp.data.dataset, entry = chosen, DATASETS[chosen]
+choose(exp, chosen)
+entry = DATASETS[chosen]
 st.caption(entry.description)
+stand_in = stand_in_note(chosen)
+if stand_in:
+    st.info(stand_in, icon=":material/offline_pin:")
+bring_offer(entry)
 
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
@@ -305,7 +352,7 @@ with settings:
             csv_problem = f"This file cannot be used: {e}"
     if kind == "toy":
         toy_settings()
-    if kind == "sequence":
+    if is_series(chosen):
         series_settings(entry)
     if entry.needs_download and kind in ("image", "text"):
         subset_setting(entry)
@@ -331,19 +378,21 @@ with preview:
         summary(ds)
         if kind == "toy":
             toy_preview(ds)
+        elif is_series(chosen):
+            series_preview(exp, ds)
         elif kind in ("table", "csv"):
             table_preview(exp, ds)
         elif kind == "image":
             image_preview(ds)
-        elif kind == "sequence":
-            series_preview(exp, ds)
         else:
             text_preview(ds)
     except DataError as e:
-        st.error(str(e))
+        if not worth_bringing(chosen) or is_available_offline(chosen):   # else said above
+            st.error(str(e))
         if entry.needs_download:
             st.info("Every dataset without ⬇ works offline.")
         st.stop()
     if ds.notes:
-        st.markdown("**How the data was prepared**\n" + "\n".join(f"- {n}" for n in ds.notes))
+        st.markdown("**How the data was prepared**\n" + "\n".join(f"- {n}" for n in ds.notes
+                                                               if n != stand_in))
     model_fit_note(exp, ds)

@@ -288,6 +288,8 @@ def evaluation_section(job, snap):
     if split == "training":
         note += " (there is no validation split, so these are examples the model trained on)"
     st.caption(note + ".")
+    if ds.info.kind == "sequence":
+        chart(cached("forecast", job, snap, lambda: plots.forecast_figure(**nni.series_forecast(job))))
     if ds.info.task == "regression":
         regression_view(ds, outputs, y)
     else:

@@ -40,6 +40,9 @@ def preset_picker():
         name = cols[0].selectbox("Start from a preset", list(presets.PRESETS), key=session.PRESET_KEY,
                                  format_func=lambda n: presets.PRESETS[n]["title"])
         cols[1].caption(presets.PRESETS[name]["description"])
+        notice = presets.data_notice(name, is_available_offline)
+        if notice:   # before Apply changes anything
+            st.warning(notice, icon=":material/cloud_off:")
         cols[2].button("Apply preset", on_click=apply_preset, type="primary",
                        help="Replaces the layers; switches the data and training settings the "
                             "preset was made for.")

@@ -231,6 +231,11 @@ def problems(exp: Experiment, info) -> list:
     return validate(exp, info)
 
 
+def forget_datasets():
+    """Drop every loaded dataset: a Keras file was just brought, so a stand-in is stale."""
+    _load_cached.clear()
+
+
 def dataset_info(exp: Experiment | None = None):
     from nnplay.data import describe
     return describe((exp or experiment()).data)
