@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stdout
 
 from . import uploads  # noqa: E402
-from .spec import Experiment, SpecError, require_uploaded_files  # noqa: E402
+from .spec import Experiment, SpecError, parse_json, reading_notes, require_uploaded_files  # noqa: E402
 
 
 MAX_SPEC_BYTES = 1024 * 1024
@@ -35,7 +35,9 @@ def read_spec(path: str) -> Experiment:
         if len(data) > MAX_SPEC_BYTES:
             raise CliError(f"{path} is larger than {MAX_SPEC_BYTES // 1024} KB: it is not an "
                            "nnplay spec (those are a few KB of JSON)")
-        exp = Experiment.from_json(data)
+        raw = parse_json(data)
+        exp = Experiment.from_dict(raw)
+        say_notes(reading_notes(raw))
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror or e}") from None
     except SpecError as e:
@@ -44,14 +46,22 @@ def read_spec(path: str) -> Experiment:
     return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
 
 
+def say_notes(notes: list[str]) -> None:
+    """Unusual but legal choices, one line each on stderr: the command goes ahead."""
+    for note in notes:
+        print(f"nnplay: note: {note}", file=sys.stderr)
+
+
 def _dataset_info(exp: Experiment):
     """The data's shape and task, once the spec alone is known to be sound: describe() and
-    info_from_shape() trust the fields they read."""
+    info_from_shape() trust the fields they read. Notes on the spec are said here."""
     from .build import info_from_shape
     from .data import describe
-    from .spec import check
+    from .spec import check, notes
     check(exp)
-    return describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
+    info = describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
+    say_notes(notes(check(exp, info), info))   # notes read a spec known to be sound
+    return info
 
 
 def cmd_summary(args) -> dict:

@@ -494,13 +494,15 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
         return [Problem("model.output", f"must be 'auto' or 'none', got {_shown(m.output)}")]
     problems = _check_names(m)
     for i, layer in enumerate(m.layers):
-        problems += [Problem(_layer_where(i, layer), msg, i) for msg in L.check_layer(layer)]
         if isinstance(layer, dict) and layer.get("type") in K.INPUT_LAYERS:
             problems.append(Problem(_layer_where(i, layer), "an InputLayer only opens a model: make "
                                     "it the first layer, with shape [...] and nothing else", i))
+            continue
         if isinstance(layer, dict) and "input_shape" in layer:
             problems.append(Problem(_layer_where(i, layer), "input_shape belongs on the first layer "
                                     "(or in model.input_shape) and agrees with it: remove it here", i))
+            layer = {k: v for k, v in layer.items() if k != "input_shape"}
+        problems += [Problem(_layer_where(i, layer), msg, i) for msg in L.check_layer(layer)]
         if isinstance(layer, dict) and layer.get("type") == "Embedding" and i > 0:
             problems.append(Problem(_layer_where(i, layer), "Embedding turns word ids into vectors, "
                                     "so it must be the first layer: move it to the top", i))
