@@ -20,7 +20,7 @@ from . import keras_names as K
 from . import layers as L
 from .data import DatasetInfo
 from .spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, SCHEDULE_DEFAULTS, Experiment, SpecError, Problem,
-                   TrainSpec, check, fitting_metrics)
+                   TrainSpec, check, fitting_metrics, output_units)
 
 # set_random_seed is process-global: building under one lock makes a seed give the same
 # initial weights even when several students build models at the same moment.
@@ -45,7 +45,7 @@ def info_from_shape(exp: Experiment) -> DatasetInfo:
     shape = tuple(exp.model.input_shape)
     layers = exp.model.layers
     if exp.model.output == "none" and layers:
-        units = _last_units(layers)
+        units = output_units(exp.model, None) or 1
         activation = L.output_activation(layers[-1])
     else:
         units, activation = 2, "softmax"
@@ -56,16 +56,6 @@ def info_from_shape(exp: Experiment) -> DatasetInfo:
         units == 2 and loss != "categorical_crossentropy") else "multiclass"
     kind = "text" if exp.model.layers and exp.model.layers[0].get("type") == "Embedding" else "table"
     return DatasetInfo("input_shape", kind, task, shape, n_classes=0 if task == "regression" else max(units, 2))
-
-
-def _last_units(layers: list) -> int:
-    """How many values the stack outputs (a Softmax layer after Dense(10) gives 10)."""
-    shape = None
-    for layer in reversed(layers):
-        if "units" in L.complete(layer) or "filters" in L.complete(layer):
-            shape = (L.complete(layer).get("units") or L.complete(layer).get("filters"),)
-            break
-    return shape[0] if shape else 1
 
 
 # ---- layers --------------------------------------------------------------------------
@@ -142,7 +132,6 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
 
 # ---- optimizer, loss, metrics ----------------------------------------------------------
 
-OPTIMIZER_CLASSES = K.OPTIMIZER_CLASSES
 
 
 def learning_rate(train: TrainSpec):
@@ -159,7 +148,7 @@ def learning_rate(train: TrainSpec):
 
 
 def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
-    cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[train.optimizer])
+    cls = getattr(keras.optimizers, K.OPTIMIZER_CLASSES[train.optimizer])
     extra = {"momentum": float(train.momentum)} if train.optimizer in ("sgd", "rmsprop") else {}
     return cls(learning_rate=learning_rate(train), **extra)
 

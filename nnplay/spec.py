@@ -709,8 +709,7 @@ SETTING_TITLES = {
     "train.early_stopping": "early stopping", "train.lr_schedule": "learning-rate schedule",
     "train.augmentation": "augmentation",
 }
-OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
-                   "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "FTRL"}
+OPTIMIZER_NAMES = K.OPTIMIZER_CLASSES   # an optimizer is named by its Keras class: "Adam"
 
 
 def setting_title(key: str) -> str:

@@ -311,3 +311,32 @@ def test_staircase_on_a_schedule():
 def test_a_describe_sees_one_name_for_one_optimizer():
     from nnplay.spec import differing_settings
     assert differing_settings([v2(train={"optimizer": "Adam"}), v2(train={"optimizer": "adam"})]) == []
+
+
+# ---- exported code is what a student types ------------------------------------------------
+
+def test_exported_quickstart_reads_like_the_tutorial():
+    from nnplay.codegen import export_script
+    exp = v2(data={"dataset": "digits"}, model={"layers": [
+        {"type": "Flatten"}, {"type": "Dense", "units": 128, "activation": "relu"},
+        {"type": "Dropout", "rate": 0.2}, {"type": "Dense", "units": 10}], "output": "none"},
+        train={"optimizer": "Adam", "from_logits": True})
+    script = export_script(exp)
+    assert 'optimizer="adam"' in script                         # Keras's default rate: left out
+    assert "keras.losses.SparseCategoricalCrossentropy(from_logits=True)" in script
+    assert 'keras.layers.Dense(10, name="dense_4")' in script   # linear: Keras's default, left out
+    assert "to_categorical" not in script
+
+
+def test_exported_one_hot_loss_and_per_class_metrics_run_as_keras():
+    from nnplay.codegen import export_script
+    exp = v2(data={"dataset": "iris"}, model={"layers": [{"type": "Dense", "units": 3}], "output": "none"},
+             train={"loss": "categorical_crossentropy", "from_logits": True, "metrics": ["recall", "f1_score"]})
+    namespace = {"__name__": "exported"}
+    script = export_script(exp)
+    assert "y_train = keras.utils.to_categorical(y_train, 3)" in script
+    exec(compile(script, "exported.py", "exec"), namespace)
+    model = namespace["build_model"]()
+    history = model.fit(np.zeros((6, 4), "float32"), keras.utils.to_categorical([0, 1, 2, 0, 1, 2], 3),
+                        epochs=1, verbose=0)
+    assert {"loss", "accuracy", "recall_0", "recall_1", "recall_2", "f1_score"} == set(history.history)
