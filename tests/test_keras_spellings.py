@@ -340,3 +340,26 @@ def test_exported_one_hot_loss_and_per_class_metrics_run_as_keras():
     history = model.fit(np.zeros((6, 4), "float32"), keras.utils.to_categorical([0, 1, 2, 0, 1, 2], 3),
                         epochs=1, verbose=0)
     assert {"loss", "accuracy", "recall_0", "recall_1", "recall_2", "f1_score"} == set(history.history)
+
+
+# ---- the tutorials' models as presets ------------------------------------------------------
+
+TUTORIAL_PRESETS = ("mnist_quickstart", "mnist_64_64", "fashion_simple", "fashion_deep", "lenet5", "housing")
+
+
+@pytest.mark.parametrize("name", TUTORIAL_PRESETS)
+def test_tutorial_presets_have_the_parameter_count_their_description_gives(name):
+    import re
+    from nnplay.presets import PRESETS, apply_preset
+    exp, _ = apply_preset(Experiment(), name)
+    claimed = re.findall(r"([\d,]+) parameters", PRESETS[name]["description"])
+    assert len(claimed) == 1
+    assert build(exp, describe(exp.data)).model.count_params() == int(claimed[0].replace(",", ""))
+
+
+def test_the_quickstart_preset_trains_on_logits():
+    from nnplay.presets import apply_preset
+    exp, _ = apply_preset(Experiment(), "mnist_quickstart")
+    built = build(exp, describe(exp.data))
+    assert built.model.layers[-1].activation is keras.activations.linear
+    assert built.loss.get_config()["from_logits"] is True
