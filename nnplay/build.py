@@ -80,6 +80,25 @@ def make_layer(layer: dict, name: str, default_regularizer: dict | None = None) 
     return cls(name=name, **layer)
 
 
+def centre_crop_after(crop: dict, name: str) -> keras.layers.Layer:
+    """The CenterCrop that follows a RandomCrop. Keras 3.15's RandomCrop returns the image
+    uncropped when predicting (keras-team/keras#21868), so validation would get the wrong
+    shape; a CenterCrop of the same size crops the centre then and leaves training's random
+    crop as it is (the fix the Keras issue suggests)."""
+    return keras.layers.CenterCrop(crop["height"], crop["width"], name=f"{name}_centre")
+
+
+# Layers whose image transform (ImageProjectiveTransformV3) XLA cannot compile.
+IMAGE_TRANSFORMS = (keras.layers.RandomRotation, keras.layers.RandomZoom,
+                    keras.layers.RandomTranslation, keras.layers.RandomShear)
+
+
+def xla_compatible(model: keras.Model) -> bool:
+    """Whether XLA can compile training of `model`: not when it holds an image transform,
+    from the spec's augmentation or a layer of its own (RandomShear)."""
+    return not any(isinstance(layer, IMAGE_TRANSFORMS) for layer in model.layers)
+
+
 def _augmentation(aug: dict | None, image: bool) -> list:
     """Keras augmentation layers (active only in training) for the spec's augmentation."""
     a = {**AUGMENTATION_DEFAULTS, **(aug or {})}
@@ -123,8 +142,11 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
     dtype = "int32" if first == "Embedding" else "float32"
     stack = [keras.Input(shape=shape, dtype=dtype, name="input")]
     stack += _augmentation(exp.train.augmentation, image=len(shape) == 3)
-    stack += [make_layer(layer, L.layer_name(i, layer), exp.train.regularization)
-              for i, layer in enumerate(m.layers)]
+    for i, layer in enumerate(m.layers):
+        name = L.layer_name(i, layer)
+        stack.append(make_layer(layer, name, exp.train.regularization))
+        if layer["type"] == "RandomCrop":
+            stack.append(centre_crop_after(layer, name))
     if m.output == "auto":
         stack.append(make_layer(auto_head(info), "output"))
     return keras.Sequential(stack, name="nnplay")

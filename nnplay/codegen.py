@@ -207,7 +207,8 @@ def layer_call(layer: dict, name: str, default_regularizer: dict | None) -> Call
     if "kernel_regularizer" in args:
         args["kernel_regularizer"] = _regularizer_call(args["kernel_regularizer"]
                                                        or default_regularizer)
-    return keras_call(f"keras.layers.{kind}", {**args, "name": name})
+    return keras_call(f"keras.layers.{kind}", {**args, "name": name},
+                      positional=2 if kind == "RandomCrop" else 1)   # RandomCrop(24, 24)
 
 
 def _augmentation_items(augmentation: dict | None, image: bool) -> list:
@@ -236,6 +237,7 @@ def _augmentation_items(augmentation: dict | None, image: bool) -> list:
 
 
 AUGMENTATION_NOTE = "augmentation: random changes to training inputs, off when predicting"
+CROP_NOTE = "RandomCrop leaves images uncropped when predicting (keras-team/keras#21868)"
 CONTRAST_NOTE = "inputs are normalized, not 0..255: a wide value_range keeps them unclipped"
 
 
@@ -256,8 +258,13 @@ def _layer_items(exp: Experiment, info: DatasetInfo, built: B.Built) -> list:
     items = [keras_call("keras.Input", {"shape": shape, "dtype": "int32" if embedding_first
                                         else None, "name": "input"}, positional=0)]
     items += _augmentation_items(exp.train.augmentation, image=len(shape) == 3)
-    items += [layer_call(layer, L.layer_name(i, layer), exp.train.regularization)
-              for i, layer in enumerate(m.layers)]
+    for i, layer in enumerate(m.layers):
+        name = L.layer_name(i, layer)
+        items.append(layer_call(layer, name, exp.train.regularization))
+        if layer["type"] == "RandomCrop":    # as build.centre_crop_after, for the same reason
+            items += [Comment(CROP_NOTE), keras_call("keras.layers.CenterCrop", {
+                "height": layer["height"], "width": layer["width"], "name": f"{name}_centre"},
+                positional=2)]
     if m.output == "auto":
         units, activation = B.output_kind(built.model)
         items += [Comment(_head_comment(info)), keras_call(

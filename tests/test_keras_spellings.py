@@ -294,6 +294,12 @@ def test_random_crop_and_random_shear_augment_images():
     built = build(exp, DIGITS)
     assert built.model.get_layer("randomcrop_1").output.shape[1:] == (6, 6, 1)
     assert isinstance(built.model.get_layer("randomshear_2"), keras.layers.RandomShear)
+    # Keras 3.15's RandomCrop does not crop when predicting (keras-team/keras#21868): a
+    # CenterCrop after it does, so the Dense layers see 6x6 images in evaluation too
+    assert isinstance(built.model.get_layer("randomcrop_1_centre"), keras.layers.CenterCrop)
+    assert built.model(np.zeros((2, 8, 8, 1), "float32"), training=False).shape == (2, 10)
+    from nnplay.build import xla_compatible
+    assert not xla_compatible(built.model)       # RandomShear's transform: no XLA
     big = v2(model={"layers": [{"type": "RandomCrop", "height": 9, "width": 6}, {"type": "Flatten"}]})
     assert "larger than the 8x8 image" in str(validate(big, DIGITS)[0])
 
