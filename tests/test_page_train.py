@@ -101,3 +101,16 @@ def test_slow_motion_applies_to_the_next_run_and_the_running_one():
     assert any(b.label == "Resume" for b in at.button)
     job.stop()
     assert job.wait(20).status == "stopped"
+
+
+def test_an_unusual_loss_trains_with_a_note_and_multiclass_offers_keras_losses():
+    # issue #9: squared error on a sigmoid classifier is Keras-legal; the page says why it is unusual
+    at = page(Experiment.from_dict({"version": 2, "train": {"loss": "mse", "metrics": ["accuracy", "mae"]}}))
+    notes = " ".join(c.value for c in at.caption)
+    assert "mean_squared_error on a classifier is unusual" in notes
+    assert "metric mae is left out: it measures a predicted number, not classes" in notes
+    assert at.selectbox(key="w:train.loss").value == "mean_squared_error"
+    assert [b for b in at.button if "Train" in b.label] and not at.exception
+    at = page(Experiment.from_dict({"version": 2, "data": {"dataset": "iris"}}))
+    assert "categorical cross-entropy (one-hot labels)" in at.selectbox(key="w:train.loss").options
+    assert {"precision", "recall", "f1_score"} <= set(at.multiselect(key="w:train.metrics").options)

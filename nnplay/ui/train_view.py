@@ -77,6 +77,7 @@ def _schedule(exp: Experiment):
 
 
 def loss_and_metrics(exp: Experiment, info):
+    said = notes(exp, info)   # before the widgets keep only the metrics that fit: none goes unsaid
     c1, c2 = st.columns(2)
     fits = list(TASK_LOSSES[info.task])
     head_units = output_units(exp.model, info) or 1
@@ -94,7 +95,7 @@ def loss_and_metrics(exp: Experiment, info):
                                 [m for m in exp.train.metrics if m in usable] or usable[:1],
                                 options=usable)
         exp.train.metrics = list(chosen) or usable[:1]
-    for note in notes(exp, info):
+    for note in said:
         st.caption(f"Note: {note}")
 
 
