@@ -29,6 +29,18 @@ def conv_blocks(*filters: int) -> list[dict]:
     return blocks
 
 
+def _image_mlp(title: str, dataset: str, hidden: tuple, description: str,
+               optimizer: str = "adam") -> dict:
+    """A tutorial's MLP on 28x28 images: Flatten, relu layers of `hidden` units, softmax
+    over 10 classes (written out: output "none"), trained at the optimizer's Keras rate."""
+    return {"title": title, "description": description, "data": {"dataset": dataset},
+            "fallback_dataset": "digits",
+            "model": {"layers": [{"type": "Flatten"}] + [
+                {"type": "Dense", "units": n, "activation": "relu"} for n in hidden] + [
+                {"type": "Dense", "units": 10, "activation": "softmax"}], "output": "none"},
+            "train": {"optimizer": optimizer, "learning_rate": 0.001, "batch_size": 32, "epochs": 5}}
+
+
 PRESETS: dict[str, dict] = {
     "playground": {
         "title": "TensorFlow Playground",
@@ -133,42 +145,18 @@ PRESETS: dict[str, dict] = {
         # so the loss is SparseCategoricalCrossentropy(from_logits=True), as in the tutorial
         "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
     },
-    "mnist_64_64": {
-        "title": "784-64-64-10 MLP (MNIST)",
-        "description": "The classic multilayer perceptron: 784 pixels, two hidden layers of 64 "
-                       "relu neurons, softmax over 10 digits. 55,050 parameters on MNIST.",
-        "data": {"dataset": "mnist"},
-        "fallback_dataset": "digits",
-        "model": {"layers": [{"type": "Flatten"},
-                             {"type": "Dense", "units": 64, "activation": "relu"},
-                             {"type": "Dense", "units": 64, "activation": "relu"},
-                             {"type": "Dense", "units": 10, "activation": "softmax"}],
-                  "output": "none"},
-        "train": {"optimizer": "rmsprop", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
-    },
-    "fashion_simple": {
-        "title": "Simple Fashion-MNIST net",
-        "description": "Flatten, one hidden layer of 32 relu neurons, softmax over the 10 "
-                       "clothing classes. 25,450 parameters on Fashion-MNIST's 28×28 images.",
-        "data": {"dataset": "fashion_mnist"},
-        "fallback_dataset": "digits",
-        "model": {"layers": [{"type": "Flatten"},
-                             {"type": "Dense", "units": 32, "activation": "relu"},
-                             {"type": "Dense", "units": 10, "activation": "softmax"}],
-                  "output": "none"},
-        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
-    },
-    "fashion_deep": {
-        "title": "Deep Fashion-MNIST net",
-        "description": "Flatten, three hidden layers of 256, 192 and 128 relu neurons, softmax "
-                       "over 10 classes. 276,298 parameters on Fashion-MNIST's 28×28 images.",
-        "data": {"dataset": "fashion_mnist"},
-        "fallback_dataset": "digits",
-        "model": {"layers": [{"type": "Flatten"}] + [
-            {"type": "Dense", "units": n, "activation": "relu"} for n in (256, 192, 128)] + [
-            {"type": "Dense", "units": 10, "activation": "softmax"}], "output": "none"},
-        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
-    },
+    "mnist_64_64": _image_mlp(
+        "784-64-64-10 MLP (MNIST)", "mnist", (64, 64), "The classic multilayer perceptron: 784 "
+        "pixels, two hidden layers of 64 relu neurons, softmax over 10 digits. 55,050 "
+        "parameters on MNIST.", optimizer="rmsprop"),
+    "fashion_simple": _image_mlp(
+        "Simple Fashion-MNIST net", "fashion_mnist", (32,), "Flatten, one hidden layer of 32 "
+        "relu neurons, softmax over the 10 clothing classes. 25,450 parameters on "
+        "Fashion-MNIST's 28×28 images."),
+    "fashion_deep": _image_mlp(
+        "Deep Fashion-MNIST net", "fashion_mnist", (256, 192, 128), "Flatten, three hidden "
+        "layers of 256, 192 and 128 relu neurons, softmax over 10 classes. 276,298 parameters "
+        "on Fashion-MNIST's 28×28 images."),
     "lenet5": {
         "title": "LeNet-5 (MNIST)",
         "description": "LeCun's LeNet-5 as Keras writes it: 5×5 convolutions of 6 ('same') and "

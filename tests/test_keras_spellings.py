@@ -33,17 +33,15 @@ QUICKSTART = {"model": {"layers": [
     "train": {"optimizer": "adam",
               "loss": {"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}},
               "metrics": ["accuracy"]}}
-LENET5 = {"model": {"layers": [
-    {"type": "Conv2D", "filters": 6, "kernel_size": 5, "activation": "tanh", "padding": "same",
-     "input_shape": [28, 28, 1]},
-    {"type": "AveragePooling2D"},
-    {"type": "Conv2D", "filters": 16, "kernel_size": 5, "activation": "tanh"},
-    {"type": "AveragePooling2D"},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 120, "activation": "tanh"},
-    {"type": "Dense", "units": 84, "activation": "tanh"},
-    {"type": "Dense", "units": 10, "activation": "softmax"}], "output": "none"},
-    "train": {"optimizer": "SGD", "loss": "sparse_categorical_crossentropy"}}
+def _lenet5() -> dict:
+    """The LeNet-5 preset's layers with Keras's input_shape= on the first, as tutorials type it."""
+    from nnplay.presets import PRESETS
+    first, *rest = PRESETS["lenet5"]["model"]["layers"]
+    return {"model": {"layers": [{**first, "input_shape": [28, 28, 1]}, *rest], "output": "none"},
+            "train": {"optimizer": "SGD", "loss": "sparse_categorical_crossentropy"}}
+
+
+LENET5 = _lenet5()
 
 
 def _mlp(*hidden: int, inputs=(784,)) -> dict:
