@@ -367,3 +367,34 @@ def test_the_quickstart_preset_trains_on_logits():
     built = build(exp, describe(exp.data))
     assert built.model.layers[-1].activation is keras.activations.linear
     assert built.loss.get_config()["from_logits"] is True
+
+
+# ---- everywhere a spec is read: links and the command line ---------------------------------
+
+def test_a_link_written_with_keras_spellings_reads_as_one_spelling():
+    import base64
+    import json
+    import zlib
+    raw = {"version": 2, "train": {"optimizer": "RMSprop", "loss": "MeanSquaredError", "metrics": ["acc"]}}
+    link = base64.urlsafe_b64encode(zlib.compress(json.dumps(raw).encode())).decode().rstrip("=")
+    t = Experiment.from_url(link).train
+    assert (t.optimizer, t.learning_rate, t.loss, t.metrics) == ("rmsprop", 0.001, "mean_squared_error", ["accuracy"])
+
+
+def test_the_cli_reads_keras_spellings_and_says_its_notes(tmp_path, capsys):
+    import json
+    from nnplay.cli import main
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"version": 2, "data": {"dataset": "xor", "samples": 40},
+                                "model": {"layers": [{"type": "InputLayer", "shape": [2]},
+                                                     {"type": "Dense", "units": 4, "name": "hidden"},
+                                                     {"type": "ReLU"}]},
+                                "train": {"optimizer": "Adam", "loss": "mse", "metrics": ["mae"]}}))
+    assert main(["summary", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert "hidden (Dense)" in out and "relu_2 (ReLU)" in out
+    assert "nnplay: note: mean_squared_error on a classifier is unusual" in err
+    assert "nnplay: note: metric mae is left out" in err
+    spec.write_text(json.dumps({"data": {"dataset": "xor"}, "model": {"layers": [{"type": "Dense", "units": 4}]}}))
+    assert main(["summary", str(spec)]) == 0
+    assert 'has no "version", so it is read as version 1' in capsys.readouterr().err
