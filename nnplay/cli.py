@@ -25,7 +25,9 @@ class CliError(Exception):
     """A one-line reason for a non-zero exit."""
 
 
-def read_spec(path: str) -> Experiment:
+def read_spec(path: str) -> tuple[Experiment, list[str]]:
+    """The spec in the file at `path`, and the notes on how it was read (said once the spec
+    is known to be sound: a refusal stays one line)."""
     p = Path(path)
     if not p.is_file():
         raise CliError(f"no spec file at {path}")
@@ -37,13 +39,13 @@ def read_spec(path: str) -> Experiment:
                            "nnplay spec (those are a few KB of JSON)")
         raw = parse_json(data)
         exp = Experiment.from_dict(raw)
-        say_notes(reading_notes(raw))
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror or e}") from None
     except SpecError as e:
         raise CliError(f"{path}: {e}") from None
     # On a laptop the person typing the command owns the files a spec names.
-    return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
+    exp = exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
+    return exp, reading_notes(raw)
 
 
 def say_notes(notes: list[str]) -> None:
@@ -52,7 +54,7 @@ def say_notes(notes: list[str]) -> None:
         print(f"nnplay: note: {note}", file=sys.stderr)
 
 
-def _dataset_info(exp: Experiment):
+def _dataset_info(exp: Experiment, read_notes: list[str]):
     """The data's shape and task, once the spec alone is known to be sound: describe() and
     info_from_shape() trust the fields they read. Notes on the spec are said here."""
     from .build import info_from_shape
@@ -60,14 +62,14 @@ def _dataset_info(exp: Experiment):
     from .spec import check, notes
     check(exp)
     info = describe(exp.data) if exp.model.input_shape is None else info_from_shape(exp)
-    say_notes(notes(check(exp, info), info))   # notes read a spec known to be sound
+    say_notes(read_notes + notes(check(exp, info), info))   # notes read a spec known to be sound
     return info
 
 
 def cmd_summary(args) -> dict:
     from .build import build, summary, summary_text
-    exp = read_spec(args.spec)
-    built = build(exp, _dataset_info(exp))
+    exp, read_notes = read_spec(args.spec)
+    built = build(exp, _dataset_info(exp, read_notes))
     if not args.json:
         print(summary_text(built.model))
     return summary(built.model)
@@ -103,11 +105,11 @@ def _save_run(job, snap, directory: str):
 def cmd_train(args) -> dict:
     from .data import load
     from .job import TrainingJob
-    exp = read_spec(args.spec)
+    exp, read_notes = read_spec(args.spec)
     if args.epochs is not None:
         exp.train.epochs = args.epochs
     from .spec import check
-    check(exp, _dataset_info(exp))
+    check(exp, _dataset_info(exp, read_notes))
     dataset = load(exp.data)
     from .jobapi import backend, manager
     # On a laptop the CLI trains in a thread of its own, queueing for nothing; on Ray the
@@ -128,9 +130,9 @@ def cmd_train(args) -> dict:
 
 def cmd_export(args):
     from .codegen import export_script
-    exp = read_spec(args.spec)
+    exp, read_notes = read_spec(args.spec)
     from .spec import check
-    check(exp, _dataset_info(exp))
+    check(exp, _dataset_info(exp, read_notes))
     sys.stdout.write(export_script(exp))
 
 
