@@ -154,8 +154,6 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
 
 # ---- optimizer, loss, metrics ----------------------------------------------------------
 
-
-
 def learning_rate(train: TrainSpec):
     """A float, or a keras LearningRateSchedule when the spec asks for one."""
     s = train.lr_schedule
@@ -186,11 +184,13 @@ def output_kind(model: keras.Model) -> tuple[int, str]:
 
 
 def is_logits(train: TrainSpec, task: str, activation: str) -> bool:
-    """Whether the model's outputs are logits: as the spec says (`from_logits`), else when
-    a classifier's last layer is linear."""
-    if train.from_logits is not None:
+    """Whether a classifier's outputs are logits: as the spec says (`from_logits`, which
+    only cross-entropies take), else when its last layer is linear."""
+    if task == "regression":
+        return False
+    if train.from_logits is not None and train.loss in ("auto",) + K.CROSSENTROPIES:
         return bool(train.from_logits)
-    return activation == "linear" and task != "regression"
+    return activation == "linear"
 
 
 class OneHotLabels:

@@ -607,13 +607,15 @@ def task_metrics(task: str, units: int) -> tuple:
 
 
 def fitting_metrics(metrics, task: str, units: int) -> tuple[list, list]:
-    """(the metrics computed, [(a metric left out, why)]): the task's main metric (accuracy,
-    or mae for regression) always comes first."""
+    """(the metrics computed, [(a metric left out, why)]): accuracy always comes first for
+    classes; regression has mae when it asks for neither mae nor mse."""
     names = list(dict.fromkeys(m for m in metrics if m in METRICS)) if isinstance(metrics, list) else []
     fit = task_metrics(task, units)
     kept = [n for n in names if n in fit]
-    main = "mae" if task == "regression" else "accuracy"
-    kept = kept if main in kept else [main] + kept
+    if task == "regression":
+        kept = kept or ["mae"]            # mae unless mse alone is asked for
+    elif "accuracy" not in kept:
+        kept = ["accuracy"] + kept
     why = {"mae": "it measures a predicted number, not classes", "mse": "it measures a predicted "
            "number, not classes", "auc": "Keras's AUC needs one sigmoid output, and this model has "
            "one output per class"}

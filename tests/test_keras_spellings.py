@@ -398,3 +398,17 @@ def test_the_cli_reads_keras_spellings_and_says_its_notes(tmp_path, capsys):
     spec.write_text(json.dumps({"data": {"dataset": "xor"}, "model": {"layers": [{"type": "Dense", "units": 4}]}}))
     assert main(["summary", str(spec)]) == 0
     assert 'has no "version", so it is read as version 1' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dataset", ["iris", "xor"])
+def test_training_reports_f1_precision_and_recall_on_validation_too(dataset):
+    from nnplay.engine import Engine
+    exp = v2(data={"dataset": dataset, "samples": 60},
+             train={"optimizer": "adam", "epochs": 2, "metrics": ["precision", "recall", "f1_score"]})
+    data = load(exp.data)
+    engine = Engine(build(exp, data.info), data, exp.train)
+    rows = []
+    while not engine.done:
+        rows += engine.run_chunk()
+    assert {"accuracy", "precision", "recall", "f1_score", "val_precision", "val_recall", "val_f1_score"} <= set(rows[-1])
+    assert all(0.0 <= rows[-1][k] <= 1.0 for k in ("val_precision", "val_recall", "val_f1_score"))
