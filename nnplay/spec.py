@@ -495,8 +495,9 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
     problems = _check_names(m)
     for i, layer in enumerate(m.layers):
         if isinstance(layer, dict) and layer.get("type") in K.INPUT_LAYERS:
-            problems.append(Problem(_layer_where(i, layer), "an InputLayer only opens a model: make "
-                                    "it the first layer, with shape [...] and nothing else", i))
+            problems.append(Problem(_layer_where(i, layer), "its shape differs from model.input_shape: "
+                                    "keep one of them" if i == 0 else "an InputLayer only opens a "
+                                    "model: make it the first layer, with shape [...] and nothing else", i))
             continue
         if isinstance(layer, dict) and "input_shape" in layer:
             problems.append(Problem(_layer_where(i, layer), "input_shape belongs on the first layer "
