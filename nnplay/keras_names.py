@@ -186,6 +186,49 @@ def _canonical_model(model: dict) -> dict:
     return model
 
 
+# Keras's augmentation layers that lead a tutorial's Sequential -> the spec's augmentation
+# key and the layer argument that holds its amount.
+AUGMENTATION_LAYERS = {"RandomFlip": ("flip", "mode", "horizontal_and_vertical"),
+                       "RandomRotation": ("rotation", "factor", None),
+                       "RandomZoom": ("zoom", "height_factor", None),
+                       "RandomTranslation": ("translation", "height_factor", None),
+                       "RandomContrast": ("contrast", "factor", None),
+                       "GaussianNoise": ("noise", "stddev", None)}
+
+
+def _augmentation_setting(layer) -> tuple[str, object] | None:
+    """(augmentation key, amount) for a Keras augmentation layer nnplay's augmentation
+    builds the same way, or None (then it stays a layer, and the validator names it)."""
+    if not isinstance(layer, dict) or not isinstance(layer.get("type"), str) \
+            or layer["type"] not in AUGMENTATION_LAYERS:
+        return None
+    key, arg, default = AUGMENTATION_LAYERS[layer["type"]]
+    extra = set(layer) - {"type", "name", arg, "width_factor"}
+    amount = layer.get(arg, default)
+    if extra or amount is None or ("width_factor" in layer and (
+            layer["type"] != "RandomTranslation" or layer["width_factor"] != amount)):
+        return None
+    return key, amount
+
+
+def _leading_augmentation(d: dict) -> None:
+    """Keras's augmentation layers at the top of the stack become `train.augmentation`,
+    which builds those same layers first (`layers.RandomFlip("horizontal")`, ...)."""
+    layers = d["model"].get("layers")
+    train = d.setdefault("train", {})
+    if not isinstance(layers, list) or not isinstance(train, dict):
+        return
+    augmentation = train.get("augmentation") or {}
+    if not isinstance(augmentation, dict):
+        return
+    while layers and _augmentation_setting(layers[0]) and \
+            _augmentation_setting(layers[0])[0] not in augmentation:
+        key, amount = _augmentation_setting(layers.pop(0))
+        augmentation[key] = amount
+    if augmentation:
+        train["augmentation"] = augmentation
+
+
 def canonical(d: dict) -> dict:
     """A copy of spec dict `d` with Keras's spellings rewritten to the spec's one spelling
     each. Values it does not know are left as they are, for the validator to name."""
@@ -194,4 +237,5 @@ def canonical(d: dict) -> dict:
         d["train"] = _canonical_train(d["train"])
     if isinstance(d.get("model"), dict):
         d["model"] = _canonical_model(d["model"])
+        _leading_augmentation(d)
     return d

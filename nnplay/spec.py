@@ -499,6 +499,13 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
                                     "keep one of them" if i == 0 else "an InputLayer only opens a "
                                     "model: make it the first layer, with shape [...] and nothing else", i))
             continue
+        if isinstance(layer, dict) and isinstance(layer.get("type"), str) \
+                and layer["type"] in K.AUGMENTATION_LAYERS:
+            problems.append(Problem(_layer_where(i, layer), f"{layer['type']} is read as augmentation "
+                                    "only at the top of the stack, with its one amount (e.g. "
+                                    "{\"type\": \"RandomFlip\", \"mode\": \"horizontal\"}): move it "
+                                    "first, or set train.augmentation", i))
+            continue
         if isinstance(layer, dict) and "input_shape" in layer:
             problems.append(Problem(_layer_where(i, layer), "input_shape belongs on the first layer "
                                     "(or in model.input_shape) and agrees with it: remove it here", i))

@@ -412,3 +412,18 @@ def test_training_reports_f1_precision_and_recall_on_validation_too(dataset):
         rows += engine.run_chunk()
     assert {"accuracy", "precision", "recall", "f1_score", "val_precision", "val_recall", "val_f1_score"} <= set(rows[-1])
     assert all(0.0 <= rows[-1][k] <= 1.0 for k in ("val_precision", "val_recall", "val_f1_score"))
+
+
+def test_keras_augmentation_layers_at_the_top_become_the_specs_augmentation():
+    exp = v2(data={"dataset": "digits"}, model={"layers": [
+        {"type": "RandomFlip", "mode": "horizontal", "input_shape": [8, 8, 1]},
+        {"type": "RandomRotation", "factor": 0.1}, {"type": "RandomZoom", "height_factor": 0.1},
+        {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+        {"type": "Conv2D", "filters": 4, "activation": "relu"}, {"type": "Flatten"}]})
+    assert exp.train.augmentation == {"flip": "horizontal", "rotation": 0.1, "zoom": 0.1, "translation": 0.1}
+    assert [layer["type"] for layer in exp.model.layers] == ["Conv2D", "Flatten"]
+    model = build(exp, DIGITS).model
+    assert [type(layer).__name__ for layer in model.layers][:4] == \
+        ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation"]
+    late = v2(model={"layers": [{"type": "Flatten"}, {"type": "RandomFlip"}]})
+    assert "read as augmentation only at the top of the stack" in str(validate(late, DIGITS)[0])
