@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import keras
 
+from . import keras_names as K
 from . import layers as L
 from .data import DatasetInfo
 from .spec import (AUGMENTATION_DEFAULTS, auto_head, auto_loss, SCHEDULE_DEFAULTS, Experiment, SpecError, Problem,
-                   TrainSpec, check)
+                   TrainSpec, check, fitting_metrics, output_units)
 
 # set_random_seed is process-global: building under one lock makes a seed give the same
 # initial weights even when several students build models at the same moment.
@@ -37,12 +38,21 @@ class Built:
 
 
 def info_from_shape(exp: Experiment) -> DatasetInfo:
-    """A stand-in DatasetInfo for a spec with an explicit input_shape and no data."""
+    """A stand-in DatasetInfo for a spec with an explicit input_shape and no data: the task
+    is read from the loss, then from the last layer (a linear single output is regression,
+    several linear outputs are logits over classes)."""
     shape = tuple(exp.model.input_shape)
-    last = exp.model.layers[-1] if exp.model.layers else {}
-    units = last.get("units", 1) if exp.model.output == "none" else 2
-    task = "regression" if last.get("activation") == "linear" else (
-        "binary" if units in (1, 2) else "multiclass")
+    layers = exp.model.layers
+    if exp.model.output == "none" and layers:
+        units = output_units(exp.model, None) or 1
+        activation = L.output_activation(layers[-1])
+    else:
+        units, activation = 2, "softmax"
+    loss = exp.train.loss
+    classes = loss in K.CROSSENTROPIES or exp.train.from_logits or activation in ("sigmoid", "softmax")
+    regression = not classes and (loss in K.REGRESSION_LOSSES or (activation == "linear" and units == 1))
+    task = "regression" if regression else "binary" if units == 1 or (
+        units == 2 and loss != "categorical_crossentropy") else "multiclass"
     kind = "text" if exp.model.layers and exp.model.layers[0].get("type") == "Embedding" else "table"
     return DatasetInfo("input_shape", kind, task, shape, n_classes=0 if task == "regression" else max(units, 2))
 
@@ -59,6 +69,7 @@ def make_layer(layer: dict, name: str, default_regularizer: dict | None = None) 
     """One Keras layer from a layer dict (parameters are Keras's own names)."""
     layer = L.complete(layer)
     kind = layer.pop("type")
+    layer.pop("name", None)   # the caller's `name` (L.layer_name) already honours it
     if kind == "Bidirectional":
         inner = make_layer(layer.pop("layer"), f"{name}_inner", default_regularizer)
         return keras.layers.Bidirectional(inner, name=name, **layer)
@@ -66,6 +77,25 @@ def make_layer(layer: dict, name: str, default_regularizer: dict | None = None) 
         layer["kernel_regularizer"] = _regularizer(layer["kernel_regularizer"] or default_regularizer)
     cls = getattr(keras.layers, kind)
     return cls(name=name, **layer)
+
+
+def centre_crop_after(crop: dict, name: str) -> keras.layers.Layer:
+    """The CenterCrop that follows a RandomCrop. Keras 3.15's RandomCrop returns the image
+    uncropped when predicting (keras-team/keras#21868), so validation would get the wrong
+    shape; a CenterCrop of the same size crops the centre then and leaves training's random
+    crop as it is (the fix the Keras issue suggests)."""
+    return keras.layers.CenterCrop(crop["height"], crop["width"], name=f"{name}_centre")
+
+
+# Layers whose image transform (ImageProjectiveTransformV3) XLA cannot compile.
+IMAGE_TRANSFORMS = (keras.layers.RandomRotation, keras.layers.RandomZoom,
+                    keras.layers.RandomTranslation, keras.layers.RandomShear)
+
+
+def xla_compatible(model: keras.Model) -> bool:
+    """Whether XLA can compile training of `model`: not when it holds an image transform,
+    from the spec's augmentation or a layer of its own (RandomShear)."""
+    return not any(isinstance(layer, IMAGE_TRANSFORMS) for layer in model.layers)
 
 
 def _augmentation(aug: dict | None, image: bool) -> list:
@@ -111,8 +141,11 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
     dtype = "int32" if first == "Embedding" else "float32"
     stack = [keras.Input(shape=shape, dtype=dtype, name="input")]
     stack += _augmentation(exp.train.augmentation, image=len(shape) == 3)
-    stack += [make_layer(layer, L.layer_name(i, layer), exp.train.regularization)
-              for i, layer in enumerate(m.layers)]
+    for i, layer in enumerate(m.layers):
+        name = L.layer_name(i, layer)
+        stack.append(make_layer(layer, name, exp.train.regularization))
+        if layer["type"] == "RandomCrop":
+            stack.append(centre_crop_after(layer, name))
     if m.output == "auto":
         stack.append(make_layer(auto_head(info), "output"))
     return keras.Sequential(stack, name="nnplay")
@@ -120,14 +153,12 @@ def build_model(exp: Experiment, info: DatasetInfo) -> keras.Model:
 
 # ---- optimizer, loss, metrics ----------------------------------------------------------
 
-OPTIMIZER_CLASSES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
-                     "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "Ftrl"}
-
-
 def learning_rate(train: TrainSpec):
     """A float, or a keras LearningRateSchedule when the spec asks for one."""
     s = train.lr_schedule
-    rate = float(train.learning_rate)   # JSON's 1 is an int, which Ftrl refuses
+    rate = train.learning_rate
+    # None: the optimizer's own Keras default; float: JSON's 1 is an int, which Ftrl refuses
+    rate = float(K.DEFAULT_RATES[train.optimizer] if rate is None else rate)
     if not s:
         return rate
     kind = s["type"]
@@ -136,7 +167,7 @@ def learning_rate(train: TrainSpec):
 
 
 def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
-    cls = getattr(keras.optimizers, OPTIMIZER_CLASSES[train.optimizer])
+    cls = getattr(keras.optimizers, K.OPTIMIZER_CLASSES[train.optimizer])
     extra = {"momentum": float(train.momentum)} if train.optimizer in ("sgd", "rmsprop") else {}
     return cls(learning_rate=learning_rate(train), **extra)
 
@@ -145,48 +176,141 @@ def output_kind(model: keras.Model) -> tuple[int, str]:
     """Units and activation name of the model's last layer."""
     last = model.layers[-1]
     units = last.output.shape[-1]
+    if isinstance(last, keras.layers.Softmax):
+        return units, "softmax"
     act = getattr(getattr(last, "activation", None), "__name__", "linear")
     return units, act
+
+
+def is_logits(train: TrainSpec, task: str, activation: str) -> bool:
+    """Whether a classifier's outputs are logits: as the spec says (`from_logits`, which
+    only cross-entropies take), else when its last layer is linear."""
+    if task == "regression":
+        return False
+    if train.from_logits is not None and train.loss in ("auto",) + K.CROSSENTROPIES:
+        return bool(train.from_logits)
+    return activation == "linear"
+
+
+class OneHotLabels:
+    """A Keras loss applied to one-hot labels made from the integer class labels the data
+    holds: what `keras.utils.to_categorical(y)` does in a script before
+    `loss="categorical_crossentropy"` (or squared error on several outputs)."""
+
+    def __init__(self, loss: keras.losses.Loss, classes: int):
+        self.keras_loss, self.classes, self.name = loss, classes, loss.name
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        return self.keras_loss(keras.ops.one_hot(labels, self.classes), y_pred,
+                               sample_weight=sample_weight)
+
+
+def keras_loss(built: "Built") -> keras.losses.Loss:
+    """The Keras loss object itself (inside any one-hot wrapper), as a script would write it."""
+    return getattr(built.loss, "keras_loss", built.loss)
 
 
 def resolve_loss(exp: Experiment, info: DatasetInfo, model: keras.Model) -> tuple[str, keras.losses.Loss]:
     """The loss the spec names, or for 'auto' the one that fits the task and the head."""
     units, act = output_kind(model)
-    logits = act == "linear" and info.task != "regression"
+    logits = is_logits(exp.train, info.task, act)
     name = exp.train.loss
     if name == "auto":
         name = auto_loss(info.task, units)
-    losses = keras.losses
-    make = {"sparse_categorical_crossentropy": lambda: losses.SparseCategoricalCrossentropy(from_logits=logits),
-            "binary_crossentropy": lambda: losses.BinaryCrossentropy(from_logits=logits),
-            "mean_squared_error": losses.MeanSquaredError,
-            "mean_absolute_error": losses.MeanAbsoluteError,
-            "huber": losses.Huber}
-    return name, make[name]()
+    cls = getattr(keras.losses, K.LOSS_CLASSES[name])
+    loss = cls(from_logits=logits) if name in K.CROSSENTROPIES else cls()
+    one_hot = info.task != "regression" and units > 1 and name not in (
+        "sparse_categorical_crossentropy", "binary_crossentropy")
+    return name, OneHotLabels(loss, units) if one_hot else loss
+
+
+def _probabilities(y_pred, logits: bool, units: int):
+    if not logits:
+        return y_pred
+    return keras.ops.sigmoid(y_pred) if units == 1 else keras.ops.softmax(y_pred)
+
+
+@keras.saving.register_keras_serializable("nnplay")
+class SparseF1Score(keras.metrics.F1Score):
+    """Keras's F1Score (macro average) on the integer labels nnplay's data holds."""
+
+    def __init__(self, units: int = 1, logits: bool = False, **kwargs):
+        kwargs.setdefault("average", "macro")
+        kwargs.setdefault("threshold", 0.5 if units == 1 else None)
+        super().__init__(**kwargs)
+        self.units, self.logits = units, logits
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _probabilities(y_pred, self.logits, self.units)
+        labels = keras.ops.reshape(y_true, (-1,))
+        y_true = keras.ops.expand_dims(keras.ops.cast(labels, y_pred.dtype), -1) if self.units == 1 \
+            else keras.ops.one_hot(keras.ops.cast(labels, "int32"), self.units, dtype=y_pred.dtype)
+        super().update_state(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "logits": self.logits}
+
+
+@keras.saving.register_keras_serializable("nnplay")
+class ClassAveraged(keras.metrics.Metric):
+    """Precision or recall of each class (one class against the rest, the predicted class
+    being the largest output), averaged over the classes: sklearn's "macro" average.
+    `per_class()` gives the figure of each class."""
+
+    def __init__(self, kind: str = "precision", units: int = 2, **kwargs):
+        kwargs.setdefault("name", kind)
+        super().__init__(**kwargs)
+        self.kind, self.units = kind, units
+        self.confusion = self.add_variable((units, units), initializer="zeros", name="confusion")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        truth = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        guess = keras.ops.argmax(y_pred, axis=-1)
+        pairs = keras.ops.one_hot(truth, self.units)[:, :, None] * \
+            keras.ops.one_hot(guess, self.units)[:, None, :]
+        if sample_weight is not None:
+            pairs = pairs * keras.ops.reshape(keras.ops.cast(sample_weight, pairs.dtype), (-1, 1, 1))
+        self.confusion.assign_add(keras.ops.sum(pairs, axis=0))
+
+    def per_class(self):
+        right = keras.ops.diagonal(self.confusion)
+        total = keras.ops.sum(self.confusion, axis=0 if self.kind == "precision" else 1)
+        return keras.ops.divide_no_nan(right, total)
+
+    def result(self):
+        return keras.ops.mean(self.per_class())
+
+    def reset_state(self):
+        self.confusion.assign(keras.ops.zeros((self.units, self.units)))
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "units": self.units}
 
 
 def resolve_metrics(train: TrainSpec, info: DatasetInfo, model: keras.Model) -> list:
-    """Metric objects named as Keras names them; ones that do not fit the task are dropped,
-    and the task's main metric (accuracy, or mae for regression) is always there."""
+    """Metric objects named as Keras names them; ones that do not fit the task are left out
+    (`spec.notes` says which and why), and the task's main metric (accuracy, or mae for
+    regression) is always there."""
     units, act = output_kind(model)
-    names = list(dict.fromkeys(train.metrics))
+    names, _ = fitting_metrics(train.metrics, info.task, units)   # spec.notes names the rest
     m = keras.metrics
     if info.task == "regression":
-        names = [n for n in names if n in ("mae", "mse")] or ["mae"]
         return [m.MeanAbsoluteError(name="mae") if n == "mae" else m.MeanSquaredError(name="mse")
                 for n in names]
-    sigmoid_head = units == 1
-    if not sigmoid_head:  # AUC/precision/recall here are defined on one sigmoid output
-        names = [n for n in names if n == "accuracy"]
-    names = [n for n in names if n not in ("mae", "mse")]
-    if "accuracy" not in names:
-        names.insert(0, "accuracy")
-    threshold = 0.0 if act == "linear" else 0.5
-    make = {"accuracy": (lambda: m.BinaryAccuracy(name="accuracy", threshold=threshold))
-            if sigmoid_head else (lambda: m.SparseCategoricalAccuracy(name="accuracy")),
-            "auc": lambda: m.AUC(name="auc", from_logits=act == "linear"),
+    logits = is_logits(train, info.task, act)
+    if units > 1:
+        make = {"accuracy": lambda: m.SparseCategoricalAccuracy(name="accuracy"),
+                "precision": lambda: ClassAveraged("precision", units),
+                "recall": lambda: ClassAveraged("recall", units),
+                "f1_score": lambda: SparseF1Score(units, logits, name="f1_score")}
+        return [make[n]() for n in names]
+    threshold = 0.0 if logits else 0.5
+    make = {"accuracy": lambda: m.BinaryAccuracy(name="accuracy", threshold=threshold),
+            "auc": lambda: m.AUC(name="auc", from_logits=logits),
             "precision": lambda: m.Precision(name="precision", thresholds=threshold),
-            "recall": lambda: m.Recall(name="recall", thresholds=threshold)}
+            "recall": lambda: m.Recall(name="recall", thresholds=threshold),
+            "f1_score": lambda: SparseF1Score(1, logits, name="f1_score")}
     return [make[n]() for n in names]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stdout
 
 from . import uploads  # noqa: E402
-from .spec import Experiment, SpecError, require_uploaded_files  # noqa: E402
+from .spec import Experiment, SpecError, parse_json, reading_notes, require_uploaded_files  # noqa: E402
 
 
 MAX_SPEC_BYTES = 1024 * 1024
@@ -25,7 +25,9 @@ class CliError(Exception):
     """A one-line reason for a non-zero exit."""
 
 
-def read_spec(path: str) -> Experiment:
+def read_spec(path: str) -> tuple[Experiment, list[str]]:
+    """The spec in the file at `path`, and the notes on how it was read (said once the spec
+    is known to be sound: a refusal stays one line)."""
     p = Path(path)
     if not p.is_file():
         raise CliError(f"no spec file at {path}")
@@ -35,34 +37,45 @@ def read_spec(path: str) -> Experiment:
         if len(data) > MAX_SPEC_BYTES:
             raise CliError(f"{path} is larger than {MAX_SPEC_BYTES // 1024} KB: it is not an "
                            "nnplay spec (those are a few KB of JSON)")
-        exp = Experiment.from_json(data)
+        raw = parse_json(data)
+        exp = Experiment.from_dict(raw)
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror or e}") from None
     except SpecError as e:
         raise CliError(f"{path}: {e}") from None
     # On a laptop the person typing the command owns the files a spec names.
-    return exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
+    exp = exp if uploads.local_paths_allowed() else require_uploaded_files(exp)
+    return exp, reading_notes(raw)
 
 
-def _dataset_info(exp: Experiment):
+def say_notes(notes: list[str]) -> None:
+    """Unusual but legal choices, one line each on stderr: the command goes ahead."""
+    for note in notes:
+        print(f"nnplay: note: {note}", file=sys.stderr)
+
+
+def _dataset_info(exp: Experiment, read_notes: list[str]):
     """The data's shape and task, once the spec alone is known to be sound: describe() and
-    info_from_shape() trust the fields they read."""
+    info_from_shape() trust the fields they read. Notes on the spec are said here."""
     from .build import info_from_shape
     from .data import describe, stand_in_note
-    from .spec import check
+    from .spec import check, notes
     check(exp)
     if exp.data.dataset is None:   # a model only: its input_shape stands for the data
-        return info_from_shape(exp)
-    note = stand_in_note(exp.data.dataset)
-    if note:   # stderr: --json's last line stays the JSON
-        print(note, file=sys.stderr)
-    return describe(exp.data)   # a model's own input_shape is checked against it
+        info = info_from_shape(exp)
+    else:
+        note = stand_in_note(exp.data.dataset)
+        if note:   # stderr: --json's last line stays the JSON
+            print(note, file=sys.stderr)
+        info = describe(exp.data)   # a model's own input_shape is checked against it
+    say_notes(read_notes + notes(check(exp, info), info))   # notes read a spec known to be sound
+    return info
 
 
 def cmd_summary(args) -> dict:
     from .build import build, summary, summary_text
-    exp = read_spec(args.spec)
-    built = build(exp, _dataset_info(exp))
+    exp, read_notes = read_spec(args.spec)
+    built = build(exp, _dataset_info(exp, read_notes))
     if not args.json:
         print(summary_text(built.model))
     return summary(built.model)
@@ -98,11 +111,11 @@ def _save_run(job, snap, directory: str):
 def cmd_train(args) -> dict:
     from .data import load
     from .job import TrainingJob
-    exp = read_spec(args.spec)
+    exp, read_notes = read_spec(args.spec)
     if args.epochs is not None:
         exp.train.epochs = args.epochs
     from .spec import check
-    check(exp, _dataset_info(exp))
+    check(exp, _dataset_info(exp, read_notes))
     if exp.data.dataset is None:
         from .data import model_only_error
         raise model_only_error(exp)
@@ -126,16 +139,16 @@ def cmd_train(args) -> dict:
 
 def cmd_export(args):
     from .codegen import export_script
-    exp = read_spec(args.spec)
+    exp, read_notes = read_spec(args.spec)
     from .spec import check
-    check(exp, _dataset_info(exp))
+    check(exp, _dataset_info(exp, read_notes))
     sys.stdout.write(export_script(exp))
 
 
 def cmd_check(args) -> dict:
     """The spec against its data (shapes, task, limits) without building or training."""
-    exp = read_spec(args.spec)
-    info = _dataset_info(exp)
+    exp, read_notes = read_spec(args.spec)
+    info = _dataset_info(exp, read_notes)
     from .spec import check
     check(exp, info)
     model_only = exp.data.dataset is None

@@ -33,6 +33,7 @@ from . import layers as L
 from . import uploads
 from .data import (DATA_DIR, DATASETS, SKLEARN_LOADERS, DatasetInfo, csv_delimiter, describe,
                    load_csv_frame)
+from .keras_names import OPTIMIZER_CLASSES
 from .spec import AUGMENTATION_DEFAULTS, EARLY_STOPPING_DEFAULTS, SCHEDULE_DEFAULTS, Experiment
 
 LINE_LENGTH = 88
@@ -51,7 +52,7 @@ def export_script(exp: Experiment) -> str:
     built = B.build(exp, info)
     data_code = _data_code(exp, info)
     body = "\n\n\n".join([*data_code.functions, _build_model_function(exp, info, built),
-                          _main_function(exp)])
+                          _main_function(exp, _label_lines(exp, built))])
     body += '\n\n\nif __name__ == "__main__":\n    main()\n'
     used = _used_imports("EPOCHS = os.environ\n" + body)
     head = "\n\n".join([_docstring(exp, used), _imports(used),
@@ -223,7 +224,8 @@ def layer_call(layer: dict, name: str, default_regularizer: dict | None) -> Call
     if "kernel_regularizer" in args:
         args["kernel_regularizer"] = _regularizer_call(args["kernel_regularizer"]
                                                        or default_regularizer)
-    return keras_call(f"keras.layers.{kind}", {**args, "name": name})
+    return keras_call(f"keras.layers.{kind}", {**args, "name": name},
+                      positional=2 if kind == "RandomCrop" else 1)   # RandomCrop(24, 24)
 
 
 def _augmentation_items(augmentation: dict | None, image: bool) -> list:
@@ -252,6 +254,7 @@ def _augmentation_items(augmentation: dict | None, image: bool) -> list:
 
 
 AUGMENTATION_NOTE = "augmentation: random changes to training inputs, off when predicting"
+CROP_NOTE = "RandomCrop leaves images uncropped when predicting (keras-team/keras#21868)"
 CONTRAST_NOTE = "inputs are normalized, not 0..255: a wide value_range keeps them unclipped"
 
 
@@ -272,8 +275,13 @@ def _layer_items(exp: Experiment, info: DatasetInfo, built: B.Built) -> list:
     items = [keras_call("keras.Input", {"shape": shape, "dtype": "int32" if embedding_first
                                         else None, "name": "input"}, positional=0)]
     items += _augmentation_items(exp.train.augmentation, image=len(shape) == 3)
-    items += [layer_call(layer, L.layer_name(i, layer), exp.train.regularization)
-              for i, layer in enumerate(m.layers)]
+    for i, layer in enumerate(m.layers):
+        name = L.layer_name(i, layer)
+        items.append(layer_call(layer, name, exp.train.regularization))
+        if layer["type"] == "RandomCrop":    # as build.centre_crop_after, for the same reason
+            items += [Comment(CROP_NOTE), keras_call("keras.layers.CenterCrop", {
+                "height": layer["height"], "width": layer["width"], "name": f"{name}_centre"},
+                positional=2)]
     if m.output == "auto":
         units, activation = B.output_kind(built.model)
         items += [Comment(_head_comment(info)), keras_call(
@@ -290,27 +298,76 @@ def _schedule_call(exp: Experiment) -> Call | None:
     return keras_call(f"keras.optimizers.schedules.{s['type']}", args)
 
 
-def _optimizer_call(exp: Experiment, learning_rate) -> Call:
-    path = f"keras.optimizers.{B.OPTIMIZER_CLASSES[exp.train.optimizer]}"
+def _optimizer_call(exp: Experiment, learning_rate) -> str | Call:
+    """`"adam"` when every argument is Keras's default, as a student writes it; else the
+    class with the arguments that differ (`keras.optimizers.Adam(learning_rate=0.03)`)."""
+    path = f"keras.optimizers.{OPTIMIZER_CLASSES[exp.train.optimizer]}"
     args = {"learning_rate": learning_rate}
     if any(p.name == "momentum" for p in _parameters(path)):  # SGD and RMSprop
         args["momentum"] = exp.train.momentum
-    return keras_call(path, args, positional=0, keep=("learning_rate",))
+    call = keras_call(path, args, positional=0)
+    return call if call.args else literal(exp.train.optimizer)
+
+
+# How the script's labels are written: nnplay's data holds integer labels (n,); a one-hot
+# loss or Keras's F1Score and per-class Precision read one column per class.
+ONE_HOT_METRICS = (B.ClassAveraged, B.SparseF1Score)
+
+
+def _label_form(built: B.Built) -> str | None:
+    """"one_hot", "column" (n, 1) for one sigmoid unit's F1Score, or None (integers)."""
+    if not any(isinstance(m, ONE_HOT_METRICS) for m in built.metrics) \
+            and not isinstance(built.loss, B.OneHotLabels):
+        return None
+    return "column" if built.binary_output else "one_hot"
 
 
 def _loss_expression(built: B.Built) -> str | Call:
-    changed = _changed_config(built.loss)
+    loss = B.keras_loss(built)
+    name, changed = built.loss_name, _changed_config(loss)
+    if _label_form(built) == "one_hot" and name == "sparse_categorical_crossentropy":
+        name, loss = "categorical_crossentropy", keras.losses.CategoricalCrossentropy(**changed)
     if not changed:
-        return literal(built.loss_name)
-    return keras_call(f"keras.losses.{type(built.loss).__name__}", changed, positional=0)
+        return literal(name)
+    return keras_call(f"keras.losses.{type(loss).__name__}", changed, positional=0)
+
+
+def _metric_items(m, logits: bool, one_hot: bool) -> list:
+    """One nnplay metric as Keras writes it. Per-class precision or recall are Keras's
+    Precision/Recall(class_id=k); nnplay shows their mean."""
+    if isinstance(m, B.ClassAveraged):
+        return [Code(f"*{m.kind}")]     # the list _per_class_lines defines
+    if isinstance(m, B.SparseF1Score):
+        threshold = (0.0 if logits else 0.5) if m.units == 1 else None
+        return [keras_call("keras.metrics.F1Score", {"average": "macro", "threshold": threshold},
+                           positional=0)]
+    if not logits:
+        return [literal(m.name)]
+    kind = "CategoricalAccuracy" if one_hot and isinstance(m, keras.metrics.SparseCategoricalAccuracy) \
+        else type(m).__name__
+    return [keras_call(f"keras.metrics.{kind}", _changed_config(m), positional=0)]
+
+
+def _per_class_lines(built: B.Built) -> list[str]:
+    """build_model's lists of Keras's per-class Precision or Recall, one metric per class."""
+    lines = []
+    for m in built.metrics:
+        if isinstance(m, B.ClassAveraged):
+            lines += [f"{INDENT}# {m.kind} of each class (nnplay shows their mean)",
+                      f"{INDENT}{m.kind} = [",
+                      f"{INDENT * 2}keras.metrics.{m.kind.title()}(top_k=1, class_id=k, "
+                      f'name=f"{m.kind}_{{k}}")',
+                      f"{INDENT * 2}for k in range({m.units})",
+                      f"{INDENT}]"]
+    return lines
 
 
 def _metrics_expression(built: B.Built) -> Call:
     """Keras's metric names where they resolve to nnplay's metrics; on a logits output
     (no sigmoid or softmax) the metric objects, with their threshold or from_logits."""
-    logits = bool(_changed_config(built.loss).get("from_logits"))
-    items = [keras_call(f"keras.metrics.{type(m).__name__}", _changed_config(m), positional=0)
-             if logits else literal(m.name) for m in built.metrics]
+    logits = bool(_changed_config(B.keras_loss(built)).get("from_logits"))
+    one_hot = _label_form(built) == "one_hot"
+    items = [item for m in built.metrics for item in _metric_items(m, logits, one_hot)]
     return Call("", tuple(items), "[]")
 
 
@@ -325,6 +382,7 @@ def _build_model_function(exp: Experiment, info: DatasetInfo, built: B.Built) ->
     if schedule is not None:
         lines += render(schedule, prefix="learning_rate = ")
         learning_rate = Code("learning_rate")
+    lines += _per_class_lines(built)
     compile_call = Call("model.compile", (("optimizer", _optimizer_call(exp, learning_rate)),
                                           ("loss", _loss_expression(built)),
                                           ("metrics", _metrics_expression(built))))
@@ -345,11 +403,27 @@ def _unpacked(names: list[str], template: str) -> str:
     return ", ".join(template.format(part=p) for p in names)
 
 
-def _main_function(exp: Experiment) -> str:
+def _label_lines(exp: Experiment, built: B.Built) -> list[str]:
+    """The lines of main() that turn the integer labels into the form the loss and metrics
+    read (none when they read integers)."""
+    form = _label_form(built)
+    if form is None:
+        return []
+    parts = _parts(exp)
+    if form == "column":
+        return [f"{INDENT}# F1Score reads labels shaped like the output: one column"] + [
+            f"{INDENT}y_{part} = y_{part}.reshape(-1, 1)" for part in parts]
+    units = B.output_kind(built.model)[0]
+    return [f"{INDENT}# one-hot labels, one column per class: the loss and metrics read them"] + [
+        f"{INDENT}y_{part} = keras.utils.to_categorical(y_{part}, {units})" for part in parts]
+
+
+def _main_function(exp: Experiment, label_lines: list[str]) -> str:
     t = exp.train
     parts = _parts(exp)
     lines = ["def main():",
              f"{INDENT}{_unpacked(parts, '(x_{part}, y_{part})')} = load_data()",
+             *label_lines,
              f"{INDENT}keras.utils.set_random_seed(SEED)  # the same seed, the same weights",
              f"{INDENT}model = build_model()",
              f"{INDENT}model.summary()"]

@@ -21,7 +21,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from .build import Built, output_kind
+from .build import Built, is_logits, output_kind, xla_compatible
 from .data import Dataset
 from .spec import EARLY_STOPPING_DEFAULTS, TrainSpec, higher_is_better
 
@@ -65,7 +65,7 @@ class Engine:
         self.chunk = max(1, min(self.steps_per_epoch, 8))
         self.compiled_calls = 0
         self.names = self._names()
-        self.logits = output_kind(self.model)[1] == "linear" and built.task != "regression"
+        self.logits = is_logits(train, built.task, output_kind(self.model)[1])
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
         _no_replica_reduce(built.optimizer)
@@ -81,8 +81,7 @@ class Engine:
         from . import config
         if self.total_steps < config.xla_min_batches():
             return False
-        aug = self.train.augmentation or {}
-        return not any(aug.get(k) for k in ("rotation", "zoom", "translation"))
+        return xla_compatible(self.model)
 
     # ---- names and state -----------------------------------------------------------------
     def _names(self) -> list[str]:

@@ -10,6 +10,7 @@ any model is built.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +59,15 @@ class LayerKind:
         return layer
 
 
-def _activation(default: str, help_: str = "The function applied to each output.") -> Param:
-    return Param("activation", "choice", default, help_, choices=ACTIVATIONS)
+def _activation(default: str, help_: str = "The function applied to each output.",
+                nullable: bool = False) -> Param:
+    return Param("activation", "choice", default, help_, choices=ACTIVATIONS, nullable=nullable)
+
+
+# Keras's Dense and Conv layers default to activation=None, a linear output; the spec spells
+# it "linear" (null is read as that).
+_LINEAR_BY_DEFAULT = _activation("linear", "The function applied to each output (Keras's default, "
+                                 "linear, passes the sum through unchanged).", nullable=True)
 
 
 def _kernel_params(default_init: str = "glorot_uniform") -> tuple[Param, ...]:
@@ -93,21 +101,21 @@ _POOL = (
 
 CATALOGUE: dict[str, LayerKind] = {k.name: k for k in (
     LayerKind("Dense", "Every input connected to every neuron: the basic building block.",
-              (_UNITS, _activation("relu")) + _kernel_params()),
+              (_UNITS, _LINEAR_BY_DEFAULT) + _kernel_params()),
     LayerKind("Conv1D", "Slides small filters along a sequence to find local patterns.",
               (Param("filters", "int", 16, "How many filters (feature detectors) to learn.", min=1, max=2048),
                Param("kernel_size", "int", 3, "Length of each filter window.", min=1, max=512),
                Param("strides", "int", 1, "Step between filter positions.", min=1, max=64),
                Param("padding", "choice", "valid", "'valid' shrinks the output, 'same' keeps its length.",
                      choices=("valid", "same", "causal")),
-               _activation("relu")) + _kernel_params(), group="convolution"),
+               _LINEAR_BY_DEFAULT) + _kernel_params(), group="convolution"),
     LayerKind("Conv2D", "Slides small filters over an image to find edges, textures, shapes.",
               (Param("filters", "int", 16, "How many filters (feature maps) to learn.", min=1, max=2048),
                Param("kernel_size", "size", 3, "Height and width of each filter.", min=1, max=64),
                Param("strides", "size", 1, "Step between filter positions.", min=1, max=64),
                Param("padding", "choice", "valid", "'valid' shrinks the image, 'same' keeps its size.",
                      choices=("valid", "same")),
-               _activation("relu")) + _kernel_params(), group="convolution"),
+               _LINEAR_BY_DEFAULT) + _kernel_params(), group="convolution"),
     LayerKind("MaxPooling2D", "Keeps the largest value in each window: halves the image, keeps strong features.",
               _POOL, group="convolution"),
     LayerKind("AveragePooling2D", "Averages each window: a smoother way to shrink the image.",
@@ -124,6 +132,20 @@ CATALOGUE: dict[str, LayerKind] = {k.name: k for k in (
               (Param("momentum", "float", 0.99, "How slowly the running statistics move.",
                      min=0.0, max=1.0, max_exclusive=True),), group="regularization"),
     LayerKind("Activation", "Applies an activation function on its own.", (_activation("relu"),)),
+    LayerKind("ReLU", "The ReLU activation as a layer of its own: max(0, x).",
+              (Param("negative_slope", "float", 0.0, "Slope below the threshold.", min=0.0, max=1.0),
+               Param("threshold", "float", 0.0, "Values below this are cut.", min=-1e6, max=1e6))),
+    LayerKind("LeakyReLU", "ReLU that lets a little through for negative inputs.",
+              (Param("negative_slope", "float", 0.3, "Slope for negative inputs.", min=0.0, max=1.0),)),
+    LayerKind("Softmax", "Turns the values into probabilities that sum to 1.", ()),
+    LayerKind("RandomCrop", "Crops a random height x width window while training (the centre "
+              "when predicting): augmentation for images.",
+              (Param("height", "int", 24, "Height of the crop.", min=1, max=4096),
+               Param("width", "int", 24, "Width of the crop.", min=1, max=4096)), group="regularization"),
+    LayerKind("RandomShear", "Shears images by a random amount while training: augmentation.",
+              (Param("x_factor", "float", 0.0, "Largest horizontal shear (0 to 1).", min=0.0, max=1.0),
+               Param("y_factor", "float", 0.0, "Largest vertical shear (0 to 1).", min=0.0, max=1.0)),
+              group="regularization"),
     LayerKind("SimpleRNN", "The plainest recurrent layer: forgets quickly.", _RNN, group="recurrent"),
     LayerKind("LSTM", "Recurrent layer with gates that remember over long spans.", _RNN, group="recurrent"),
     LayerKind("GRU", "A lighter gated recurrent layer, often as good as LSTM.", _RNN, group="recurrent"),
@@ -244,8 +266,11 @@ def check_layer(layer: Any) -> list[str]:
         return [f"unknown layer type {shown(kind_name)}; choose one of {', '.join(CATALOGUE)}"]
     kind = CATALOGUE[kind_name]
     known = {p.name for p in kind.params}
-    problems = [f"{kind_name} has no parameter {shown(k)}; it takes {', '.join(sorted(known)) or 'none'}"
-                for k in layer if k not in known | {"type"}]
+    problems = [f"{kind_name} has no parameter {shown(k)}; it takes {', '.join(sorted(known | {'name'}))}"
+                for k in layer if k not in known | {"type", "name"}]
+    if "name" in layer and not (isinstance(layer["name"], str) and _LAYER_NAME.fullmatch(layer["name"])):
+        problems.append(f"'name' must be 1 to 64 letters, digits, '_', '.' or '-' "
+                        f"(Keras's layer names), got {shown(layer['name'])}")
     for p in kind.params:
         if p.name in layer:
             message = check_param(p, layer[p.name])
@@ -266,8 +291,28 @@ def check_layer(layer: Any) -> list[str]:
     return problems
 
 
+ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Softmax": "softmax"}
+
+
+def output_activation(layer) -> str | None:
+    """The activation a layer applies to its outputs ("linear" for a Dense left at Keras's
+    default), or None for a layer that applies none (Dropout, Flatten, ...)."""
+    if not isinstance(layer, dict) or layer.get("type") not in CATALOGUE:
+        return None
+    if layer["type"] in ACTIVATION_LAYERS:
+        return ACTIVATION_LAYERS[layer["type"]]
+    return complete(layer).get("activation")
+
+
+_LAYER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+RESERVED_NAMES = ("input", "output")   # the input and the auto head take these
+
+
 def layer_name(index: int, layer: dict) -> str:
-    """The Keras name of the spec's layer at `index`: "dense_1", "dropout_2", ..."""
+    """The Keras name of the spec's layer at `index`: its own `name` when the spec gives one,
+    else from its place: "dense_1", "dropout_2", ..."""
+    if isinstance(layer.get("name"), str):
+        return layer["name"]
     return f"{layer['type'].lower()}_{index + 1}"
 
 
@@ -317,8 +362,17 @@ def output_shape(layer: dict, shape: tuple) -> tuple:
             raise ShapeError(f"Dense needs a fixed number of input features, but the last axis of "
                              f"{list(shape)} has a variable length: give it a size in input_shape")
         return shape[:-1] + (layer["units"],)
-    if t in ("Dropout", "BatchNormalization", "Activation"):
+    if t in ("Dropout", "BatchNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax"):
         return shape
+    if t in ("RandomCrop", "RandomShear"):
+        if len(shape) != 3:
+            raise ShapeError(f"{t} transforms images (height, width, channels) but gets shape "
+                             f"{list(shape)}; use it first, on image data")
+        if t == "RandomCrop" and any(s is not None and c > s for c, s in
+                                     zip((layer["height"], layer["width"]), shape)):
+            raise ShapeError(f"RandomCrop's {layer['height']}x{layer['width']} window is larger than "
+                             f"the {shape[0]}x{shape[1]} image; choose a smaller height and width")
+        return (layer["height"], layer["width"], shape[2]) if t == "RandomCrop" else shape
     if t == "Flatten":
         if any(s is None for s in shape):
             raise ShapeError("Flatten needs a fixed size but the input has a variable length; "

@@ -24,10 +24,10 @@ from typing import Callable
 import numpy as np
 
 from . import race
-from .spec import Experiment
+from .spec import TOY_FEATURES, Experiment
 
 PAGES = ("data", "model", "train", "inspect", "compare")
-ALL_FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
+ALL_FEATURES = list(TOY_FEATURES)
 TAIL = 0.1  # "final" values are the mean of the last 10% of epochs: one epoch is noisy
 
 

@@ -27,6 +27,18 @@ def conv_blocks(*filters: int) -> list[dict]:
     return blocks
 
 
+def _image_mlp(title: str, dataset: str, hidden: tuple, description: str,
+               optimizer: str = "adam") -> dict:
+    """A tutorial's MLP on 28x28 images: Flatten, relu layers of `hidden` units, softmax
+    over 10 classes (written out: output "none"), trained at the optimizer's Keras rate."""
+    return {"title": title, "description": description, "data": {"dataset": dataset},
+            "fallback_dataset": "digits",
+            "model": {"layers": [{"type": "Flatten"}] + [
+                {"type": "Dense", "units": n, "activation": "relu"} for n in hidden] + [
+                {"type": "Dense", "units": 10, "activation": "softmax"}], "output": "none"},
+            "train": {"optimizer": optimizer, "learning_rate": 0.001, "batch_size": 32, "epochs": 5}}
+
+
 PRESETS: dict[str, dict] = {
     "playground": {
         "title": "TensorFlow Playground",
@@ -106,12 +118,60 @@ PRESETS: dict[str, dict] = {
     "housing": {
         "title": "Housing price regressor",
         "description": "Two hidden layers of 10 relu neurons predicting one number, the "
-                       "median house price of a Boston neighbourhood.",
+                       "median house price of a Boston neighbourhood. 261 parameters on "
+                       "Boston housing's 13 columns.",
         "data": {"dataset": "boston_housing"},
         "fallback_dataset": "diabetes",
         "model": {"layers": [{"type": "Dense", "units": 10, "activation": "relu"},
                              {"type": "Dense", "units": 10, "activation": "relu"}]},
         "train": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32},
+    },
+    # The tutorials' models as Keras writes them (output "none": the last layer is theirs),
+    # each with the parameter count Keras's model.summary() gives on the tutorial's data.
+    "mnist_quickstart": {
+        "title": "TensorFlow quickstart (MNIST)",
+        "description": "TensorFlow 2 quickstart for beginners: Flatten, Dense 128 relu, Dropout "
+                       "0.2, and Dense 10 with no activation, whose outputs are logits "
+                       "(from_logits=True). 101,770 parameters on MNIST's 28×28 images.",
+        "data": {"dataset": "mnist"},
+        "fallback_dataset": "digits",
+        "model": {"layers": [{"type": "Flatten"},
+                             {"type": "Dense", "units": 128, "activation": "relu"},
+                             {"type": "Dropout", "rate": 0.2},
+                             {"type": "Dense", "units": 10}], "output": "none"},
+        # loss auto with from_logits null: a linear last layer on classes is read as logits,
+        # so the loss is SparseCategoricalCrossentropy(from_logits=True), as in the tutorial
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
+    },
+    "mnist_64_64": _image_mlp(
+        "784-64-64-10 MLP (MNIST)", "mnist", (64, 64), "The classic multilayer perceptron: 784 "
+        "pixels, two hidden layers of 64 relu neurons, softmax over 10 digits. 55,050 "
+        "parameters on MNIST.", optimizer="rmsprop"),
+    "fashion_simple": _image_mlp(
+        "Simple Fashion-MNIST net", "fashion_mnist", (32,), "Flatten, one hidden layer of 32 "
+        "relu neurons, softmax over the 10 clothing classes. 25,450 parameters on "
+        "Fashion-MNIST's 28×28 images."),
+    "fashion_deep": _image_mlp(
+        "Deep Fashion-MNIST net", "fashion_mnist", (256, 192, 128), "Flatten, three hidden "
+        "layers of 256, 192 and 128 relu neurons, softmax over 10 classes. 276,298 parameters "
+        "on Fashion-MNIST's 28×28 images."),
+    "lenet5": {
+        "title": "LeNet-5 (MNIST)",
+        "description": "LeCun's LeNet-5 as Keras writes it: 5×5 convolutions of 6 ('same') and "
+                       "16 filters with tanh, each followed by 2×2 average pooling, then Dense "
+                       "120 and 84 tanh and softmax over 10 digits. 61,706 parameters on MNIST "
+                       "(it needs 28×28 images: 8×8 digits are too small for it).",
+        "data": {"dataset": "mnist"},
+        "model": {"layers": [
+            {"type": "Conv2D", "filters": 6, "kernel_size": 5, "padding": "same", "activation": "tanh"},
+            {"type": "AveragePooling2D"},
+            {"type": "Conv2D", "filters": 16, "kernel_size": 5, "activation": "tanh"},
+            {"type": "AveragePooling2D"},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 120, "activation": "tanh"},
+            {"type": "Dense", "units": 84, "activation": "tanh"},
+            {"type": "Dense", "units": 10, "activation": "softmax"}], "output": "none"},
+        "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 32, "epochs": 5},
     },
 }
 

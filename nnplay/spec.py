@@ -20,16 +20,18 @@ import zlib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from . import keras_names as K
 from . import layers as L
 
-VERSION = 1
+# Version 2 means what Keras means: Dense/Conv layers without an activation are linear, and
+# an optimizer named without a rate starts at its Keras default. `upgrade` rewrites version 1.
+VERSION = 2
 TOY_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta", "adagrad", "adamax", "nadam", "ftrl")
+OPTIMIZERS = K.OPTIMIZERS
 SCHEDULES = ("ExponentialDecay", "InverseTimeDecay", "CosineDecay")
-LOSSES = ("auto", "sparse_categorical_crossentropy", "binary_crossentropy",
-          "mean_squared_error", "mean_absolute_error", "huber")
-METRICS = ("accuracy", "auc", "precision", "recall", "mae", "mse")
-HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")   # losses and errors: lower
+LOSSES = ("auto",) + tuple(K.LOSS_CLASSES)
+METRICS = K.METRICS
+HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall", "f1_score")   # losses, errors: lower
 NORMALIZE = ("standard", "minmax", "none")
 FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 TASKS = ("binary", "multiclass", "regression")
@@ -102,6 +104,7 @@ class TrainSpec:
     batch_size: int = 10
     epochs: int = 500
     loss: str = "auto"
+    from_logits: bool | None = None   # crossentropies: null lets a linear last layer mean logits
     metrics: list = field(default_factory=lambda: ["accuracy"])
     seed: int = 0
     regularization: dict | None = None  # {"l1": a, "l2": b} for every layer without its own
@@ -112,8 +115,8 @@ class TrainSpec:
 
 EARLY_STOPPING_DEFAULTS = {"monitor": "val_loss", "patience": 10, "min_delta": 0.0,
                            "restore_best_weights": True}
-SCHEDULE_DEFAULTS = {"ExponentialDecay": {"decay_steps": 1000, "decay_rate": 0.9},
-                     "InverseTimeDecay": {"decay_steps": 1000, "decay_rate": 0.5},
+SCHEDULE_DEFAULTS = {"ExponentialDecay": {"decay_steps": 1000, "decay_rate": 0.9, "staircase": False},
+                     "InverseTimeDecay": {"decay_steps": 1000, "decay_rate": 0.5, "staircase": False},
                      "CosineDecay": {"decay_steps": 10000, "alpha": 0.0}}
 AUGMENTATION_DEFAULTS = {"flip": "none", "rotation": 0.0, "zoom": 0.0, "translation": 0.0,
                          "contrast": 0.0, "noise": 0.0}
@@ -144,7 +147,7 @@ class Experiment:
         if not isinstance(d, dict):
             raise SpecError([Problem("spec", f"must be a JSON object, got {type(d).__name__}")])
         _check_depth(d)
-        d = upgrade(d)
+        d = K.canonical(upgrade(d))
         unknown = [k for k in d if k not in PARTS and k != "version"]
         if unknown:
             raise SpecError([Problem(_cut(k), "unknown section; a spec has data, model "
@@ -268,15 +271,54 @@ def _check_depth(value) -> None:
         stack += [(c, depth + 1) for c in children if isinstance(c, (dict, list))]
 
 
+V1_RELU_LAYERS = ("Dense", "Conv1D", "Conv2D")   # version 1 made these ReLU by default
+V1_LEARNING_RATE = 0.03                          # and trained every optimizer at this rate
+
+
+def spec_version(d: dict):
+    """The version a spec dict was written for; specs without one predate versions (1)."""
+    return d.get("version", 1)
+
+
 def upgrade(d: dict) -> dict:
-    """Convert an older spec dict to the current version (version 1 is the first)."""
-    version = d.get("version", VERSION)
+    """The spec dict `d` in the current version: a version-1 spec gets the defaults it relied
+    on written out (ReLU on Dense/Conv layers without an activation, learning rate 0.03), so
+    it builds and trains the same model as before."""
+    version = spec_version(d)
     if not _is_int(version) or version < 1:
         raise SpecError([Problem("version", f"must be a positive whole number, got {_shown(version)}")])
     if version > VERSION:
         raise SpecError([Problem("version", f"{version} was written by a newer nnplay; "
                                  f"this one reads up to version {VERSION}")])
+    if version == 1:
+        d = _v1_defaults_written(d)
+    return {**d, "version": VERSION}
+
+
+def _v1_defaults_written(d: dict) -> dict:
+    d = copy.deepcopy(d)
+    model, train = d.get("model"), d.get("train")
+    layers = model.get("layers") if isinstance(model, dict) else None
+    for layer in layers if isinstance(layers, list) else ():
+        if isinstance(layer, dict) and layer.get("type") in V1_RELU_LAYERS and "activation" not in layer:
+            layer["activation"] = "relu"
+    if isinstance(train, dict) and "learning_rate" not in train:
+        train["learning_rate"] = V1_LEARNING_RATE
     return d
+
+
+def reading_notes(d) -> list[str]:
+    """One line for each default a spec without a version got from version 1, so a student
+    who typed Keras's `Dense(10)` learns why it became ReLU."""
+    if not isinstance(d, dict) or "version" in d:
+        return []
+    before, after = json.dumps(d, sort_keys=True), upgrade(d)
+    after.pop("version")
+    if json.dumps(after, sort_keys=True) == before:
+        return []
+    return ["this spec has no \"version\", so it is read as version 1 (nnplay's old defaults: "
+            "ReLU for Dense/Conv layers without an activation, learning rate 0.03); write "
+            f"\"version\": {VERSION} for Keras's defaults (linear, the optimizer's own rate)"]
 
 
 def auto_head(info) -> dict:
@@ -356,13 +398,25 @@ def _check_subdict(where: str, value, defaults: dict) -> list[Problem]:
             for k in value if k not in defaults]
 
 
+def _keras_arguments(where: str, value, allowed: str) -> list[Problem]:
+    """A Keras object written with arguments nnplay does not set (they would be ignored)."""
+    args = sorted(k for k in value if k != "class_name")
+    return [Problem(where, f"nnplay sets only {allowed} of {_shown(value.get('class_name'))}; "
+                    f"remove {', '.join(map(_cut, args))}")]
+
+
 def _check_train(t: TrainSpec) -> list[Problem]:
-    p = _choice("train.optimizer", t.optimizer, OPTIMIZERS)
-    p += _range("train.learning_rate", t.learning_rate, 0, 10, lo_open=True)
+    p = _keras_arguments("train.optimizer", t.optimizer, "learning_rate and momentum") \
+        if isinstance(t.optimizer, dict) else _choice("train.optimizer", t.optimizer, OPTIMIZERS)
+    if t.learning_rate is not None:    # None: the optimizer's own Keras default
+        p += _range("train.learning_rate", t.learning_rate, 0, 10, lo_open=True)
     p += _range("train.momentum", t.momentum, 0, 1, hi_open=True)
     p += _range("train.batch_size", t.batch_size, 1, 65536, integer=True)
     p += _range("train.epochs", t.epochs, 1, 100_000, integer=True)
-    p += _choice("train.loss", t.loss, LOSSES)
+    p += _keras_arguments("train.loss", t.loss, "from_logits") if isinstance(t.loss, dict) \
+        else _choice("train.loss", t.loss, LOSSES)
+    if t.from_logits is not None and not isinstance(t.from_logits, bool):
+        p.append(Problem("train.from_logits", f"must be true, false or null, got {_shown(t.from_logits)}"))
     if not isinstance(t.metrics, list):
         p.append(Problem("train.metrics", f"must be a list like [\"accuracy\"], got {_shown(t.metrics)}"))
     else:
@@ -398,6 +452,9 @@ def _check_train(t: TrainSpec) -> list[Problem]:
                 p += _range("train.lr_schedule.decay_rate", full["decay_rate"], 0, 100, lo_open=True)
             if "alpha" in full:
                 p += _range("train.lr_schedule.alpha", full["alpha"], 0, 1)
+            if not isinstance(full.get("staircase", False), bool):
+                p.append(Problem("train.lr_schedule.staircase", "must be true or false, got "
+                                 f"{_shown(full['staircase'])}"))
     if t.augmentation is not None:
         p += _check_subdict("train.augmentation", t.augmentation, AUGMENTATION_DEFAULTS)
         if isinstance(t.augmentation, dict):
@@ -451,8 +508,24 @@ def _check_stack(m: ModelSpec, info, train: TrainSpec) -> list[Problem]:
         return [Problem("model.layers", "must be a list of layers")]
     if m.output not in ("auto", "none"):
         return [Problem("model.output", f"must be 'auto' or 'none', got {_shown(m.output)}")]
-    problems = []
+    problems = _check_names(m)
     for i, layer in enumerate(m.layers):
+        if isinstance(layer, dict) and layer.get("type") in K.INPUT_LAYERS:
+            problems.append(Problem(_layer_where(i, layer), "its shape differs from model.input_shape: "
+                                    "keep one of them" if i == 0 else "an InputLayer only opens a "
+                                    "model: make it the first layer, with shape [...] and nothing else", i))
+            continue
+        if isinstance(layer, dict) and isinstance(layer.get("type"), str) \
+                and layer["type"] in K.AUGMENTATION_LAYERS:
+            problems.append(Problem(_layer_where(i, layer), f"{layer['type']} is read as augmentation "
+                                    "only at the top of the stack, with its one amount (e.g. "
+                                    "{\"type\": \"RandomFlip\", \"mode\": \"horizontal\"}): move it "
+                                    "first, or set train.augmentation", i))
+            continue
+        if isinstance(layer, dict) and "input_shape" in layer:
+            problems.append(Problem(_layer_where(i, layer), "input_shape belongs on the first layer "
+                                    "(or in model.input_shape) and agrees with it: remove it here", i))
+            layer = {k: v for k, v in layer.items() if k != "input_shape"}
         problems += [Problem(_layer_where(i, layer), msg, i) for msg in L.check_layer(layer)]
         if isinstance(layer, dict) and layer.get("type") == "Embedding" and i > 0:
             problems.append(Problem(_layer_where(i, layer), "Embedding turns word ids into vectors, "
@@ -508,7 +581,7 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
         return [Problem(where, f"the stack ends with shape {list(shape)}, but the output needs a flat "
                         f"vector: {fix}", last)]
     if info is None or m.output == "auto":
-        return _check_loss(train, info)
+        return _check_loss(train, info, auto_head(info)["units"] if info is not None else None)
     n = shape[0]
     if info.task == "multiclass" and n != info.n_classes:
         return [Problem(where, f"outputs {n} values but the data has {info.n_classes} classes: "
@@ -523,19 +596,113 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
     if info.task == "regression" and n != 1:
         return [Problem(where, f"outputs {n} values but the task predicts one number: set units to 1 "
                         "with a linear activation, or choose output 'auto'", last)]
-    return _check_loss(train, info)
+    return _check_loss(train, info, n)
 
 
-def _check_loss(train: TrainSpec, info) -> list[Problem]:
-    if info is None or train.loss == "auto":
+def _check_names(m: ModelSpec) -> list[Problem]:
+    """Keras needs every layer name in a model to be different."""
+    seen = {n: "the model's input" if n == "input" else "the output head"
+            for n in L.RESERVED_NAMES if n == "input" or m.output == "auto"}
+    problems = []
+    for i, layer in enumerate(m.layers if isinstance(m.layers, list) else ()):
+        name = layer.get("name") if isinstance(layer, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            problems.append(Problem(_layer_where(i, layer), f"name {_shown(name)} is already "
+                                    f"{seen[name]}'s: give each layer its own name", i))
+        seen[name] = f"layer {i + 1}"
+    return problems
+
+
+# Which losses a task takes: the usual ones (pages offer these), and the unusual but legal ones
+# Keras trains too (with a note); any other is refused.
+TASK_LOSSES = {"regression": K.REGRESSION_LOSSES,
+               "binary": ("binary_crossentropy", "sparse_categorical_crossentropy",
+                          "categorical_crossentropy"),
+               "multiclass": ("sparse_categorical_crossentropy", "categorical_crossentropy")}
+UNUSUAL_LOSSES = {"regression": (), "binary": K.REGRESSION_LOSSES, "multiclass": K.REGRESSION_LOSSES}
+# Which metrics a task takes, by the width of the output (AUC: one sigmoid unit).
+TASK_METRICS = {"regression": ("mae", "mse"),
+                "binary": ("accuracy", "auc", "precision", "recall", "f1_score"),
+                "multiclass": ("accuracy", "precision", "recall", "f1_score")}
+
+
+def task_metrics(task: str, units: int) -> tuple:
+    """The metrics that mean something for `task` on an output of `units` values."""
+    return TASK_METRICS["multiclass" if task != "regression" and units > 1 else task]
+
+
+def fitting_metrics(metrics, task: str, units: int) -> tuple[list, list]:
+    """(the metrics computed, [(a metric left out, why)]): accuracy always comes first for
+    classes; regression has mae when it asks for neither mae nor mse."""
+    names = list(dict.fromkeys(m for m in metrics if m in METRICS)) if isinstance(metrics, list) else []
+    fit = task_metrics(task, units)
+    kept = [n for n in names if n in fit]
+    if task == "regression":
+        kept = kept or ["mae"]            # mae unless mse alone is asked for
+    elif "accuracy" not in kept:
+        kept = ["accuracy"] + kept
+    why = {"mae": "it measures a predicted number, not classes", "mse": "it measures a predicted "
+           "number, not classes", "auc": "Keras's AUC needs one sigmoid output, and this model has "
+           "one output per class"}
+    return kept, [(n, why.get(n, "it measures classes, not a predicted number"))
+                  for n in names if n not in kept]
+
+
+def _check_loss(train: TrainSpec, info, units: int | None = None) -> list[Problem]:
+    loss = train.loss
+    if info is None or loss == "auto":
         return []
-    fits = {"multiclass": ("sparse_categorical_crossentropy",),
-            "binary": ("binary_crossentropy", "sparse_categorical_crossentropy"),
-            "regression": ("mean_squared_error", "mean_absolute_error", "huber")}[info.task]
-    if train.loss not in fits:
-        return [Problem("train.loss", f"{train.loss} does not fit a {info.task} task; use "
-                        f"{' or '.join(fits)}, or 'auto'")]
-    return []
+    if loss in TASK_LOSSES[info.task] + UNUSUAL_LOSSES[info.task]:
+        if loss == "categorical_crossentropy" and units == 1:
+            return [Problem("train.loss", "categorical_crossentropy needs one output per class "
+                            "(here 2): set the last layer's units to 2 with softmax, or use "
+                            "binary_crossentropy")]
+        return []
+    return [Problem("train.loss", f"{loss} does not fit a {info.task} task; use "
+                    f"{' or '.join(TASK_LOSSES[info.task])}, or 'auto'")]
+
+
+def output_units(m: ModelSpec, info) -> int | None:
+    """How many values the model outputs, or None when the stack cannot say."""
+    if m.output == "auto":
+        return auto_head(info)["units"] if info is not None else None
+    shape = tuple(m.input_shape) if m.input_shape is not None else (
+        tuple(info.input_shape) if info is not None else None)
+    try:
+        for layer in m.layers:
+            shape = L.output_shape(layer, shape)
+    except (L.ShapeError, KeyError, TypeError, ValueError):
+        return None
+    return shape[-1] if shape else None
+
+
+def notes(exp: Experiment, info) -> list[str]:
+    """One line for each unusual but legal choice in a valid `exp`, saying why it is unusual
+    (the page and the command line show them; training goes ahead)."""
+    if info is None:
+        return []
+    t, out = exp.train, []
+    units = output_units(exp.model, info)
+    last = auto_head(info) if exp.model.output == "auto" else (exp.model.layers or [{}])[-1]
+    activation = L.output_activation(last)
+    if t.loss in UNUSUAL_LOSSES[info.task]:
+        out.append(f"{t.loss} on a classifier is unusual: cross-entropy pushes harder when the "
+                   "model is confidently wrong, so it usually learns faster; it trains as Keras would"
+                   + (" (on one-hot labels)" if (units or 1) > 1 else ""))
+    crossentropy = t.loss in K.CROSSENTROPIES or (t.loss == "auto" and info.task != "regression")
+    if t.from_logits is not None and not crossentropy:
+        out.append("from_logits applies to cross-entropy losses only; it is ignored here")
+    elif t.from_logits and activation in ("softmax", "sigmoid"):
+        out.append(f"from_logits is true but the last layer already applies {activation}: the loss "
+                   "applies it again; make the last layer linear, or set from_logits false")
+    elif t.from_logits is False and activation == "linear" and info.task != "regression":
+        out.append("the last layer is linear but from_logits is false: the loss reads raw outputs "
+                   "as probabilities; set from_logits true (or leave it out)")
+    for name, why in fitting_metrics(t.metrics, info.task, units or 1)[1]:
+        out.append(f"metric {name} is left out: {why}")
+    return out
 
 
 def _input_shape_mismatch(m: ModelSpec, info) -> list[Problem]:
@@ -584,8 +751,7 @@ SETTING_TITLES = {
     "train.early_stopping": "early stopping", "train.lr_schedule": "learning-rate schedule",
     "train.augmentation": "augmentation",
 }
-OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
-                   "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "FTRL"}
+OPTIMIZER_NAMES = K.OPTIMIZER_CLASSES   # an optimizer is named by its Keras class: "Adam"
 
 
 def setting_title(key: str) -> str:

@@ -20,9 +20,17 @@ from .spec import auto_head
 ADVANCED_PARAMS = ("use_bias", "kernel_initializer", "kernel_regularizer")
 
 
+# A hidden layer added in the editor starts as ReLU, the usual choice, written out in the spec
+# (Keras's own default, and the spec's, is linear).
+HIDDEN_ACTIVATION = {"Dense": "relu", "Conv1D": "relu", "Conv2D": "relu"}
+
+
 def new_layer(kind: str) -> dict:
-    """A layer of `kind` with its everyday parameters at their defaults (the rest implied)."""
+    """A layer of `kind` with its everyday parameters at their defaults (the rest implied),
+    and ReLU written out on Dense and Conv layers."""
     full = L.CATALOGUE[kind].defaults()
+    if kind in HIDDEN_ACTIVATION:
+        full["activation"] = HIDDEN_ACTIVATION[kind]
     return {k: v for k, v in full.items() if k not in ADVANCED_PARAMS}
 
 

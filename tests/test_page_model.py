@@ -229,3 +229,14 @@ def test_preset_keeping_the_data_changes_only_model_and_training():
     assert new.data == exp.data and new.model.layers[0]["type"] == "Conv2D"
     assert changes == ["Optimizer changed from SGD to Adam", "Learning rate changed from 0.01 to 0.001",
                        "Batch size changed from 10 to 32"]
+
+
+def test_a_new_dense_layer_starts_as_relu_written_out_and_a_keras_dense_reads_linear():
+    # issue #9: the spec's Dense defaults to Keras's linear; the editor pre-fills relu explicitly
+    at = page()
+    at.selectbox(key="add_layer_kind").set_value("Dense").run()
+    button(at, "Add").click().run()
+    assert layers(at)[-1] == {"type": "Dense", "units": 8, "activation": "relu"}
+    at = page(Experiment.from_dict({"version": 2, "model": {"layers": [{"type": "Dense", "units": 3}]}}))
+    assert at.selectbox(key="w:layer.0.activation").value == "linear"
+    assert "**1 · Dense(3, linear)**" in texts(at.markdown) and not at.exception

@@ -56,9 +56,12 @@ def test_invalid_model_blocks_training_with_a_message():
 
 def test_missing_keras_dataset_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    at = page(Experiment.from_dict({"data": {"dataset": "mnist"},
+    # MNIST now has an offline stand-in (#9); Fashion-MNIST has none: its file must be brought
+    at = page(Experiment.from_dict({"data": {"dataset": "fashion_mnist"},
                                     "model": {"layers": [{"type": "Flatten"}]}}))
-    assert "Keras cache" in at.error[0].value
+    message = at.error[0].value
+    assert "Fashion-MNIST is not on this computer" in message and "bring them on the Data page" in message
+    assert "Errno" not in message and str(tmp_path) not in message
     assert not at.exception
 
 
@@ -92,3 +95,16 @@ def test_slow_motion_applies_to_the_next_run_and_the_running_one(jobs):
     finally:
         stop_jobs([job])
     assert job.snapshot().status == "stopped"
+
+
+def test_an_unusual_loss_trains_with_a_note_and_multiclass_offers_keras_losses():
+    # issue #9: squared error on a sigmoid classifier is Keras-legal; the page says why it is unusual
+    at = page(Experiment.from_dict({"version": 2, "train": {"loss": "mse", "metrics": ["accuracy", "mae"]}}))
+    notes = " ".join(c.value for c in at.caption)
+    assert "mean_squared_error on a classifier is unusual" in notes
+    assert "metric mae is left out: it measures a predicted number, not classes" in notes
+    assert at.selectbox(key="w:train.loss").value == "mean_squared_error"
+    assert [b for b in at.button if "Train" in b.label] and not at.exception
+    at = page(Experiment.from_dict({"version": 2, "data": {"dataset": "iris"}}))
+    assert "categorical cross-entropy (one-hot labels)" in at.selectbox(key="w:train.loss").options
+    assert {"precision", "recall", "f1_score"} <= set(at.multiselect(key="w:train.metrics").options)

@@ -9,12 +9,14 @@ import streamlit as st
 from nnplay import config, plots, slots
 from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_head, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
-                         SCHEDULE_DEFAULTS, SCHEDULES, Experiment)
+                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, UNUSUAL_LOSSES, Experiment,
+                         notes, output_units, task_metrics)
 from nnplay.ui import session
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
+               "categorical_crossentropy": "categorical cross-entropy (one-hot labels)",
                "binary_crossentropy": "binary cross-entropy", "mean_squared_error": "mean squared error",
                "mean_absolute_error": "mean absolute error", "huber": "Huber"}
 
@@ -74,26 +76,26 @@ def _schedule(exp: Experiment):
 
 
 def loss_and_metrics(exp: Experiment, info):
+    said = notes(exp, info)   # before the widgets keep only the metrics that fit: none goes unsaid
     c1, c2 = st.columns(2)
-    fits = {"regression": ["mean_squared_error", "mean_absolute_error", "huber"],
-            "binary": ["binary_crossentropy", "sparse_categorical_crossentropy"],
-            "multiclass": ["sparse_categorical_crossentropy"]}[info.task]
-    head_units = auto_head(info)["units"] if exp.model.output == "auto" else \
-        exp.model.layers[-1].get("units", 1)
+    fits = list(TASK_LOSSES[info.task])
+    head_units = output_units(exp.model, info) or 1
     auto = f"auto ({LOSS_LABELS[auto_loss(info.task, head_units)]})"
     with c1:
+        options = ["auto"] + fits + ([exp.train.loss] if exp.train.loss in UNUSUAL_LOSSES[info.task] else [])
         choice = session.seeded(st.selectbox, "Loss", "train.loss",
-                                exp.train.loss if exp.train.loss in fits else "auto",
-                                options=["auto"] + fits,
+                                exp.train.loss if exp.train.loss in options else "auto",
+                                options=options,
                                 format_func=lambda v: auto if v == "auto" else LOSS_LABELS[v])
         exp.train.loss = choice
-    usable = ["mae", "mse"] if info.task == "regression" else (
-        ["accuracy", "auc", "precision", "recall"] if info.task == "binary" else ["accuracy"])
+    usable = list(task_metrics(info.task, head_units))
     with c2:
         chosen = session.seeded(st.multiselect, "Metrics", "train.metrics",
                                 [m for m in exp.train.metrics if m in usable] or usable[:1],
                                 options=usable)
         exp.train.metrics = list(chosen) or usable[:1]
+    for note in said:
+        st.caption(f"Note: {note}")
 
 
 def regularization_and_stopping(exp: Experiment):
