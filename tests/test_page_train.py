@@ -101,3 +101,27 @@ def test_slow_motion_applies_to_the_next_run_and_the_running_one():
     assert any(b.label == "Resume" for b in at.button)
     job.stop()
     assert job.wait(20).status == "stopped"
+
+
+def shared_experiment(at) -> Experiment:
+    """The experiment the sidebar's share link holds."""
+    from urllib.parse import parse_qs, urlsplit
+    link = " ".join(c.value for c in at.sidebar.code)
+    return Experiment.from_url(parse_qs(urlsplit(link).query)["x"][0])
+
+
+def test_share_link_holds_the_change_made_in_this_run():
+    at = page()
+    assert shared_experiment(at).train.epochs == 500
+    at.number_input(key="w:train.epochs").set_value(123).run()
+    assert shared_experiment(at).train.epochs == 123      # not one change behind
+    assert at.session_state["nnplay_experiment"].train.epochs == 123
+    assert not at.exception
+
+
+def test_share_link_holds_the_change_when_the_page_stops_early():
+    at = page(Experiment.from_dict({"model": {"layers": [{"type": "Conv2D"}]}}))
+    assert at.error   # the model cannot train: the page stops after the settings
+    at.number_input(key="w:train.epochs").set_value(77).run()
+    assert shared_experiment(at).train.epochs == 77
+    assert not at.exception

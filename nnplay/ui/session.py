@@ -135,6 +135,30 @@ def sync_url():
         st.query_params["job"] = job_id
 
 
+PAGE_END_KEY = "nnplay_page_end"
+
+
+def at_page_end(draw: Callable):
+    """Run `draw` once the page has run (end_page): for parts drawn above the page that show
+    what the page may still change (the share link)."""
+    st.session_state.setdefault(PAGE_END_KEY, []).append(draw)
+
+
+def end_page():
+    """What app.py does after the page (and `stop` before stopping): the deferred drawings,
+    then the address bar."""
+    for draw in st.session_state.pop(PAGE_END_KEY, []):
+        draw()
+    sync_url()
+
+
+def stop():
+    """st.stop() for a page that has changed the experiment: the share link and the address
+    bar still get the change."""
+    end_page()
+    st.stop()
+
+
 def link_error() -> str | None:
     return st.session_state.pop("nnplay_link_error", None)
 
