@@ -222,41 +222,44 @@ def _controls(job, snap, exp: Experiment):
     when that changes."""
     phase = _phase(snap)
     active, paused = phase in ("queued", "active", "paused"), phase == "paused"
-    c = st.columns([1.2, 1.2, 1, 1, 1, 1.6, 2.4])
-    fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
-    if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
-                   width="stretch", help="Start training" if fresh or not active else
-                   "Start again from epoch 0 (Resume continues this run)"):
+    # one row whose buttons are as wide as their labels (equal columns cut "Step", "Stop"
+    # and "Reset" to "S..." at 1280 px); it wraps on a narrow window instead of truncating
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        _buttons(job, exp, active, paused, fresh=paused and snap.epoch == 0)
+        _speed(job if active else None, snap)
+        if active and not exp.train.lr_schedule:
+            _live_learning_rate(job, snap)
+
+
+def _buttons(job, exp: Experiment, active: bool, paused: bool, fresh: bool):
+    """`fresh`: paused at epoch 0 after Reset, so Train starts this job."""
+    if st.button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
+                 help="Start training" if fresh or not active else
+                 "Start again from epoch 0 (Resume continues this run)"):
         if fresh:
             job.resume()
         else:
             session.start_job(exp, pace=_pace())
         st.rerun()
-    if c[1].button("Pause" if not paused else "Resume", disabled=not active,
-                   icon=":material/pause:" if not paused else ":material/play_arrow:",
-                   width="stretch"):
+    if st.button("Pause" if not paused else "Resume", disabled=not active,
+                 icon=":material/pause:" if not paused else ":material/play_arrow:"):
         job.resume() if paused else job.pause()
         st.rerun()
-    if c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
-                   help="Train exactly one more epoch (a new run starts if none is paused)"):
+    if st.button("Step", icon=":material/skip_next:", disabled=active and not paused,
+                 help="Train exactly one more epoch (a new run starts if none is paused)"):
         if not active:
             job = session.start_job(exp, paused=True, pace=_pace())
         before = job.progress()[1]
         job.step()
         _wait_briefly(lambda: job.progress()[1] > before)  # show the new epoch at once
         st.rerun()
-    if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch"):
+    if st.button("Stop", icon=":material/stop:", disabled=not active):
         job.stop()
         st.rerun()
-    if c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
-                   help="Back to epoch 0 with the same seed: the same initial weights"):
+    if st.button("Reset", icon=":material/restart_alt:",
+                 help="Back to epoch 0 with the same seed: the same initial weights"):
         session.start_job(exp, paused=True, pace=_pace())
         st.rerun()
-    with c[5]:
-        _speed(job if active else None, snap)
-    if active and not exp.train.lr_schedule:
-        with c[6]:
-            _live_learning_rate(job, snap)
 
 
 # Slow motion: full speed finishes the Playground's 500 epochs in well under a second.
@@ -287,7 +290,7 @@ def _speed(job, snap):
         # Streamlit forgets a widget's value when its page is left: show the job's pace
         st.session_state["train_speed"] = _default_speed() if job is None else next(
             (k for k, v in SPEEDS.items() if v == snap.pace), "full speed")
-    st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed",
+    st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed", width=150,
                  help="Slow motion, to watch the decision boundary form epoch by epoch. The "
                       "results are the same at any speed.",
                  on_change=lambda: job is not None and job.set_pace(_pace()))
