@@ -1,13 +1,9 @@
 """Lessons: short guided experiments for a class, each set up in one click."""
-import json
-
 import streamlit as st
 
-from nnplay.data import DataError, load
-from nnplay.jobapi import manager
+from nnplay.data import DataError
 from nnplay.lessons import LESSONS
 from nnplay.spec import SpecError
-from nnplay.store import attach
 from nnplay.ui import session
 
 PAGE_FILES = {"data": ("views/data.py", "Data", ":material/scatter_plot:"),
@@ -22,14 +18,10 @@ st.caption("Each lesson sets up an experiment in one click. Train its variants, 
 
 
 def train_all_variants(lesson):
-    """Queue every variant through the job manager; each run is kept under the lesson's name."""
-    datasets = {}
+    """Queue every variant; each run is kept under the lesson's name (the data loaded once
+    per distinct data, by the session's cache)."""
     for label, exp in lesson.variants:
-        key = json.dumps(exp.to_dict()["data"], sort_keys=True)  # one load per distinct data
-        datasets.setdefault(key, load(exp.data))
-        job = manager().submit(exp, dataset=datasets[key], owner=session.owner_id(),
-                               workspace=session.workspace())
-        attach(job, session.store(), name=f"{lesson.title} · {label}")
+        session.start_job(exp, name=f"{lesson.title} · {label}", follow=False)
     return len(lesson.variants)
 
 
