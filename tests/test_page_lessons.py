@@ -45,3 +45,4 @@ def test_train_all_variants_keeps_each_run_and_leaves_the_session_s_own_job_alon
             job = MANAGER.get(run.job_id)
             if job is not None:
                 job.stop()
+                job.wait(60)

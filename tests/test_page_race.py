@@ -101,6 +101,7 @@ def test_a_race_survives_a_reload_and_its_variants_reattach():
     finally:
         for job in jobs:
             job.stop()
+            job.wait(60)      # ended before the process exits
 
 
 def test_another_workspace_s_race_link_attaches_nothing(tmp_path, monkeypatch):
@@ -125,5 +126,6 @@ def test_another_workspace_s_race_link_attaches_nothing(tmp_path, monkeypatch):
     finally:
         for job in jobs:
             job.stop()
+            job.wait(60)
         monkeypatch.undo()
         session.store.clear()
