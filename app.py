@@ -22,10 +22,11 @@ pages = [
     st.Page("views/lessons.py", title="Lessons", icon=":material/school:"),
 ]
 page = st.navigation(pages)
+st.session_state.pop(session.PAGE_END_KEY, None)   # a stopped run's leftovers
 share.sidebar()
 workspace_view.header()
 page.run()
 share.notices()   # what the page found a link asked for and could not do
 workspace_view.notices()
-session.sync_url()
+session.end_page()  # the share link again, with what the page changed; the address bar
 warmup.start()  # after the page is drawn: TensorFlow loads while the student reads it

@@ -1,11 +1,17 @@
 """`python -m nnplay bench`: the engine against plain `model.fit(verbose=0)`, as ratios.
 
-Both sides run in the same process, on the same model and the same data, one after the
-other, so the ratio holds on whatever machine runs it.
+Both sides run in the same process, on the same model and the same data. For the MLP and
+the CNN they take turns (engine, fit, engine, fit, ...), each turn timing the same number
+of epochs on a model already past tracing, and the figure is the median of the per-pair
+ratios with their spread: the machine's speed drifts by half within a minute (other load,
+the CPU's clock), and a pair measured back to back shares the drift, so the ratio holds
+where one measurement of each side does not.
 """
 from __future__ import annotations
 
+import statistics
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -22,19 +28,9 @@ def _toy_experiment(epochs: int) -> Experiment:
     return exp
 
 
-def _fit_rate(exp: Experiment, dataset, epochs: int, per_sample: bool = False) -> float:
-    """Epochs (or samples) per second of model.fit on a fresh model, after a warm-up epoch."""
-    from .build import build
-    built = build(exp, dataset.info)
-    model = built.model
-    model.compile(optimizer=built.optimizer, loss=built.loss, metrics=built.metrics)
-    val = (dataset.x_val, dataset.y_val) if len(dataset.x_val) else None
-    fit = dict(batch_size=exp.train.batch_size, verbose=0, validation_data=val, shuffle=True)
-    model.fit(dataset.x_train, dataset.y_train, epochs=1, **fit)
-    t0 = time.perf_counter()
-    model.fit(dataset.x_train, dataset.y_train, epochs=epochs, **fit)
-    rate = epochs / (time.perf_counter() - t0)
-    return rate * len(dataset.x_train) if per_sample else rate
+def _fit_rate(exp: Experiment, dataset, epochs: int) -> float:
+    """Epochs per second of model.fit on a fresh model, after a warm-up epoch."""
+    return epochs / _fit_turn(exp, dataset)(epochs)
 
 
 def _job_rate(exp: Experiment, dataset, start=None) -> tuple[float, float, float]:
@@ -91,21 +87,134 @@ def _mlp_experiment() -> Experiment:
         "train": {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 128, "epochs": 3}})
 
 
-def _engine_samples_rate(exp: Experiment, dataset, epochs: int = 2) -> float:
+PAIRS = 7             # engine/fit pairs per case
+MLP_SAMPLES = 60_000
+CNN_EPOCHS_PER_TURN = 10   # digits' 898 training images make a short epoch
+
+
+def _engine_turn(exp: Experiment, dataset, warmup: int = 2) -> Callable[[int], float]:
+    """A TrainingJob's engine, past its eager first epoch and compilation: the returned
+    function trains n more epochs and gives the seconds they took."""
     from .build import build
     from .engine import Engine
     engine = Engine(build(exp, dataset.info), dataset, exp.train)
-    engine.run_epoch()  # eager first steps, tracing and compilation
-    engine.run_epoch()
-    t0 = time.perf_counter()
-    for _ in range(epochs - 1):
+    for _ in range(warmup):
         engine.run_epoch()
-    return (epochs - 1) * len(dataset.x_train) / (time.perf_counter() - t0)
+
+    def turn(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            engine.run_epoch()
+        return time.perf_counter() - t0
+    return turn
 
 
-def run_bench(verbose: bool = True) -> dict:
+def _fit_turn(exp: Experiment, dataset) -> Callable[[int], float]:
+    """Plain Keras on the same model and data: compiled, one warm-up epoch; the returned
+    function runs model.fit for n epochs and gives the seconds."""
+    from .build import build
+    built = build(exp, dataset.info)
+    model = built.model
+    model.compile(optimizer=built.optimizer, loss=built.loss, metrics=built.metrics)
+    val = (dataset.x_val, dataset.y_val) if len(dataset.x_val) else None
+    fit = dict(batch_size=exp.train.batch_size, verbose=0, validation_data=val, shuffle=True)
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, **fit)
+
+    def turn(n: int) -> float:
+        t0 = time.perf_counter()
+        model.fit(dataset.x_train, dataset.y_train, epochs=n, **fit)
+        return time.perf_counter() - t0
+    return turn
+
+
+def interleaved(engine: Callable[[int], float], fit: Callable[[int], float], pairs: int,
+                epochs: int, per_epoch: int) -> dict:
+    """`pairs` turns of each side, alternating (engine, fit, engine, fit, ...), `epochs`
+    epochs a turn. Rates are `per_epoch` units (samples) per second; the ratio is the
+    median of the per-pair ratios, with their min, max and quartiles."""
+    ratios, engine_rates, fit_rates = [], [], []
+    for _ in range(pairs):
+        e = epochs * per_epoch / engine(epochs)
+        f = epochs * per_epoch / fit(epochs)
+        engine_rates.append(e)
+        fit_rates.append(f)
+        ratios.append(e / f)
+    q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive") if pairs > 1 else ratios * 3
+    return {"nnplay": round(statistics.median(engine_rates)), "fit": round(statistics.median(fit_rates)),
+            "ratio": round(statistics.median(ratios), 2), "ratio_min": round(min(ratios), 2),
+            "ratio_max": round(max(ratios), 2), "ratio_iqr": [round(q1, 2), round(q3, 2)],
+            "pairs": pairs}
+
+
+def _mlp_case(samples: int, pairs: int) -> dict:
+    data, exp = _mlp_dataset(samples), _mlp_experiment()
+    exp.train.epochs = 2 + pairs + 1
+    return interleaved(_engine_turn(exp, data), _fit_turn(exp, data), pairs, 1, len(data.x_train))
+
+
+def _cnn_experiment() -> Experiment:
+    from .presets import apply_preset
+    exp, _ = apply_preset(Experiment(), "cnn")
+    return exp
+
+
+def _cnn_case(pairs: int, epochs_per_turn: int = CNN_EPOCHS_PER_TURN) -> dict:
     from .data import load
+    exp = _cnn_experiment()
+    exp.train.epochs = 2 + pairs * epochs_per_turn + 1
+    data = load(exp.data)
+    return interleaved(_engine_turn(exp, data), _fit_turn(exp, data), pairs, epochs_per_turn,
+                       len(data.x_train))
+
+
+def _say_case(say, case: dict):
+    say(f"  model.fit      {case['fit']:10,} samples/s   (median of {case['pairs']} turns)")
+    say(f"  nnplay engine  {case['nnplay']:10,} samples/s   ratio {case['ratio']:.2f}x median "
+        f"of {case['pairs']} interleaved pairs (IQR {case['ratio_iqr'][0]:.2f}–"
+        f"{case['ratio_iqr'][1]:.2f}, min–max {case['ratio_min']:.2f}–{case['ratio_max']:.2f})")
+
+
+def run_bench(verbose: bool = True, pairs: int = PAIRS, mlp_samples: int = MLP_SAMPLES,
+              cnn_epochs: int = CNN_EPOCHS_PER_TURN, toy: bool = True, browser: bool = True,
+              cold_start: bool = False) -> dict:
+    """Every figure; `toy` (with Ray, when installed) and `browser` (the page-polling lines)
+    can be left out, and the sizes made small, for a quick check; `cold_start` adds a fresh
+    server's first point in Chromium."""
     say = print if verbose else (lambda *a, **k: None)
+    out = {}
+    if toy:
+        out.update(_toy_figures(say))
+    if browser:
+        in_browser = _browser_rates()
+        say("  one job, the Train page polling 4x/s against nobody watching, in alternating windows:")
+        for key, label in (("own_core", "real server, Chromium on its own core"),
+                           ("same_cores", "real server, Chromium on the same cores")):
+            if key in in_browser:
+                watched, unwatched = in_browser[key]
+                say(f"  {label:40s} {watched:8.1f} against {unwatched:8.1f} epochs/s   "
+                    f"{watched / unwatched:.2f}x")
+        if in_browser:
+            out["browser_polling"] = {k: _pair(v) for k, v in in_browser.items()}
+    say(f"mlp: {mlp_samples:,} x 784 -> 128 relu -> dropout 0.2 -> 10 softmax, Adam, batch 128")
+    out["mlp"] = _mlp_case(mlp_samples, pairs)
+    _say_case(say, out["mlp"])
+    say(f"cnn: digits 8x8, the 'Small CNN' preset (898 training images; Conv 16 -> pool -> "
+        f"Conv 32 -> pool -> Dense 64, Adam, batch 32), {cnn_epochs} epochs a turn")
+    out["cnn"] = _cnn_case(pairs, cnn_epochs)
+    _say_case(say, out["cnn"])
+    if cold_start:
+        from .tools.page_bench import cold_start as measure
+        cold = measure()
+        if cold:
+            say(f"cold start: server up {cold['server_up_s']:.1f} s, Train page drawn "
+                f"{cold['page_drawn_s']:.1f} s, Train -> first point {cold['train_to_first_point_s']:.1f} s "
+                f"(server start -> first point {cold['total_s']:.1f} s)")
+            out["cold_start"] = cold
+    return out
+
+
+def _toy_figures(say) -> dict:
+    from .data import load
     toy_data = load(_toy_experiment(1).data)
     say("toy: TensorFlow Playground default (circle 250/250, 2-4-2-1 tanh, SGD 0.03, batch 10)")
     fit_eps = _fit_rate(_toy_experiment(FIT_TOY_EPOCHS), toy_data, FIT_TOY_EPOCHS)
@@ -120,27 +229,9 @@ def run_bench(verbose: bool = True) -> dict:
             f"{on_ray['grid_per_s']:.1f}/s)   {on_ray['nnplay'] / job_eps:.2f}x the thread's; "
             f"first epoch after {on_ray['first_point_s']:.2f} s, poll round trip "
             f"{on_ray['poll_ms']:.1f} ms (median)")
-    say("  one job, the Train page polling 4x/s against nobody watching, in alternating windows:")
-    in_browser = _browser_rates()
-    for key, label in (("own_core", "real server, Chromium on its own core"),
-                       ("same_cores", "real server, Chromium on the same cores")):
-        if key in in_browser:
-            watched, unwatched = in_browser[key]
-            say(f"  {label:40s} {watched:8.1f} against {unwatched:8.1f} epochs/s   "
-                f"{watched / unwatched:.2f}x")
-    say("mlp: 60,000 x 784 -> 128 relu -> dropout 0.2 -> 10 softmax, Adam, batch 128")
-    mlp_data, mlp_exp = _mlp_dataset(), _mlp_experiment()
-    fit_sps = _fit_rate(mlp_exp, mlp_data, 2, per_sample=True)
-    eng_sps = _engine_samples_rate(mlp_exp, mlp_data, 3)
-    say(f"  model.fit      {fit_sps:10.0f} samples/s")
-    say(f"  nnplay engine  {eng_sps:10.0f} samples/s   ratio {eng_sps / fit_sps:.2f}x")
     return {"toy": {"nnplay": round(job_eps, 1), "fit": round(fit_eps, 2),
                     "ratio": round(job_eps / fit_eps, 1), "grid_per_s": round(grids_per_s, 1)},
-            "mlp": {"nnplay": round(eng_sps), "fit": round(fit_sps),
-                    "ratio": round(eng_sps / fit_sps, 2)},
-            "first_point_s": round(first, 3),
-            **({"ray": on_ray} if on_ray else {}),
-            **({"browser_polling": {k: _pair(v) for k, v in in_browser.items()}} if in_browser else {})}
+            "first_point_s": round(first, 3), **({"ray": on_ray} if on_ray else {})}
 
 
 def _pair(rates: tuple[float, float]) -> dict:

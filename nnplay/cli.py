@@ -165,9 +165,22 @@ def cmd_check(args) -> dict:
     return result
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1, for argparse: a clear message otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def cmd_bench(args) -> dict:
     from .bench import run_bench
-    return run_bench(verbose=not args.json)
+    return run_bench(verbose=not args.json, pairs=args.pairs, mlp_samples=args.mlp_samples,
+                     cnn_epochs=args.cnn_epochs, toy=not args.no_toy,
+                     browser=not args.no_browser, cold_start=args.cold_start)
 
 
 def cmd_soak(args) -> dict:
@@ -223,6 +236,17 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(run=cmd_export, json=False)
     b = sub.add_parser("bench", help="speed against plain model.fit, as ratios")
     b.add_argument("--json", action="store_true")
+    b.add_argument("--pairs", type=_positive, default=7,
+                   help="interleaved engine/fit pairs for the MLP and the CNN (default 7)")
+    b.add_argument("--mlp-samples", type=_positive, default=60_000,
+                   help="the MLP's training samples (default 60,000, MNIST's size)")
+    b.add_argument("--cnn-epochs", type=_positive, default=10,
+                   help="CNN epochs per turn (default 10)")
+    b.add_argument("--no-toy", action="store_true", help="leave out the toy and Ray lines")
+    b.add_argument("--no-browser", action="store_true",
+                   help="leave out the Train-page polling lines (Chromium)")
+    b.add_argument("--cold-start", action="store_true",
+                   help="add a fresh server's first point after Train, in headless Chromium")
     b.set_defaults(run=cmd_bench)
     k = sub.add_parser("soak", help="a hosted server driven by N students in headless Chromium")
     k.add_argument("--sessions", type=int, default=16, help="students at once (default 16)")

@@ -8,7 +8,14 @@ show `column_title(key)` above them.
 """
 from __future__ import annotations
 
-from .spec import SETTING_TITLES, differing_settings, flatten, higher_is_better, setting_title
+import math
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .spec import (SETTING_TITLES, describe_value, differing_settings, higher_is_better,
+                   setting_title)
 
 METRIC_TITLES = {"loss": "loss", "accuracy": "accuracy", "auc": "AUC", "precision": "precision",
                  "recall": "recall", "mae": "mean absolute error", "mse": "mean squared error"}
@@ -48,16 +55,24 @@ def best_value(name: str, values: list) -> float | None:
     return max(values) if higher_is_better(name) else min(values)
 
 
+def setting_in_words(exp, key: str) -> str:
+    """A setting of a run in words ("SGD", "L1 0.001, l2 0.01", "data.csv"), from the spec's
+    own value: never a server path, raw JSON or `nan`."""
+    if exp is None:
+        return "unknown (the run's settings could not be read)"
+    section, name = key.split(".", 1)
+    return describe_value(key, exp.to_dict()[section].get(name))
+
+
 def comparison_rows(runs: list, history_of) -> list[dict]:
-    """One row per run: its name, the settings that differ between the runs, and its final
-    and best validation metrics (training metrics when it has no validation split)."""
+    """One row per run: its name, the settings that differ between the runs (in words), and
+    its final and best validation metrics (training metrics when it has no validation split)."""
     specs = [r.spec for r in runs if r.spec is not None]
     changed = differing_settings(specs) if len(specs) > 1 else []
     rows = []
     for run in runs:
         row = {"run": run.name, "status": run.status, "epochs": run.epochs}
-        flat = flatten(run.spec) if run.spec is not None else {}
-        row.update({key: flat.get(key) for key in changed})
+        row.update({key: setting_in_words(run.spec, key) for key in changed})
         history = history_of(run.id)
         shown = [n for n in history if n.startswith("val_")] or [n for n in history if n != "epoch"]
         for name in shown:
@@ -67,6 +82,79 @@ def comparison_rows(runs: list, history_of) -> list[dict]:
         row["best epoch"] = run.best_epoch
         rows.append(row)
     return rows
+
+
+# ---- long histories, for display ------------------------------------------------------
+
+MAX_POINTS = 2000   # epochs per run drawn or tabled: a 100,000-epoch run opens as fast as a short one
+
+
+def downsample(history: dict, max_points: int = MAX_POINTS, keep=()) -> dict:
+    """A history ({"epoch": [...], metric: [...]}) cut to about `max_points` epochs for
+    display. Epochs fall into buckets of equal span; each bucket keeps its first epoch and
+    the epochs of every metric's lowest and highest value, and the first and last epochs and
+    those in `keep` (the best epoch) stay: the curves keep their shape, and each metric's
+    final, lowest and highest values are exact."""
+    epochs = np.asarray(history.get("epoch") or [])
+    names = [k for k in history if k != "epoch"]
+    if len(epochs) <= max_points:
+        return history
+    buckets = max(1, max_points // (1 + 2 * len(names)))
+    span = epochs[-1] - epochs[0] + 1
+    bucket = (epochs - epochs[0]) * buckets // span
+    kept = {0, len(epochs) - 1, *np.unique(bucket, return_index=True)[1].tolist()}
+    at = np.searchsorted(epochs, list(keep)).tolist()
+    kept.update(i for i, e in zip(at, keep) if i < len(epochs) and epochs[i] == e)
+    for name in names:
+        kept.update(_bucket_extremes(bucket, np.asarray(history[name], dtype=float)))
+    rows = sorted(i for i in kept if 0 <= i < len(epochs))
+    return {k: [v[i] for i in rows] for k, v in history.items()}
+
+
+def _bucket_extremes(bucket: np.ndarray, values: np.ndarray) -> list[int]:
+    """Indices of the lowest and the highest value in each bucket (NaN left out)."""
+    index = np.nonzero(~np.isnan(values))[0]
+    if not len(index):
+        return []
+    order = index[np.lexsort((values[index], bucket[index]))]   # by bucket, then by value
+    b = bucket[order]
+    new = np.r_[True, b[1:] != b[:-1]]
+    last = np.r_[b[1:] != b[:-1], True]
+    return order[new].tolist() + order[last].tolist()
+
+
+_displayed: OrderedDict = OrderedDict()   # (store folder, run id) -> (last epoch read, history)
+_displayed_lock = threading.Lock()
+DISPLAYED_RUNS = 256
+
+
+def display_history(store, run, max_points: int = MAX_POINTS) -> dict:
+    """A run's history for charts and tables, downsampled (`downsample`). Read once per
+    server: later calls read only the epochs stored since (a run still training), so a
+    class opening Compare on a long run parses its rows once, not once a second each."""
+    key = (str(store.home), run.id)
+    with _displayed_lock:
+        last, history = _displayed.get(key, (0, {"epoch": []}))
+    if last >= run.epochs and last:
+        return history
+    new = store.history(run.id, after=last)
+    if new["epoch"]:
+        history = downsample(_joined(history, new), max_points, keep=[run.best_epoch])
+        last = new["epoch"][-1]
+    with _displayed_lock:
+        _displayed[key] = (last, history)
+        _displayed.move_to_end(key)
+        while len(_displayed) > DISPLAYED_RUNS:
+            _displayed.popitem(last=False)
+    return history
+
+
+def _joined(old: dict, new: dict) -> dict:
+    """Two histories one after the other; a metric missing from one is NaN there."""
+    n_old, n_new = len(old["epoch"]), len(new["epoch"])
+    names = dict.fromkeys([*old, *new])
+    return {k: list(old.get(k, [math.nan] * n_old)) + list(new.get(k, [math.nan] * n_new))
+            for k in names}
 
 
 # ---- the teacher's view ------------------------------------------------------------------

@@ -717,9 +717,17 @@ _RUNS_LAYOUT = dict(margin=dict(l=64, r=16, t=40, b=10), hovermode="x unified",
                     legend=LEGEND_BELOW, yaxis=dict(automargin=False))
 
 
+def _epochs(history: dict, n: int) -> np.ndarray:
+    """The epoch of each value: the history's own "epoch" list (a downsampled history skips
+    epochs), else 1 to n."""
+    epochs = history.get("epoch")
+    return np.asarray(epochs) if epochs is not None and len(epochs) == n else np.arange(1, n + 1)
+
+
 def _epoch_axis(runs: list[dict]) -> dict:
     """The x axis every runs chart shares: epochs 1 to the longest run's last."""
-    longest = max((len(v) for run in runs for v in run["history"].values() if v), default=1)
+    longest = max((int(_epochs(run["history"], len(v))[-1]) for run in runs
+                   for k, v in run["history"].items() if v and k != "epoch"), default=1)
     return dict(title="epoch", range=[1, max(longest, 2)])
 
 
@@ -738,7 +746,8 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
             if not values:
                 continue
             keep = _thin(len(values))
-            fig.add_scatter(x=keep + 1, y=smooth(values, smoothing)[keep],
+            fig.add_scatter(x=_epochs(run["history"], len(values))[keep],
+                            y=smooth(values, smoothing)[keep],
                             mode="lines", line=dict(color=color, dash=dash, width=2),
                             name=f"{run['name']} · {'validation' if prefix else 'training'}",
                             legendgroup=run["name"], showlegend=in_legend)
@@ -747,8 +756,9 @@ def runs_overlay(runs: list[dict], metric: str = "loss", *, smoothing: float = 0
             in_legend = False
         best = run.get("best_epoch") or 0
         val = run["history"].get("val_" + metric)
-        if val and 0 < best <= len(val):
-            fig.add_scatter(x=[best], y=[smooth(val, smoothing)[best - 1]], mode="markers",
+        at = np.nonzero(_epochs(run["history"], len(val or [])) == best)[0]
+        if val and len(at):
+            fig.add_scatter(x=[best], y=[smooth(val, smoothing)[at[0]]], mode="markers",
                             marker=dict(color=color, size=11, symbol="star"),
                             name=f"{run['name']} · best epoch {best}", legendgroup=run["name"],
                             showlegend=False)
@@ -768,7 +778,7 @@ def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure
             continue
         gap = np.asarray(h["val_loss"]) - np.asarray(h["loss"])
         keep = _thin(len(gap))
-        fig.add_scatter(x=keep + 1, y=smooth(gap, smoothing)[keep], mode="lines",
+        fig.add_scatter(x=_epochs(h, len(gap))[keep], y=smooth(gap, smoothing)[keep], mode="lines",
                         name=run["name"], line=dict(color=PALETTE[i % len(PALETTE)], width=2),
                         hovertemplate="%{y:.4g}")
     fig.add_hline(y=0, line=dict(color="#999", width=1))

@@ -161,17 +161,25 @@ def variants(exp: Experiment, dimension: str, values=None,
     return [(lab, apply(exp, dimension, v, own_rates)) for lab, v in zip(labels, values)]
 
 
+def checked_variants(exp: Experiment, dimension: str, values=None, own_rates: bool = False,
+                     info=None) -> list[tuple[str, Experiment]]:
+    """`variants`, each checked against the data's `info` too: a race that cannot run all
+    of its variants raises SpecError before the first starts."""
+    racers = variants(exp, dimension, values, own_rates)
+    for _, variant in racers:
+        check(variant, info)
+    return racers
+
+
 def start_race(exp: Experiment, dimension: str, values=None, manager: Manager | None = None,
                owner: str | None = None, own_rates: bool = False,
                workspace: str = "") -> list[tuple[str, Job]]:
     """Submit every variant to `manager`, so they queue like any job; the dataset is loaded
-    once and shared. Every variant is checked against the data before the first is
-    submitted, so a bad race starts nothing."""
+    once and shared. (The app starts a race's variants through its session instead, so
+    that each run is kept and the race survives a reload.)"""
     from .data import load  # pandas and scikit-learn: kept off import
-    racers = variants(exp, dimension, values, own_rates)
     dataset = load(exp.data)  # no dimension touches the data, so one load serves all
-    for _, variant in racers:
-        check(variant, dataset.info)
+    racers = checked_variants(exp, dimension, values, own_rates, dataset.info)
     manager = manager or default_manager()
     return [(lab, manager.submit(variant, dataset=dataset, owner=owner, workspace=workspace))
             for lab, variant in racers]

@@ -525,9 +525,10 @@ class RunStore:
             raise KeyError(f"no run {run_id!r}")
         return _run_info(row)
 
-    def history(self, run_id: str) -> dict[str, list[float]]:
-        """{"epoch": [1, 2, ...], "loss": [...], "val_loss": [...], ...} in epoch order."""
-        rows = self._epoch_rows(run_id)
+    def history(self, run_id: str, after: int = 0) -> dict[str, list[float]]:
+        """{"epoch": [1, 2, ...], "loss": [...], "val_loss": [...], ...} in epoch order;
+        `after`: only the epochs past that one (a page that has the rest)."""
+        rows = self._epoch_rows(run_id, after, grads=False)
         names = _metric_names(metrics for _, metrics, _ in rows)
         out = {"epoch": [epoch for epoch, _, _ in rows]}
         out.update({n: [m.get(n, math.nan) for _, m, _ in rows] for n in names})
@@ -554,10 +555,13 @@ class RunStore:
                                  *(repr(metrics[n]) if n in metrics else "" for n in names)])
         return out.getvalue()
 
-    def _epoch_rows(self, run_id: str) -> list[tuple[int, dict, list | None]]:
+    def _epoch_rows(self, run_id: str, after: int = 0,
+                    grads: bool = True) -> list[tuple[int, dict, list | None]]:
+        # without the gradient norms when not asked for: they are most of a row's JSON
         with self._connection() as db:
-            rows = db.execute("SELECT epoch, metrics, grad_norms FROM epochs WHERE run_id = ? "
-                              "ORDER BY epoch", (run_id,)).fetchall()
+            rows = db.execute(f"SELECT epoch, metrics, {'grad_norms' if grads else 'NULL'} FROM "
+                              "epochs WHERE run_id = ? AND epoch > ? ORDER BY epoch",
+                              (run_id, after)).fetchall()
         return [(e, json.loads(m), json.loads(g) if g else None) for e, m, g in rows]
 
     def _exists(self, run_id: str) -> bool:

@@ -108,3 +108,74 @@ def test_an_unusual_loss_trains_with_a_note_and_multiclass_offers_keras_losses()
     at = page(Experiment.from_dict({"version": 2, "data": {"dataset": "iris"}}))
     assert "categorical cross-entropy (one-hot labels)" in at.selectbox(key="w:train.loss").options
     assert {"precision", "recall", "f1_score"} <= set(at.multiselect(key="w:train.metrics").options)
+
+
+def shared_experiment(at) -> Experiment:
+    """The experiment the sidebar's share link holds."""
+    from urllib.parse import parse_qs, urlsplit
+    link = " ".join(c.value for c in at.sidebar.code)
+    return Experiment.from_url(parse_qs(urlsplit(link).query)["x"][0])
+
+
+def test_share_link_holds_the_change_made_in_this_run():
+    at = page()
+    assert shared_experiment(at).train.epochs == 500
+    at.number_input(key="w:train.epochs").set_value(123).run()
+    assert shared_experiment(at).train.epochs == 123      # not one change behind
+    assert at.session_state["nnplay_experiment"].train.epochs == 123
+    assert not at.exception
+
+
+def test_share_link_holds_the_change_when_the_page_stops_early():
+    at = page(Experiment.from_dict({"model": {"layers": [{"type": "Conv2D"}]}}))
+    assert at.error   # the model cannot train: the page stops after the settings
+    at.number_input(key="w:train.epochs").set_value(77).run()
+    assert shared_experiment(at).train.epochs == 77
+    assert not at.exception
+
+
+def page_from_link(exp: Experiment):
+    """The Train page opened from a share link (?x=), as a student's browser does."""
+    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["x"] = exp.to_url()
+    at.switch_page("views/train.py")
+    return at.run()
+
+
+@pytest.mark.parametrize("train", [
+    {"learning_rate": 0.05},                                   # not one of the slider's stops
+    {"regularization": {"l1": 0.001, "l2": 0.05}},              # both penalties, own rates
+    {"regularization": {"l2": 0.02}},
+    {"loss": "sparse_categorical_crossentropy"},                # an explicit loss, not auto
+    {"loss": "huber"},                                          # does not fit: kept, and said
+    {"early_stopping": {"patience": 3}},                        # no defaults written in
+    {"lr_schedule": {"type": "CosineDecay", "decay_steps": 500, "alpha": 0.1}},
+    {"lr_schedule": {"type": "ExponentialDecay", "decay_steps": 200}},
+    {"augmentation": {"noise": 2.5}, "momentum": 0.995, "batch_size": 8192},  # past the widgets' usual range
+], ids=lambda t: ",".join(t))
+def test_a_link_s_settings_survive_the_train_page_unchanged(train):
+    exp = Experiment.from_dict({"train": train})
+    at = page_from_link(exp)
+    assert not at.exception
+    assert at.session_state["nnplay_experiment"].to_dict() == exp.to_dict()
+    at.run()   # and a second render does not drift either
+    assert at.session_state["nnplay_experiment"].to_dict() == exp.to_dict()
+
+
+def test_a_link_s_unusual_rate_shows_as_itself_and_the_student_can_move_it():
+    at = page_from_link(Experiment.from_dict({"train": {"learning_rate": 0.05}}))
+    slider = at.select_slider(key="w:train.learning_rate")
+    assert slider.value == 0.05 and {"0.03", "0.05", "0.1"} <= set(slider.options)
+    slider.set_value(0.1).run()
+    assert at.session_state["nnplay_experiment"].train.learning_rate == 0.1
+
+
+def test_both_penalties_show_and_each_rate_can_change():
+    at = page_from_link(Experiment.from_dict({"train": {"regularization": {"l1": 0.001, "l2": 0.05}}}))
+    assert at.selectbox(key="w:train.regularization.kind").value == "l1_l2"
+    at.select_slider(key="w:train.regularization.l2").set_value(0.1).run()
+    assert at.session_state["nnplay_experiment"].train.regularization == {"l1": 0.001, "l2": 0.1}
+    at.selectbox(key="w:train.regularization.kind").set_value("none").run()
+    assert at.session_state["nnplay_experiment"].train.regularization is None

@@ -3,9 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from nnplay import plots
-from nnplay.compare import (class_runs, column_title, comparison_rows, is_setting, latest_per_owner,
-                            metric_title)
-from nnplay.spec import describe_value
+from nnplay.compare import (class_runs, column_title, comparison_rows, display_history, is_setting,
+                            latest_per_owner, metric_title)
 from nnplay.ui import session
 
 st.title("Compare runs")
@@ -30,7 +29,15 @@ if not runs:
     st.page_link("views/train.py", label="Go to Train", icon=":material/play_circle:")
     st.stop()
 
-labels = {r.id: f"{r.name} · {r.status.replace('_', ' ')} · {r.epochs} epochs" for r in runs}
+
+
+def label(run) -> str:
+    """How the picker names a run: its status now, and its epochs once it has ended."""
+    ended = "" if run.active else f" · {run.epochs:,} epochs"
+    return f"{run.name} · {run.status.replace('_', ' ')}{ended}"
+
+
+labels = {r.id: label(r) for r in runs}
 if teacher:
     st.button("Every student's latest run", icon=":material/groups:", key="compare_class_latest",
               on_click=lambda: st.session_state.update(compare_runs=latest_per_owner(runs)),
@@ -46,10 +53,15 @@ if not chosen:
     st.info("Pick at least one run above.")
     st.stop()
 
-def overlay_and_table(chosen_ids):
-    """Curves, gap and table of the chosen runs; re-read from the store while any trains."""
-    chosen = [r for r in visible_runs() if r.id in chosen_ids]
-    histories = {r.id: store.history(r.id) for r in chosen}
+def overlay_and_table(chosen_ids, drawn: dict):
+    """Curves, gap and table of the chosen runs; re-read from the store while any run
+    trains. `drawn`: each run's status when the picker was drawn; when one has changed (a
+    run started, ended), the whole page reruns so that the picker says so."""
+    visible = visible_runs()
+    if {r.id: r.status for r in visible} != drawn:
+        st.rerun()
+    chosen = [r for r in visible if r.id in chosen_ids]
+    histories = {r.id: display_history(store, r) for r in chosen}
     metrics = list(dict.fromkeys(n.removeprefix("val_") for h in histories.values() for n in h
                                  if n != "epoch"))
     c1, c2, c3 = st.columns([2, 3, 1])
@@ -74,10 +86,7 @@ def overlay_and_table(chosen_ids):
     settings = [c for c in table.columns if is_setting(c)]
     if settings:
         st.caption("The settings that differ between these runs; everything else was the same.")
-        words = table[["run", *settings]].copy()
-        for key in settings:  # values in words: "SGD", "20%", "Dense(8, relu) → Dropout(0.5)"
-            words[key] = [describe_value(key, v) for v in words[key]]
-        st.dataframe(readable(words), hide_index=True, width="stretch",
+        st.dataframe(readable(table[["run", *settings]]), hide_index=True, width="stretch",
                      column_config={column_title(c): st.column_config.TextColumn(width="large")
                                     for c in settings if c == "model.layers"},
                      key="compare_settings")
@@ -97,9 +106,10 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=column_title)
 
 
-any_training = any(r.active for r in chosen)
-if any_training:
+if any(r.active for r in chosen):
     st.caption("Some of these runs are still training: the charts refresh every second.")
-st.fragment(overlay_and_table, run_every=1.0 if any_training else None)(chosen_ids)
-st.download_button("Download these runs' metrics (CSV)", store.metrics_csv(chosen_ids),
+st.fragment(overlay_and_table, run_every=1.0 if any(r.active for r in runs) else None)(
+    chosen_ids, {r.id: r.status for r in runs})
+# made when clicked: every epoch of every run, which may be megabytes
+st.download_button("Download these runs' metrics (CSV)", lambda: store.metrics_csv(chosen_ids),
                    file_name="nnplay_runs.csv", mime="text/csv", icon=":material/download:")

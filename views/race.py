@@ -4,13 +4,9 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.data import DataError
-from nnplay.jobapi import manager
-from nnplay.race import DIMENSIONS, MAX_VARIANTS, label, start_race, table_rows
+from nnplay.race import DIMENSIONS, MAX_VARIANTS, checked_variants, label, table_rows
 from nnplay.spec import SpecError
-from nnplay.store import attach
 from nnplay.ui import session
-
-RACE_KEY = "nnplay_race"  # [(label, job id)] of this session's race
 OWN_RATES, SAME_RATE = "Each its own usual rate", "The same rate for all"
 NAMES = {"optimizer": "Optimizer", "learning_rate": "Learning rate", "dropout": "Dropout rate",
          "activation": "Activation", "batch_size": "Batch size"}
@@ -53,22 +49,14 @@ st.info("Every variant keeps the rest of the current experiment: " + ", ".join(s
 if st.button("Start the race", type="primary", icon=":material/flag:", disabled=not values):
     try:
         values = [type(DIMENSIONS[dimension][0])(v) for v in values]
-        for old_label, job_id in st.session_state.get(RACE_KEY, []):
-            old = manager().get(job_id)
-            if old is not None and old.alive:
-                old.stop()
-        racers = start_race(exp, dimension, values, owner=session.owner_id(), own_rates=own_rates,
-                            workspace=session.workspace())
-        for lab, job in racers:
-            attach(job, session.store(), name=f"race · {lab}")
-        st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in racers]
+        session.start_race(checked_variants(exp, dimension, values, own_rates,
+                                            session.dataset(exp).info))
     except (SpecError, DataError, ValueError) as e:
         st.error(f"The race cannot start: {e}")
 
 
 def _live_race():
-    racers = [(lab, manager().get(job_id)) for lab, job_id in st.session_state.get(RACE_KEY, [])]
-    racers = [(lab, job) for lab, job in racers if job is not None]
+    racers = session.race()
     if not racers:
         st.info("Pick a setting and its values, then start the race.")
         return
@@ -91,6 +79,5 @@ def _live_race():
     st.session_state["race_running"] = running
 
 
-active = any((job := manager().get(j)) is not None and job.alive
-             for _, j in st.session_state.get(RACE_KEY, []))
+active = any(job.alive for _, job in session.race())
 st.fragment(_live_race, run_every=0.5 if active else None)()

@@ -12,7 +12,7 @@ try:
 except DataError as e:
     st.error(f"The data cannot be loaded: {e}")
     st.page_link("views/data.py", label="Choose other data", icon=":material/scatter_plot:")
-    st.stop()
+    session.stop()
 
 with st.expander("Training settings", expanded=session.current_job() is None):
     train_view.optimizer_settings(exp)
@@ -25,7 +25,7 @@ if problems:
     st.error("This experiment cannot be trained yet:\n\n" +
              "\n".join(f"- **{p.where}**: {p.message}" for p in problems))
     st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
-    st.stop()
+    session.stop()
 
 train_view.live_panel(exp, info)
 train_view.history_panel()

@@ -109,3 +109,41 @@ def _affinity(cpus):
         yield
     finally:
         os.sched_setaffinity(0, saved)
+
+
+def cold_start() -> dict | None:
+    """A fresh `streamlit run app.py` as a student meets it: seconds from starting the
+    server to its answering, to the Train page being drawn in headless Chromium, and from
+    pressing Train to the first point plotted (the learning curves' chart appears), and
+    the whole. Chromium is started before the server, so its own start-up is not counted.
+    None when Chromium or Playwright is missing."""
+    import shutil
+    import tempfile
+    from nnplay.tools.serve import CHROMIUM_ARGS, start_server
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        t0 = time.perf_counter()
+        server, url = start_server({"NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay_cold_")})
+        try:
+            up = time.perf_counter()
+            page.goto(f"{url}/train")
+            train = page.get_by_role("button", name="Train").first
+            train.wait_for(timeout=120_000)
+            drawn = time.perf_counter()
+            train.click()
+            page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
+            point = time.perf_counter()
+        finally:
+            browser.close()
+            server.terminate()
+            server.wait(10)
+    return {"server_up_s": round(up - t0, 2), "page_drawn_s": round(drawn - t0, 2),
+            "train_to_first_point_s": round(point - drawn, 2), "total_s": round(point - t0, 2)}

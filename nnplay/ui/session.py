@@ -166,6 +166,37 @@ def sync_url():
     job_id = st.session_state.get(JOB_KEY)
     if job_id and st.query_params.get("job") != job_id:
         st.query_params["job"] = job_id
+    if RACE_KEY not in st.session_state and "race" in st.query_params:
+        race()       # a reloaded race: attached now, kept past the next page switch
+    link = _race_link()
+    if link is not None and st.query_params.get("race") != link:
+        st.query_params["race"] = link
+    elif RACE_KEY in st.session_state and link is None and "race" in st.query_params:
+        del st.query_params["race"]
+
+
+PAGE_END_KEY = "nnplay_page_end"
+
+
+def at_page_end(draw: Callable):
+    """Run `draw` once the page has run (end_page): for parts drawn above the page that show
+    what the page may still change (the share link)."""
+    st.session_state.setdefault(PAGE_END_KEY, []).append(draw)
+
+
+def end_page():
+    """What app.py does after the page (and `stop` before stopping): the deferred drawings,
+    then the address bar."""
+    for draw in st.session_state.pop(PAGE_END_KEY, []):
+        draw()
+    sync_url()
+
+
+def stop():
+    """st.stop() for a page that has changed the experiment: the share link and the address
+    bar still get the change."""
+    end_page()
+    st.stop()
 
 
 def link_error() -> str | None:
@@ -302,6 +333,59 @@ def start_job(exp: Experiment | None = None, paused: bool = False,
     st.session_state[JOB_KEY] = job.id
     sync_url()
     return job
+
+
+# ---- a race: several jobs followed together ---------------------------------------------
+
+RACE_KEY = "nnplay_race"   # [(label, job id)] of this session's race, also in ?race=
+
+
+def start_race(racers: list) -> list:
+    """Start a race's variants, [(label, Experiment)], each kept as "race · label"; the
+    session's previous race stops. Returns [(label, job)]; the race is in the address bar,
+    so a reload finds it again."""
+    for _, job in race():
+        if job.alive:
+            job.stop()
+    started = [(lab, queue_job(exp, name=f"race · {lab}")[0]) for lab, exp in racers]
+    st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in started]
+    sync_url()
+    return started
+
+
+def race() -> list:
+    """The session's race as [(label, job)]: from session state, else the link's ?race=.
+    Its jobs are attached as ?job= is (only this workspace's: another's race link shows
+    nothing); the variants no longer on the server are left out."""
+    from nnplay.jobapi import manager
+    if RACE_KEY not in st.session_state:
+        st.session_state[RACE_KEY] = _race_from_link(st.query_params.get("race", ""))
+    racers = [(lab, manager().attach(job_id, owner_id(), workspace()))
+              for lab, job_id in st.session_state[RACE_KEY]]
+    racers = [(lab, job) for lab, job in racers if job is not None]
+    if len(racers) < len(st.session_state[RACE_KEY]):
+        if not racers and "race" in st.query_params:
+            link_notice("The race this link followed is not on this server any more (it "
+                        "ended and was saved, or the server restarted): its runs are on "
+                        "Compare.")
+        st.session_state[RACE_KEY] = [(lab, job.id) for lab, job in racers]
+        sync_url()
+    return racers
+
+
+RACE_ITEM = re.compile(r"([0-9a-f]{6,64}):([^,\x00-\x1f]{1,60})")
+
+
+def _race_from_link(link: str) -> list:
+    """?race=<job id>:<label>,... as [(label, job id)]; what is not in that form is ignored."""
+    from nnplay.race import MAX_VARIANTS
+    items = [RACE_ITEM.fullmatch(item) for item in link.split(",")[:MAX_VARIANTS]]
+    return [(m.group(2), m.group(1)) for m in items if m]
+
+
+def _race_link() -> str | None:
+    racers = st.session_state.get(RACE_KEY)
+    return ",".join(f"{job_id}:{lab}" for lab, job_id in racers) if racers else None
 
 
 def follow_job(job_id: str):

@@ -42,6 +42,9 @@ def notices():
 
 
 def sidebar():
+    """Drawn before the page, which may still change the experiment (a widget the student
+    just moved writes the spec in the page's body): the link and the spec download are
+    drawn again once the page has run (session.end_page), so they hold that change too."""
     exp = session.experiment()
     problem = session.link_error()
     if problem:  # in the main area, where it is seen even with the sidebar closed
@@ -49,26 +52,39 @@ def sidebar():
     notices()
     with st.sidebar:
         with st.expander("Share and export", icon=":material/share:"):
-            _share_link(exp)
-            _spec_download_and_upload(exp)
+            link = _share_link_slot()
+            download = st.empty()
+            _spec_upload()
+
+    def draw(key="spec_download"):
+        now = session.experiment()
+        link.code(share_link(now, _base_url(), st.session_state.get("share_hide", []),
+                             _linked_run()), language=None, wrap_lines=True)
+        download.download_button("Download the spec (JSON)", now.to_json(),
+                                 file_name="nnplay_spec.json", mime="application/json",
+                                 icon=":material/download:", key=key)
+    draw("spec_download_before")  # a page that stops early still shows a link
+    session.at_page_end(draw)  # redrawn with the page's changes
 
 
-def _share_link(exp: Experiment):
-    hidden = st.multiselect("Hide these controls for students", list(HIDEABLE),
-                            format_func=HIDEABLE.get, key="share_hide",
-                            help="Classroom mode: the link opens with these controls hidden; "
-                                 "their values come from the link.")
-    run_id = st.session_state.get("nnplay_run_id")
-    with_run = st.checkbox("Link to the latest run", key="share_run", disabled=run_id is None,
-                           help="Opening the link shows that saved run.")
+def _linked_run() -> str | None:
+    return st.session_state.get("nnplay_run_id") if st.session_state.get("share_run") else None
+
+
+def _share_link_slot():
+    """The classroom options, and an empty slot for the link itself."""
+    st.multiselect("Hide these controls for students", list(HIDEABLE),
+                   format_func=HIDEABLE.get, key="share_hide",
+                   help="Classroom mode: the link opens with these controls hidden; "
+                        "their values come from the link.")
+    st.checkbox("Link to the latest run", key="share_run",
+                disabled=st.session_state.get("nnplay_run_id") is None,
+                help="Opening the link shows that saved run.")
     st.caption("Copy this link: it holds the whole experiment.")
-    st.code(share_link(exp, _base_url(), hidden, run_id if with_run else None), language=None,
-            wrap_lines=True)
+    return st.empty()
 
 
-def _spec_download_and_upload(exp: Experiment):
-    st.download_button("Download the spec (JSON)", exp.to_json(), file_name="nnplay_spec.json",
-                       mime="application/json", icon=":material/download:", key="spec_download")
+def _spec_upload():
     upload = st.file_uploader("Restore a spec (JSON)", type=["json"], key="spec_upload")
     if upload is None or st.session_state.get("spec_upload_done") == upload.file_id:
         return

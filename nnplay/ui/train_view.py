@@ -7,10 +7,10 @@ import time
 import streamlit as st
 
 from nnplay import config, plots, slots
-from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_head, auto_loss,
+from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
-                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, UNUSUAL_LOSSES, Experiment,
-                         notes, output_units, task_metrics)
+                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, notes,
+                         output_units, task_metrics)
 from nnplay.ui import session
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -21,8 +21,25 @@ LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entr
                "mean_absolute_error": "mean absolute error", "huber": "Huber"}
 
 
-def _nearest_rate(value: float, rates=RATES) -> float:
-    return min(rates, key=lambda r: abs(r - value))
+def _rate_options(value, rates=RATES) -> list:
+    """The usual rates plus `value` when it is not one of them: a link's 0.05 shows as 0.05,
+    never snapped to a neighbour the student did not choose."""
+    return sorted({*rates, value}) if isinstance(value, (int, float)) else list(rates)
+
+
+def _kept(current: dict, defaults: dict, **chosen) -> dict:
+    """`current` with the widgets' values written in, only where they differ from what
+    `current` already means: what the student did not touch stays exactly as the link gave
+    it; a value set back to its default is left out, as a new setting would be."""
+    out, meant = dict(current), {**defaults, **current}
+    for key, value in chosen.items():
+        if value == meant.get(key):
+            continue
+        if key in defaults and value == defaults[key]:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 # ---- settings ---------------------------------------------------------------------------
@@ -34,13 +51,12 @@ def optimizer_settings(exp: Experiment):
                       format_func=OPTIMIZER_NAMES.get,
                       help="How the weights are moved along the gradient.")
     with c2:
-        exp.train.learning_rate = session.seeded(
-            st.select_slider, "Learning rate", "train.learning_rate",
-            _nearest_rate(exp.train.learning_rate), options=RATES,
-            help="Size of each step. Too small: slow. Too large: the loss jumps or explodes.")
+        session.bound(st.select_slider, "Learning rate", "train.learning_rate",
+                      options=_rate_options(exp.train.learning_rate),
+                      help="Size of each step. Too small: slow. Too large: the loss jumps or explodes.")
     with c3:
         session.bound(st.number_input, "Batch size", "train.batch_size", min_value=1,
-                      max_value=4096, step=1, help="Samples per weight update.")
+                      max_value=65536, step=1, help="Samples per weight update.")
     with c4:
         session.bound(st.number_input, "Epochs", "train.epochs", min_value=1,
                       max_value=100_000, step=10, help="Passes over the training data.")
@@ -51,7 +67,7 @@ def optimizer_settings(exp: Experiment):
     if exp.train.optimizer in ("sgd", "rmsprop"):
         with c1:
             session.bound(st.number_input, "Momentum", "train.momentum", min_value=0.0,
-                          max_value=0.99, step=0.1, format="%.2f")
+                          max_value=max(0.99, exp.train.momentum), step=0.1, format="%.2f")
     with c2:
         _schedule(exp)
 
@@ -64,15 +80,17 @@ def _schedule(exp: Experiment):
     if kind == "none":
         exp.train.lr_schedule = None
         return
-    defaults = {**SCHEDULE_DEFAULTS[kind], **{k: v for k, v in current.items() if k != "type"}}
+    if current.get("type") != kind:   # a schedule chosen here starts from its defaults
+        current = {"type": kind, **SCHEDULE_DEFAULTS[kind]}
+    defaults = {**SCHEDULE_DEFAULTS[kind], **current}
     steps = session.seeded(st.number_input, "Decay steps (batches)", f"train.lr_schedule.{kind}.steps",
                            defaults["decay_steps"], min_value=1, step=100)
-    schedule = {"type": kind, "decay_steps": int(steps)}
+    chosen = {"decay_steps": int(steps)}
     if "decay_rate" in SCHEDULE_DEFAULTS[kind]:
-        schedule["decay_rate"] = session.seeded(
+        chosen["decay_rate"] = session.seeded(
             st.number_input, "Decay rate", f"train.lr_schedule.{kind}.rate",
-            float(defaults["decay_rate"]), min_value=0.01, max_value=10.0, step=0.05)
-    exp.train.lr_schedule = schedule
+            float(defaults["decay_rate"]), min_value=0.0, max_value=100.0, step=0.05)
+    exp.train.lr_schedule = _kept(current, SCHEDULE_DEFAULTS[kind], **chosen)
 
 
 def loss_and_metrics(exp: Experiment, info):
@@ -81,13 +99,11 @@ def loss_and_metrics(exp: Experiment, info):
     fits = list(TASK_LOSSES[info.task])
     head_units = output_units(exp.model, info) or 1
     auto = f"auto ({LOSS_LABELS[auto_loss(info.task, head_units)]})"
+    # a loss that does not fit the task stays, and the page says why it cannot train
+    options = ["auto"] + fits + [l for l in [exp.train.loss] if l not in fits and l != "auto"]
     with c1:
-        options = ["auto"] + fits + ([exp.train.loss] if exp.train.loss in UNUSUAL_LOSSES[info.task] else [])
-        choice = session.seeded(st.selectbox, "Loss", "train.loss",
-                                exp.train.loss if exp.train.loss in options else "auto",
-                                options=options,
-                                format_func=lambda v: auto if v == "auto" else LOSS_LABELS[v])
-        exp.train.loss = choice
+        session.bound(st.selectbox, "Loss", "train.loss", options=options,
+                      format_func=lambda v: auto if v == "auto" else LOSS_LABELS.get(v, v))
     usable = list(task_metrics(info.task, head_units))
     with c2:
         chosen = session.seeded(st.multiselect, "Metrics", "train.metrics",
@@ -98,20 +114,21 @@ def loss_and_metrics(exp: Experiment, info):
         st.caption(f"Note: {note}")
 
 
+REG_KINDS = {"none": "none", "l1": "L1", "l2": "L2", "l1_l2": "L1 and L2"}
+
+
 def regularization_and_stopping(exp: Experiment):
     c1, c2, c3, c4 = st.columns(4)
     reg = exp.train.regularization or {}
     with c1:
         kind = session.seeded(st.selectbox, "Regularization", "train.regularization.kind",
-                              "l2" if "l2" in reg else ("l1" if "l1" in reg else "none"),
-                              options=("none", "l1", "l2"),
+                              "_".join(k for k in ("l1", "l2") if k in reg) or "none",
+                              options=list(REG_KINDS), format_func=REG_KINDS.get,
                               help="A penalty on large weights for every layer that has none "
                                    "of its own: fights overfitting.")
     with c2:
-        rate = session.seeded(st.select_slider, "Regularization rate", "train.regularization.rate",
-                              _nearest_rate(max(reg.values(), default=0.0), REG_RATES),
-                              options=REG_RATES, disabled=kind == "none")
-    exp.train.regularization = {kind: rate} if kind != "none" and rate > 0 else None
+        rates = _penalty_rates(kind, reg)
+    exp.train.regularization = rates if kind != "none" and any(rates.values()) else None
     es = exp.train.early_stopping
     with c3:
         on = session.seeded(st.toggle, "Early stopping", "train.early_stopping.on", es is not None,
@@ -119,10 +136,27 @@ def regularization_and_stopping(exp: Experiment):
                                  "and go back to the best weights.")
     with c4:
         patience = session.seeded(st.number_input, "Patience (epochs)", "train.early_stopping.patience",
-                                  (es or EARLY_STOPPING_DEFAULTS)["patience"], min_value=0, step=5,
-                                  disabled=not on)
-    exp.train.early_stopping = ({**EARLY_STOPPING_DEFAULTS, **(es or {}), "patience": int(patience)}
-                                if on else None)
+                                  {**EARLY_STOPPING_DEFAULTS, **(es or {})}["patience"],
+                                  min_value=0, step=5, disabled=not on)
+    exp.train.early_stopping = _kept(EARLY_STOPPING_DEFAULTS if es is None else es,
+                                     EARLY_STOPPING_DEFAULTS, patience=int(patience)) if on else None
+
+
+def _penalty_rates(kind: str, reg: dict) -> dict:
+    """The rate of each penalty `kind` names ({"l1": a, "l2": b}); one slider per penalty,
+    so a link's L1 and L2 keep their own rates."""
+    names = ["l1", "l2"] if kind == "l1_l2" else [kind]
+    same = max(reg.values(), default=0.0)   # the one rate shown when the kind changes
+    cols = st.columns(len(names)) if len(names) > 1 else [st.container()]
+    rates = {}
+    for col, name in zip(cols, names):
+        with col:
+            start = reg.get(name, same)
+            label = "Regularization rate" if len(names) == 1 else f"{REG_KINDS[name]} rate"
+            rates[name] = session.seeded(
+                st.select_slider, label, f"train.regularization.{'rate' if len(names) == 1 else name}",
+                start, options=_rate_options(start, REG_RATES), disabled=kind == "none")
+    return rates
 
 
 def augmentation_settings(exp: Experiment, info):
@@ -133,7 +167,7 @@ def augmentation_settings(exp: Experiment, info):
                                                            "apply to image data)"))
     cols = st.columns(6 if image else 1)
     # image augmentations kept from an image dataset would make the spec invalid on this data
-    values = aug if image else {**aug, **{k: AUGMENTATION_DEFAULTS[k] for k in IMAGE_AUGMENTATIONS}}
+    values = dict(aug) if image else {**aug, **{k: AUGMENTATION_DEFAULTS[k] for k in IMAGE_AUGMENTATIONS}}
     if image:
         with cols[0]:
             values["flip"] = session.seeded(st.selectbox, "Flip", "train.augmentation.flip",
@@ -146,9 +180,10 @@ def augmentation_settings(exp: Experiment, info):
                                               min_value=0.0, max_value=hi, step=0.05)
     with cols[-1]:
         values["noise"] = session.seeded(st.slider, "Gaussian noise", "train.augmentation.noise",
-                                         float(aug["noise"]), min_value=0.0, max_value=1.0, step=0.05,
+                                         float(aug["noise"]), min_value=0.0,
+                                         max_value=max(1.0, float(aug["noise"])), step=0.05,
                                          help="Noise added to the inputs while training.")
-    active = {k: v for k, v in values.items() if v != AUGMENTATION_DEFAULTS[k]}
+    active = _kept(exp.train.augmentation or {}, AUGMENTATION_DEFAULTS, **values)
     exp.train.augmentation = active or None
     if image and active:
         _augmentation_preview(exp)
@@ -186,30 +221,33 @@ def _controls(job, snap, exp: Experiment):
     when that changes."""
     phase = _phase(snap)
     active, paused = phase in ("active", "paused"), phase == "paused"
-    c = st.columns([1.2, 1.2, 1, 1, 1, 1.6, 2.4])
-    fresh = paused and snap.epoch == 0  # after Reset: Train starts this job
-    # Callbacks, not `if button: ...; st.rerun()`: they act before the page is drawn, so a
-    # press costs one page run, not two (a class pressing Train together shares one process).
-    c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
-                width="stretch", on_click=_train, args=(job if fresh else None, exp),
-                help="Start training" if fresh or not active else
-                "Start again from epoch 0 (Resume continues this run)")
-    c[1].button("Pause" if not paused else "Resume", disabled=not active,
-                icon=":material/pause:" if not paused else ":material/play_arrow:",
-                width="stretch", on_click=job.resume if paused else getattr(job, "pause", None))
-    c[2].button("Step", icon=":material/skip_next:", disabled=active and not paused, width="stretch",
-                on_click=_step, args=(job if active else None, exp),
-                help="Train exactly one more epoch (a new run starts if none is paused)")
-    c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch",
-                on_click=getattr(job, "stop", None))
-    c[4].button("Reset", icon=":material/restart_alt:", width="stretch",
-                on_click=lambda: session.start_job(exp, paused=True, pace=_pace()),
-                help="Back to epoch 0 with the same seed: the same initial weights")
-    with c[5]:
+    # one row whose buttons are as wide as their labels (equal columns cut "Step", "Stop"
+    # and "Reset" to "S..." at 1280 px); it wraps on a narrow window instead of truncating
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        _buttons(job, exp, active, paused, fresh=paused and snap.epoch == 0)
         _speed(job if active else None, snap)
-    if active and not exp.train.lr_schedule:
-        with c[6]:
+        if active and not exp.train.lr_schedule:
             _live_learning_rate(job, snap)
+
+
+def _buttons(job, exp: Experiment, active: bool, paused: bool, fresh: bool):
+    """`fresh`: paused at epoch 0 after Reset, so Train starts this job. Callbacks, not
+    `if button: ...; st.rerun()`: they act before the page is drawn, so a press costs one
+    page run, not two (a class pressing Train together shares one Python process)."""
+    st.button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
+              on_click=_train, args=(job if fresh else None, exp),
+              help="Start training" if fresh or not active else
+              "Start again from epoch 0 (Resume continues this run)")
+    st.button("Pause" if not paused else "Resume", disabled=not active,
+              icon=":material/pause:" if not paused else ":material/play_arrow:",
+              on_click=job.resume if paused else getattr(job, "pause", None))
+    st.button("Step", icon=":material/skip_next:", disabled=active and not paused,
+              on_click=_step, args=(job if active else None, exp),
+              help="Train exactly one more epoch (a new run starts if none is paused)")
+    st.button("Stop", icon=":material/stop:", disabled=not active, on_click=getattr(job, "stop", None))
+    st.button("Reset", icon=":material/restart_alt:",
+              on_click=lambda: session.start_job(exp, paused=True, pace=_pace()),
+              help="Back to epoch 0 with the same seed: the same initial weights")
 
 
 # Slow motion: full speed finishes the Playground's 500 epochs in well under a second.
@@ -256,7 +294,7 @@ def _speed(job, snap):
         # Streamlit forgets a widget's value when its page is left: show the job's pace
         st.session_state["train_speed"] = _default_speed() if job is None else next(
             (k for k, v in SPEEDS.items() if v == snap.pace), "full speed")
-    st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed",
+    st.selectbox("Speed", list(SPEEDS), key="train_speed", label_visibility="collapsed", width=150,
                  help="Slow motion, to watch the decision boundary form epoch by epoch. The "
                       "results are the same at any speed.",
                  on_change=lambda: job is not None and job.set_pace(_pace()))
@@ -268,8 +306,9 @@ def _live_learning_rate(job, snap):
     if st.session_state.get("live_lr_job") != job.id or "live_lr" not in st.session_state:
         # a new job, or back from another page (Streamlit forgets the slider's value)
         st.session_state["live_lr_job"] = job.id
-        st.session_state["live_lr"] = _nearest_rate(snap.learning_rate or job.exp.train.learning_rate)
-    st.select_slider("Learning rate (while training)", options=RATES, key="live_lr",
+        st.session_state["live_lr"] = snap.learning_rate or job.exp.train.learning_rate
+    st.select_slider("Learning rate (while training)", key="live_lr",
+                     options=_rate_options(st.session_state["live_lr"]),
                      label_visibility="collapsed", format_func=lambda r: f"learning rate {r:g}",
                      on_change=lambda: job.set_learning_rate(st.session_state["live_lr"]))
 
