@@ -276,8 +276,10 @@ V1_LEARNING_RATE = 0.03                          # and trained every optimizer a
 
 
 def spec_version(d: dict):
-    """The version a spec dict was written for; specs without one predate versions (1)."""
-    return d.get("version", 1)
+    """The version a spec dict was written for. nnplay has always written the version into
+    every spec it saves or links, so a spec without one was typed by a person: it means what
+    it says in Keras (the current version)."""
+    return d.get("version", VERSION)
 
 
 def upgrade(d: dict) -> dict:
@@ -308,17 +310,17 @@ def _v1_defaults_written(d: dict) -> dict:
 
 
 def reading_notes(d) -> list[str]:
-    """One line for each default a spec without a version got from version 1, so a student
-    who typed Keras's `Dense(10)` learns why it became ReLU."""
-    if not isinstance(d, dict) or "version" in d:
+    """One line when a version-1 spec relied on nnplay's old defaults, which its upgrade wrote
+    out, so a reader of the file knows why a Dense layer without an activation is ReLU."""
+    if not isinstance(d, dict) or spec_version(d) != 1:
         return []
     before, after = json.dumps(d, sort_keys=True), upgrade(d)
-    after.pop("version")
+    after["version"] = 1
     if json.dumps(after, sort_keys=True) == before:
         return []
-    return ["this spec has no \"version\", so it is read as version 1 (nnplay's old defaults: "
-            "ReLU for Dense/Conv layers without an activation, learning rate 0.03); write "
-            f"\"version\": {VERSION} for Keras's defaults (linear, the optimizer's own rate)"]
+    return ["this spec is version 1, so it keeps nnplay's old defaults (ReLU for Dense/Conv "
+            "layers without an activation, learning rate 0.03); version "
+            f"{VERSION} and a spec without a version follow Keras (linear, the optimizer's own rate)"]
 
 
 def auto_head(info) -> dict:

@@ -224,7 +224,7 @@ def test_script_is_standalone_and_tidy(name):
 def test_only_non_default_arguments_are_written():
     script = export_script(make_exp(
         model={"layers": [{"type": "Dense", "units": 8, "activation": "linear"}]},
-        train={"optimizer": "adam", "early_stopping": {}}))
+        train={"optimizer": "adam", "learning_rate": 0.03, "early_stopping": {}}))
     assert 'keras.layers.Dense(8, name="dense_1")' in script
     assert "keras.optimizers.Adam(learning_rate=0.03)" in script
     assert "EarlyStopping(\n        patience=10, restore_best_weights=True\n    )" in script

@@ -106,13 +106,19 @@ def test_a_version_1_spec_keeps_relu_and_its_rate():
     assert Experiment.from_dict(exp.to_dict()) == exp          # the upgraded spec means the same
 
 
-def test_a_spec_without_a_version_is_version_1_and_says_so():
-    d = {"model": {"layers": [{"type": "Dense", "units": 8}]}}
-    assert Experiment.from_dict(d).model.layers[0]["activation"] == "relu"
-    assert "version" in reading_notes(d)[0] and "linear" in reading_notes(d)[0]
-    assert reading_notes({"model": {"layers": [{"type": "Dense", "units": 8, "activation": "tanh"}]},
-                          "train": {"learning_rate": 0.1}}) == []   # nothing relied on v1
-    assert reading_notes({"version": 2}) == []
+def test_a_spec_without_a_version_means_keras_and_a_version_1_spec_keeps_its_model():
+    # nnplay always wrote the version: a spec without one was typed by a person, as Keras reads
+    typed = {"model": {"layers": [{"type": "Dense", "units": 8}]}, "train": {"optimizer": "adam"}}
+    exp = Experiment.from_dict(typed)
+    assert exp.model.layers[0].get("activation", "linear") == "linear" and exp.train.learning_rate == 0.001
+    assert reading_notes(typed) == []
+    old = {"version": 1, **typed}
+    exp = Experiment.from_dict(old)
+    assert exp.model.layers[0]["activation"] == "relu" and exp.train.learning_rate == 0.03
+    assert "version 1" in reading_notes(old)[0] and "linear" in reading_notes(old)[0]
+    assert reading_notes({"version": 1, "model": {"layers": [
+        {"type": "Dense", "units": 8, "activation": "tanh"}]},
+        "train": {"learning_rate": 0.1}}) == []   # nothing relied on v1
 
 
 def test_version_2_dense_and_conv_default_to_linear_and_null_is_linear():
@@ -395,9 +401,10 @@ def test_the_cli_reads_keras_spellings_and_says_its_notes(tmp_path, capsys):
     assert "hidden (Dense)" in out and "relu_2 (ReLU)" in out
     assert "nnplay: note: mean_squared_error on a classifier is unusual" in err
     assert "nnplay: note: metric mae is left out" in err
-    spec.write_text(json.dumps({"data": {"dataset": "xor"}, "model": {"layers": [{"type": "Dense", "units": 4}]}}))
+    spec.write_text(json.dumps({"version": 1, "data": {"dataset": "xor"},
+                                "model": {"layers": [{"type": "Dense", "units": 4}]}}))
     assert main(["summary", str(spec)]) == 0
-    assert 'has no "version", so it is read as version 1' in capsys.readouterr().err
+    assert "this spec is version 1, so it keeps nnplay's old defaults" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("dataset", ["iris", "xor"])

