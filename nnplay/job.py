@@ -255,7 +255,7 @@ class TrainingJob:
         self.engine = Engine(built, self.dataset, self.exp.train)
         self._grid_points = None
         if self.dataset.raw_train is not None and self.dataset.info.kind == "toy":
-            from .inspect import grid_points
+            from .inspection import grid_points
             self._grid_points = self.dataset.features_for(grid_points(self.dataset.grid_bounds))
         self._set(task=self.dataset.info.task, metric_names=list(self.engine.names),
                   grad_names=list(self.engine.grad_names),
@@ -379,7 +379,7 @@ class TrainingJob:
 
     def _refresh_views(self, force: bool = False, grid: bool = True):
         """Decision grid and weight statistics, throttled by wall time, not by epoch."""
-        from .inspect import grid_values, weight_stats
+        from .inspection import grid_values, weight_stats
         now = time.perf_counter()
         every = self._frame_s or GRID_EVERY_S
         if grid and self._grid_points is not None and (force or now - self._last_grid >= every):
