@@ -29,8 +29,8 @@ if job is None:
 snap = job.snapshot()
 was_live = view.is_live(snap)
 status, refresh = st.columns([5, 1], vertical_alignment="center")
-with status:
-    view.live_fragment("status", job, was_live, view.status_line)
+status_slot = status.empty()       # the open tab's live fragment writes the status here
+view.status_line(status_slot, job, snap)
 refresh.button("Refresh", icon=":material/refresh:", width="stretch", on_click=view.forget_figures,
                help="Redraw everything with the model's current weights.")
 if followed is not None and job is followed and \
@@ -45,18 +45,20 @@ if job.model() is None or job.dataset is None:
     st.stop()
 
 
-def live(name, body):
-    return lambda: view.live_fragment(name, job, was_live, body)
+def live(name, body=None):
+    """The open tab redraws itself and the status line together, from one snapshot, in the
+    page's one timed fragment (a second timer would be skipped while the first one runs)."""
+    return lambda: view.live_fragment(name, job, was_live, body, status_slot)
 
 
 kind = job.dataset.info.kind
 sections = {"Weights": live("weights", weights_section),
             "Gradients": live("gradients", gradients_section)}
 if kind == "image":
-    sections["Filters & feature maps"] = lambda: images_section(job, snap)
+    sections["Filters & feature maps"] = lambda: (images_section(job, snap), live("status")())
 if kind == "toy":
-    sections["Network"] = lambda: network_section(job, snap)
-sections["Evaluation"] = lambda: evaluation_section(job, snap)
+    sections["Network"] = live("network", network_section)
+sections["Evaluation"] = lambda: (evaluation_section(job, snap), live("status")())
 # Only the open tab runs (on_change="rerun"): the others cost nothing until chosen.
 for draw, tab in zip(sections.values(), st.tabs(list(sections), key="inspect_tab",
                                                on_change="rerun")):

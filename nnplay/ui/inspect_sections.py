@@ -6,7 +6,8 @@ import streamlit as st
 
 from nnplay import inspection as nni
 from nnplay import plots
-from nnplay.ui.inspect_view import cached, chart, class_name, logits, model_of, model_outputs, valid_or
+from nnplay.ui.inspect_view import (chart, class_name, every_few_seconds, logits, model_of,
+                                    model_outputs, valid_or)
 
 KERNEL_MAX_ROWS = 400    # a bigger kernel is cut to its first rows for the heatmap
 MAX_TILES = 32           # filters and feature maps drawn
@@ -194,15 +195,20 @@ def feature_maps(job, snap, model):
 
 # ---- the network (2-D data) ------------------------------------------------------------------
 
+def network_figure(model, dataset):
+    view = nni.network_view(model, dataset, resolution=40, max_units=8)
+    return None if view is None else plots.network_figure(view)
+
+
 def network_section(job, snap):
-    view = cached("network", job, snap,
-                  lambda: nni.network_view(model_of(job), job.dataset, resolution=40, max_units=8))
-    if view is None:
+    epoch, fig = every_few_seconds("network", job, snap,
+                                   lambda: network_figure(model_of(job), job.dataset))
+    if fig is None:
         st.info("The network view draws stacks of Dense layers on 2-D data; this model has other "
                 "layers in it.")
         return
-    chart(plots.network_figure(view), key="network")
-    st.caption(f"Epoch {snap.epoch}. Each square is one neuron's output over the whole input "
+    chart(fig, key="network")
+    st.caption(f"Epoch {epoch}. Each square is one neuron's output over the whole input "
                "square (x1 across, x2 up): blue where it is positive, orange where negative, "
                "each scaled to its own largest value (the sigmoid output: 0 orange … 1 blue). "
                "Lines are weights: blue positive, orange negative, thicker = larger within a "

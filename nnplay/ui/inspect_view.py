@@ -26,17 +26,37 @@ def cached(name: str, job, snap, compute):
     return session.remembered(CACHE_KEY, name, (job.id, snap.epoch, snap.status), compute)
 
 
+def every_few_seconds(name: str, job, snap, compute, every_s: float = 2.0):
+    """(epoch, `compute()`) recomputed when the job moved on, at most every `every_s` seconds:
+    a figure that takes a second to build on a busy server must not take the whole live
+    fragment's second (its redraw would be cut short by the next one, and never show). The
+    epoch is the one the figure was drawn at, for its caption."""
+    import time
+    kept = st.session_state.setdefault(CACHE_KEY, {})
+    now = time.monotonic()
+    old = kept.get(name)
+    same_run = old is not None and old[0] == (job.id, snap.status)
+    if not same_run or (old[1] != snap.epoch and now - old[2] >= every_s):
+        kept[name] = old = ((job.id, snap.status), snap.epoch, now, compute())
+    return old[1], old[3]
+
+
 def is_live(snap) -> bool:
     return snap.status in catalogue.LIVE
 
 
-def live_fragment(name: str, job, was_live: bool, body):
-    """Draw `body(job, snap)` in a fragment that redraws every second while the job trains;
-    when training ends, rerun the whole page once so every section shows the final model."""
+def live_fragment(name: str, job, was_live: bool, body, status_slot=None):
+    """Draw `body(job, snap)` (if any) and the status line into `status_slot` in a fragment
+    that redraws every second while the job trains; when training ends, rerun the whole page
+    once so every section shows the final model. One such fragment per page: the browser
+    skips a timed rerun while another one runs, so a second timer would hardly ever fire."""
     @st.fragment(run_every=LIVE_EVERY_S if was_live else None, key=f"inspect_{name}")
     def part():
         snap = job.snapshot()
-        body(job, snap)
+        if status_slot is not None:
+            status_line(status_slot, job, snap)
+        if body is not None:
+            body(job, snap)
         if was_live and not is_live(snap):
             st.rerun()
     part()
@@ -159,12 +179,12 @@ def saved_run(run):
     return None
 
 
-def status_line(job, snap):
+def status_line(slot, job, snap):
     # a failure's message is in an error box below
     why = f" — {snap.message}" if snap.message and snap.status != "failed" else ""
     kept = " Saved run: the model as it was when training ended." \
         if isinstance(job, nni.SavedRun) else ""
-    st.caption(f"On **{job.exp.data.dataset}**: {catalogue.status_word(snap.status)}, "
+    slot.caption(f"On **{job.exp.data.dataset}**: {catalogue.status_word(snap.status)}, "
                f"epoch {snap.epoch} of {snap.epochs}{why}.{kept}")
 
 
