@@ -92,6 +92,7 @@ class Dataset:
     _transform: object = None             # toys: raw (n, 2) -> model inputs
     target_offset: float = 0.0            # regression: original y = offset + y * scale
     target_scale: float = 1.0
+    input_scaler: object = None           # x as loaded -> model inputs (fitted on training)
 
     def features_for(self, points: np.ndarray) -> np.ndarray:
         """Model inputs for raw 2-D points (toy datasets only)."""
@@ -341,7 +342,7 @@ def _assemble(info: DatasetInfo, x: np.ndarray, y: np.ndarray, parts: tuple, spe
         arrays.append(y_scaler(y[index]) if scales_target else y[index].astype(y_type))
     notes = notes + _normalize_notes(spec.normalize, scaling, y_scaler if scales_target else None)
     return Dataset(info, *arrays, notes=notes, target_offset=float(y_scaler.offset),
-                   target_scale=float(y_scaler.scale)), x_scaler
+                   target_scale=float(y_scaler.scale), input_scaler=x_scaler), x_scaler
 
 
 def _normalize_notes(method: str, scaling: str, y_scaler: Scaler | None) -> list:

@@ -4,6 +4,7 @@ model's mistakes on the validation set."""
 import streamlit as st
 
 from nnplay.ui import inspect_view as view
+from nnplay.ui.ask_view import ask_section
 from nnplay.ui import session
 from nnplay.ui.inspect_eval import evaluation_section
 from nnplay.ui.inspect_sections import gradients_section, images_section, network_section, weights_section
@@ -59,6 +60,7 @@ if kind == "image":
 if kind == "toy":
     sections["Network"] = live("network", network_section)
 sections["Evaluation"] = lambda: (evaluation_section(job, snap), live("status")())
+sections["Ask the model"] = live("ask", ask_section)
 # Only the open tab runs (on_change="rerun"): the others cost nothing until chosen.
 for draw, tab in zip(sections.values(), st.tabs(list(sections), key="inspect_tab",
                                                on_change="rerun")):

@@ -9,7 +9,7 @@ from nnplay.ui import session
 CACHE_KEY = "inspect_cache"
 PICK_KEY = "inspect_run"
 CHOICE_KEY = "inspect_run_choice"     # (picked key, followed job id then): outlives the widget
-WIDGET_KEYS = ("inspect_layer", "inspect_sample", "inspect_map_layer", "ask_index")
+WIDGET_KEYS = ("inspect_layer", "inspect_sample", "inspect_map_layer", "ask_number", "ask_text")
 LIVE_EVERY_S = 1.0   # a live section redraws this often while its job trains
 
 
