@@ -62,6 +62,7 @@ class TrainingJob:
         self._pause = False
         self._stop = False
         self._steps = 0
+        self._step_batches = None      # a step of this many batches instead of an epoch
         self._lr = None
         self._pace = None
         self._thread = None
@@ -96,11 +97,13 @@ class TrainingJob:
             self._pause = False
             self._wake.notify_all()
 
-    def step(self):
-        """Train exactly one more epoch, then stay paused."""
+    def step(self, batches: int | None = None):
+        """Train exactly one more epoch (or `batches` mini-batches: Inspect's One step), then
+        stay paused."""
         with self._lock:
             self._pause = True
             self._steps += 1
+            self._step_batches = batches
             self._wake.notify_all()
 
     def stop(self):
@@ -315,7 +318,10 @@ class TrainingJob:
                 return
             started = time.perf_counter()
             paced = self._pace is not None
-            rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
+            if action == "step" and self._step_batches:
+                rows = self.engine.run_chunk(max_steps=self._step_batches)
+            else:
+                rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
             self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
             self._record(rows)
             if any(not math.isfinite(r["loss"]) for r in rows):

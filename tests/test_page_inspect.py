@@ -93,7 +93,8 @@ def test_a_saved_run_can_be_picked_and_renders_every_tab(circle_job):
     assert "saved circle — completed, 30 epochs" in picker.options
     assert not at.exception and at.header[0].value == "saved circle"
     assert "Job" not in texts(at)
-    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation"]
+    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation",
+                                           "Ask the model"]
     # a saved run keeps its final weights: histograms and the kernel, no "over epochs"
     assert len(charts(at)) == 3 and "The kernel of dense_1" in subheaders(at)
     assert any("keeps its final weights" in c.value for c in at.caption)
@@ -166,7 +167,8 @@ def test_runs_queued_by_train_all_variants_are_offered():
 def test_circle_job_renders_every_tab(circle_job):
     at = open_page(PAGE, circle_job.exp, nnplay_job_id=circle_job.id)
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation"]
+    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation",
+                                           "Ask the model", "One step"]
     assert "Weight shapes" in subheaders(at) and "The kernel of dense_1" in subheaders(at)
     assert len(charts(at)) == 5                    # 2 histograms, 2 over epochs, the kernel
     shapes = at.dataframe[0].value
@@ -250,7 +252,7 @@ def test_a_diverged_job_shows_its_error_and_still_renders():
                    train={"epochs": 50, "learning_rate": 10.0})
     job = MANAGER.submit(exp, load(exp.data))
     assert job.wait(60).status == "failed"
-    for tab in ("Weights", "Gradients", "Network", "Evaluation"):
+    for tab in ("Weights", "Gradients", "Network", "Evaluation", "Ask the model"):
         at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab=tab)
         assert not at.exception, tab
         assert "Training failed" in at.error[0].value

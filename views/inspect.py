@@ -3,8 +3,12 @@ gradients, filters and feature maps, the network as TensorFlow Playground draws 
 model's mistakes on the validation set."""
 import streamlit as st
 
+from nnplay import onestep
+from nnplay.inspection import SavedRun
+
 from nnplay.ui import inspect_view as view
 from nnplay.ui.ask_view import ask_section
+from nnplay.ui.onestep_view import onestep_section
 from nnplay.ui import session
 from nnplay.ui.inspect_eval import evaluation_section
 from nnplay.ui.inspect_sections import gradients_section, images_section, network_section, weights_section
@@ -61,6 +65,8 @@ if kind == "toy":
     sections["Network"] = live("network", network_section)
 sections["Evaluation"] = lambda: (evaluation_section(job, snap), live("status")())
 sections["Ask the model"] = live("ask", ask_section)
+if not isinstance(job, SavedRun) and onestep.is_tiny(job.model()):
+    sections["One step"] = lambda: (onestep_section(job, snap), live("status")())
 # Only the open tab runs (on_change="rerun"): the others cost nothing until chosen.
 for draw, tab in zip(sections.values(), st.tabs(list(sections), key="inspect_tab",
                                                on_change="rerun")):
