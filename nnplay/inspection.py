@@ -44,6 +44,12 @@ def weight_stats(model, bins: int = HIST_BINS) -> list[dict]:
     return out
 
 
+def on_plane(dataset) -> bool:
+    """The data are points on a plane (a toy, or a CSV of two numeric columns): it gets a
+    decision grid, the network view and a scatter plot."""
+    return dataset is not None and dataset.raw_train is not None and dataset._transform is not None
+
+
 def grid_points(bounds: tuple[float, float], resolution: int = 100) -> np.ndarray:
     """(resolution**2, 2) raw points covering the square `bounds`, row-major from the bottom."""
     axis = np.linspace(bounds[0], bounds[1], resolution, dtype=np.float32)
@@ -298,7 +304,7 @@ def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> di
        "weights": [array (shown units before, shown units after) per Dense layer]}
     A map's row 0 is the bottom of the square (as grid_points orders it).
     """
-    if dataset.info.kind != "toy" or dataset.raw_train is None:
+    if not on_plane(dataset):
         return None
     dense = []
     for layer in model.layers:
@@ -461,7 +467,7 @@ class SavedRun:
         names = [v.path for v in model.trainable_variables]
         norms = [list(row) for row in grad_norms if row and len(row) == len(names)]
         grid = None
-        if dataset.raw_train is not None and dataset.info.kind == "toy":
+        if on_plane(dataset):
             points = grid_points(dataset.grid_bounds, 100)
             grid = grid_values(self.engine.predict(dataset.features_for(points)),
                                dataset.info.task, logits=self.engine.logits)

@@ -257,8 +257,8 @@ class TrainingJob:
             built.model.load_weights(self.initial_weights)
         self.engine = Engine(built, self.dataset, self.exp.train)
         self._grid_points = None
-        if self.dataset.raw_train is not None and self.dataset.info.kind == "toy":
-            from .inspection import grid_points
+        from .inspection import grid_points, on_plane
+        if on_plane(self.dataset):
             self._grid_points = self.dataset.features_for(grid_points(self.dataset.grid_bounds))
         self._set(task=self.dataset.info.task, metric_names=list(self.engine.names),
                   grad_names=list(self.engine.grad_names),

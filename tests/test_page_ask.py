@@ -135,3 +135,38 @@ def test_a_sentence_becomes_keras_imdb_word_ids():
     index = {"a": 3, "great": 84, "film": 19}
     ids = ask.text_input("A great film, zyzzyva!", None, num_words=50, maxlen=6, word_index=index)
     assert ids.tolist() == [[0, 1, 6, 2, 22, 2]]   # start, a, great (rare), film, unknown
+
+
+def two_column_csv(n: int = 200) -> bytes:
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-3, 3, size=(n, 2))
+    label = np.where(points[:, 0] * points[:, 1] > 0, "same", "different")   # an xor
+    lines = ["height,weight,kind"] + [f"{a:.3f},{b:.3f},{c}" for (a, b), c in zip(points, label)]
+    return "\n".join(lines).encode()
+
+
+def test_a_two_column_csv_is_a_plane_with_a_decision_grid():
+    from nnplay.data import load_csv
+    from nnplay.inspection import on_plane
+    exp = make_exp(data={"dataset": "csv", "target": "kind"},
+                   model={"layers": [{"type": "Dense", "units": 4, "activation": "tanh"}]},
+                   train={"epochs": 3})
+    ds = load_csv(two_column_csv(), exp.data)
+    assert on_plane(ds) and ds.raw_train.shape == (len(ds.x_train), 2)
+    assert ds.features_for(ds.raw_val) == pytest.approx(ds.x_val, abs=1e-5)
+    job = MANAGER.submit(exp, ds)
+    snap = job.wait(120)
+    assert snap.status == "completed" and snap.grid.shape == (100, 100)
+    at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab="Network")
+    assert not at.exception
+    assert {"Network", "Ask the model", "One step"} <= {t.label for t in at.tabs}
+    assert len(at.get("plotly_chart")) == 1
+    at = ask_tab(job)
+    assert [at.slider(key=f"ask_feature_{j}").label for j in range(2)] == ["height", "weight"]
+
+
+def test_a_csv_with_more_columns_is_not_a_plane():
+    from nnplay.data import load_csv
+    from nnplay.inspection import on_plane
+    text = b"a,b,c,y\n" + b"\n".join(f"{i},{i % 7},{i % 3},{i % 2}".encode() for i in range(60))
+    assert not on_plane(load_csv(text, make_exp(data={"dataset": "csv", "target": "y"}).data))

@@ -329,8 +329,10 @@ with preview:
     try:
         ds = session.dataset(exp)
         summary(ds)
-        if kind == "toy":
+        if ds.raw_train is not None:      # points on a plane: toys and two-column CSVs
             toy_preview(ds)
+        if kind == "toy":
+            pass
         elif kind in ("table", "csv"):
             table_preview(exp, ds)
         elif kind == "image":

@@ -4,7 +4,7 @@ model's mistakes on the validation set."""
 import streamlit as st
 
 from nnplay import onestep
-from nnplay.inspection import SavedRun
+from nnplay.inspection import SavedRun, on_plane
 
 from nnplay.ui import inspect_view as view
 from nnplay.ui.ask_view import ask_section
@@ -61,7 +61,7 @@ sections = {"Weights": live("weights", weights_section),
             "Gradients": live("gradients", gradients_section)}
 if kind == "image":
     sections["Filters & feature maps"] = lambda: (images_section(job, snap), live("status")())
-if kind == "toy":
+if on_plane(job.dataset):
     sections["Network"] = live("network", network_section)
 sections["Evaluation"] = lambda: (evaluation_section(job, snap), live("status")())
 sections["Ask the model"] = live("ask", ask_section)
