@@ -35,8 +35,9 @@ def show_answer(job, outputs, true=None, key="answer"):
     chart(plots.class_probabilities_figure(said.probabilities, names, true), key=key)
     verdict = "." if true is None else (" — right." if said.predicted == int(true) else
                                        f" — wrong: it is {names[int(true)]}.")
+    squash = "sigmoid: p and 1 − p" if np.asarray(outputs).shape[-1] == 1 else "softmax"
     st.caption(f"The model says **{names[said.predicted]}** with probability "
-               f"{said.probabilities[said.predicted]:.1%}{verdict} The bars sum to 1 (softmax"
+               f"{said.probabilities[said.predicted]:.1%}{verdict} The bars sum to 1 ({squash}"
                f"{' of the logits' if logits(job) else ''}).")
     return said
 
@@ -110,9 +111,11 @@ def own_input_part(job, snap):
         return
     left, right = st.columns([1, 1])
     with left:
-        if ds.raw_train is not None:
-            plane(job, snap, found)
+        plane_slot = st.container()
         values = sliders(found)
+        if ds.raw_train is not None:
+            with plane_slot:
+                plane(job, snap, found, values)
     with right:
         show_answer(job, predict(job, ask.typed_input(values, ds)), key="own_answer")
 
@@ -135,8 +138,9 @@ def sliders(found: list) -> list[float]:
     return values
 
 
-def plane(job, snap, found):
-    """The data and the boundary; a click on it moves the two sliders there."""
+def plane(job, snap, found, values):
+    """The data and the boundary, the point asked about as a star; a click on the plane
+    moves the two sliders there."""
     ds = job.dataset
     fig = plots.data_scatter(ds.raw_train, ds.y_train, None, None, ds.info.task, grid=snap.grid,
                              bounds=ds.grid_bounds, title="Click anywhere to ask about that point")
@@ -144,6 +148,9 @@ def plane(job, snap, found):
     targets = grid_points(ds.grid_bounds, 25)
     fig.add_scatter(x=targets[:, 0], y=targets[:, 1], mode="markers", showlegend=False,
                     marker=dict(size=14, opacity=0.01), hoverinfo="x+y", name="ask here")
+    fig.add_scatter(x=[values[0]], y=[values[1]], mode="markers", name="your point",
+                    marker=dict(symbol="star", size=18, color="#2ca02c", line=dict(color="black", width=1)),
+                    hoverinfo="skip")
     fig.update_layout(clickmode="event+select", xaxis_range=[axis[0], axis[-1]])
     st.plotly_chart(fig, key="ask_plane", on_select=lambda: clicked(found),
                     selection_mode="points", width="stretch", config={"displaylogo": False})
