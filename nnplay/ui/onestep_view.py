@@ -63,7 +63,10 @@ def checked_last_step(job):
     """After Next step: do the model's weights now equal the new values predicted?"""
     expected = st.session_state.pop(EXPECTED_KEY, None)
     model = job.model()
-    if not expected or model is None:
+    if expected is None or model is None:
+        return
+    if not expected:
+        st.success("Step taken: the “old” values below are the model's weights after it.")
         return
     now = {v.path: v.numpy() for v in model.trainable_variables}
     gap = max(float(np.abs(now[p] - v).max()) for p, v in expected.items() if p in now)
@@ -99,7 +102,9 @@ def backward(n):
         left.caption(f"{layer.name}: ∂L/∂W")
         left.dataframe(matrix(layer.grad_kernel, "input", "neuron").style.format(precision=5))
         right.caption("∂L/∂b")
-        right.dataframe(matrix(layer.grad_bias[None], "", "neuron").T.style.format(precision=5))
+        right.dataframe(pd.DataFrame({"∂L/∂b": layer.grad_bias},
+                                     index=[f"neuron {j + 1}" for j in range(len(layer.grad_bias))]
+                                     ).style.format(precision=5))
     chain_rule(n.chain)
 
 
@@ -113,7 +118,8 @@ def chain_rule(c):
     st.markdown("∂L/∂w = " + " + ".join(f"({t})" for t in terms) + more +
                 f" = **{fmt(c['sum'])}**  \nThe tape's gradient: **{fmt(c['gradient'])}**.")
     rows = pd.DataFrame({"∂L/∂a": c["d_loss_d_a"], "f′(z)": c["slope"], "δ = ∂L/∂z": c["delta"],
-                         "h (input 1)": c["input"], "δ · h": c["terms"]})
+                         "h (input 1)": c["input"], "δ · h": c["terms"]},
+                        index=[f"example {i + 1}" for i in range(len(c["terms"]))])
     st.dataframe(rows.head(ROWS).style.format(precision=5), hide_index=False)
 
 
