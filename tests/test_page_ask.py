@@ -170,3 +170,30 @@ def test_a_csv_with_more_columns_is_not_a_plane():
     from nnplay.inspection import on_plane
     text = b"a,b,c,y\n" + b"\n".join(f"{i},{i % 7},{i % 3},{i % 2}".encode() for i in range(60))
     assert not on_plane(load_csv(text, make_exp(data={"dataset": "csv", "target": "y"}).data))
+
+
+def test_regression_shows_the_predicted_value_against_the_true_one():
+    job = trained(make_exp(data={"dataset": "diabetes"},
+                           model={"layers": [{"type": "Dense", "units": 8, "activation": "relu"}]},
+                           train={"epochs": 3, "optimizer": "adam", "learning_rate": 0.01}))
+    at = ask_tab(job)
+    example, own = at.metric[0], at.metric[1]
+    assert example.label == own.label == "Predicted"
+    ds = job.dataset
+    value = ds.target_offset + float(job.predict(ds.x_val[:1])[0, 0]) * ds.target_scale
+    assert float(example.value) == pytest.approx(value, rel=1e-3)
+    assert "from the true" in example.delta
+    at.radio(key="ask_way").set_value("most confidently wrong").run()   # the largest error
+    assert not at.exception
+    errors = np.abs(job.predict(ds.x_val)[:, 0] - ds.y_val)
+    worst = ds.target_offset + float(job.predict(ds.x_val[errors.argmax()][None])[0, 0]) * ds.target_scale
+    assert float(at.metric[0].value) == pytest.approx(worst, rel=1e-3)
+
+
+def test_a_series_example_is_drawn_and_has_no_typed_input():
+    job = trained(make_exp(data={"dataset": "sine"},
+                           model={"layers": [{"type": "Flatten"}, {"type": "Dense", "units": 8}]},
+                           train={"epochs": 2}))
+    at = ask_tab(job)
+    assert at.metric[0].label == "Predicted"
+    assert any("no input to type" in c.value for c in at.caption)
