@@ -8,7 +8,7 @@ import streamlit as st
 from nnplay import ask, plots
 from nnplay.data import DataError
 from nnplay.inspection import EVAL_MAX, class_probabilities, grid_points
-from nnplay.ui.inspect_view import cached, chart, class_name, logits, predict, valid_or
+from nnplay.ui.inspect_view import chart, class_name, every_few_seconds, logits, predict, valid_or
 
 CANVAS_PX = 252
 
@@ -70,7 +70,8 @@ def choose_example(job, snap, x, y, name, way, where):
         if where.button("Another random one", icon=":material/casino:"):
             st.session_state["ask_draw"] = st.session_state.get("ask_draw", 0) + 1
         return ask.random_example(len(x), st.session_state.get("ask_draw", 0))
-    outputs = cached(f"ask_outputs_{name}", job, snap, lambda: predict(job, x[:EVAL_MAX]))
+    # every few seconds while training: thousands of predictions must not fill every redraw
+    _, outputs = every_few_seconds(f"ask_outputs_{name}", job, snap, lambda: predict(job, x[:EVAL_MAX]))
     if job.dataset.info.task == "regression":
         return ask.worst_regression(outputs, y[:EVAL_MAX])
     probabilities = class_probabilities(outputs, logits(job))
