@@ -60,6 +60,7 @@ class TrainingJob:
         self._pause = False
         self._stop = False
         self._steps = 0
+        self._step_batches = None      # a step of this many batches instead of an epoch
         self._lr = None
         self._pace = None
         self._thread = None
@@ -94,11 +95,13 @@ class TrainingJob:
             self._pause = False
             self._wake.notify_all()
 
-    def step(self):
-        """Train exactly one more epoch, then stay paused."""
+    def step(self, batches: int | None = None):
+        """Train exactly one more epoch (or `batches` mini-batches: Inspect's One step), then
+        stay paused."""
         with self._lock:
             self._pause = True
             self._steps += 1
+            self._step_batches = batches
             self._wake.notify_all()
 
     def stop(self):
@@ -252,8 +255,8 @@ class TrainingJob:
             built.model.load_weights(self.initial_weights)
         self.engine = Engine(built, self.dataset, self.exp.train)
         self._grid_points = None
-        if self.dataset.raw_train is not None and self.dataset.info.kind == "toy":
-            from .inspect import grid_points
+        from .inspection import grid_points, on_plane
+        if on_plane(self.dataset):
             self._grid_points = self.dataset.features_for(grid_points(self.dataset.grid_bounds))
         self._set(task=self.dataset.info.task, metric_names=list(self.engine.names),
                   grad_names=list(self.engine.grad_names),
@@ -316,7 +319,10 @@ class TrainingJob:
             compiling = self.engine.xla and self.engine.step > 0 and not self.engine.compiled_calls
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
-            rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
+            if action == "step" and self._step_batches:
+                rows = self.engine.run_chunk(max_steps=self._step_batches)
+            else:
+                rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
             if compiling:
                 self._set(compiling=False)
             self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
@@ -395,7 +401,7 @@ class TrainingJob:
 
     def _refresh_views(self, force: bool = False, grid: bool = True):
         """Decision grid and weight statistics, throttled by wall time, not by epoch."""
-        from .inspect import grid_values, weight_stats
+        from .inspection import grid_values, weight_stats
         now = time.perf_counter()
         every = self._frame_s or GRID_EVERY_S
         if grid and self._grid_points is not None and (force or now - self._last_grid >= every):

@@ -783,3 +783,35 @@ def generalization_gap(runs: list[dict], *, smoothing: float = 0.0) -> go.Figure
                         hovertemplate="%{y:.4g}")
     fig.add_hline(y=0, line=dict(color="#999", width=1))
     return fig
+
+
+# ---- ask the model ---------------------------------------------------------------------------
+
+def class_probabilities_figure(probabilities, class_names, true_class: int | None = None,
+                               title: str = "What the model says") -> go.Figure:
+    """One bar per class, its probability; the predicted class in blue, the true class (when
+    known) outlined in green and named below its bar."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    names = [str(n) for n in class_names]
+    predicted = int(probabilities.argmax())
+    colors = [BLUE if i == predicted else "#9fb3c8" for i in range(len(names))]
+    lines = ["#2ca02c" if i == true_class else "rgba(0,0,0,0)" for i in range(len(names))]
+    labels = [f"<b>{n}</b><br>(true)" if i == true_class else n for i, n in enumerate(names)]
+    fig = _figure(title, height=300, showlegend=False,
+                  yaxis=dict(range=[0, 1.15], title="probability", tickformat=".0%"),
+                  xaxis=dict(type="category"))
+    fig.add_bar(x=labels, y=probabilities, marker=dict(color=colors, line=dict(color=lines, width=3)),
+                text=[f"{p:.0%}" if p >= 0.005 else "" for p in probabilities], textposition="outside",
+                hovertemplate="%{x}: %{y:.2%}<extra></extra>")
+    return fig
+
+
+def picture_figure(picture: np.ndarray, title: str = "", size_px: int = 160) -> go.Figure:
+    """A small grey picture (h, w) in 0..1, shown pixel by pixel (bright = ink)."""
+    fig = _figure(title, height=size_px + 50, width=size_px + 20,
+                  xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed",
+                                                        scaleanchor="x"),
+                  margin=dict(l=10, r=10, t=40, b=10))
+    fig.add_heatmap(z=picture, colorscale="gray", zmin=0, zmax=1, showscale=False,
+                    hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>")
+    return fig

@@ -1,12 +1,12 @@
 """Looking inside models: weight distributions over time, activations, filters, the network
-view, confusion matrices and regression values (nnplay/inspect.py), and their figures."""
+view, confusion matrices and regression values (nnplay/inspection.py), and their figures."""
 import ast
 
 import keras
 import numpy as np
 import pytest
 
-from nnplay import inspect as nni
+from nnplay import inspection as nni
 from nnplay import plots
 from nnplay.build import build
 from nnplay.data import load
@@ -214,7 +214,7 @@ def test_inspect_figures_build():
 
 
 def test_grid_values_turn_logits_into_probabilities():
-    from nnplay.inspect import grid_values
+    from nnplay.inspection import grid_values
     logits = np.zeros((4, 1))
     assert np.allclose(grid_values(logits, "binary", resolution=2, logits=True), 0.5)
     two = np.array([[0.0, 0.0]] * 4)

@@ -84,7 +84,8 @@ def test_a_saved_run_can_be_picked_and_renders_every_tab(circle_job):
     assert "saved circle — completed, 30 epochs" in picker.options
     assert not at.exception and at.header[0].value == "saved circle"
     assert "Job" not in texts(at)
-    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation"]
+    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation",
+                                           "Ask the model"]
     # a saved run keeps its final weights: histograms and the kernel, no "over epochs"
     assert len(charts(at)) == 3 and "The kernel of dense_1" in subheaders(at)
     assert any("keeps its final weights" in c.value for c in at.caption)
@@ -158,7 +159,8 @@ def test_runs_queued_by_train_all_variants_are_offered():
 def test_circle_job_renders_every_tab(circle_job):
     at = open_page(PAGE, circle_job.exp, nnplay_job_id=circle_job.id)
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation"]
+    assert [t.label for t in at.tabs] == ["Weights", "Gradients", "Network", "Evaluation",
+                                           "Ask the model", "One step"]
     assert "Weight shapes" in subheaders(at) and "The kernel of dense_1" in subheaders(at)
     assert len(charts(at)) == 5                    # 2 histograms, 2 over epochs, the kernel
     shapes = at.dataframe[0].value
@@ -212,11 +214,15 @@ def test_regression_and_table_evaluation():
     assert [m.label for m in at.metric] == ["Mean absolute error", "R²"]
     assert len(charts(at)) == 2                    # predicted vs actual, residuals
 
-    job = trained(make_exp(data={"dataset": "iris"}, train={"epochs": 3}))
+    # one epoch at a tiny rate: an untrained model, so there are mistakes to list
+    job = trained(make_exp(data={"dataset": "iris"}, train={"epochs": 1, "learning_rate": 0.0001}))
     at = open_tab(open_page(PAGE, job.exp, nnplay_job_id=job.id), "Evaluation")
     assert not at.exception
-    wrong = [d.value for d in at.dataframe]
-    assert not wrong or {"true", "predicted", "petal length (cm)"} <= set(wrong[0].columns)
+    heading = next(s for s in subheaders(at) if s.startswith("Misclassified"))
+    assert not heading.startswith("Misclassified: 0 ")
+    wrong = at.dataframe[0].value
+    assert {"true", "predicted", "petal length (cm)"} <= set(wrong.columns)
+    assert len(wrong) == min(int(heading.split()[1]), 32)   # the first 32 are listed
 
 
 def test_a_running_job_renders_and_then_shows_the_end():
@@ -237,7 +243,7 @@ def test_a_diverged_job_shows_its_error_and_still_renders():
                    train={"epochs": 50, "learning_rate": 10.0})
     job = manager().submit(exp, load(exp.data))
     assert job.wait(60).status == "failed"
-    for tab in ("Weights", "Gradients", "Network", "Evaluation"):
+    for tab in ("Weights", "Gradients", "Network", "Evaluation", "Ask the model"):
         at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab=tab)
         assert not at.exception, tab
         assert "Training failed" in at.error[0].value

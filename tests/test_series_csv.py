@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from nnplay import data, plots
-from nnplay import inspect as nni
+from nnplay import inspection as nni
 from nnplay.data import DataError
 from nnplay.spec import DataSpec, Experiment
 

@@ -376,8 +376,10 @@ with preview:
     try:
         ds = session.dataset(exp)
         summary(ds)
-        if kind == "toy":
+        if ds.raw_train is not None:      # points on a plane: toys and two-column CSVs
             toy_preview(ds)
+        if kind == "toy":
+            pass
         elif is_series(chosen):
             series_preview(exp, ds)
         elif kind in ("table", "csv"):

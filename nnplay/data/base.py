@@ -58,6 +58,7 @@ class Dataset:
     _transform: object = None             # toys: raw (n, 2) -> model inputs
     target_offset: float = 0.0            # regression: original y = offset + y * scale
     target_scale: float = 1.0
+    input_scaler: object = None           # x as loaded -> model inputs (fitted on training)
 
     def features_for(self, points: np.ndarray) -> np.ndarray:
         """Model inputs for raw 2-D points (toy datasets only)."""

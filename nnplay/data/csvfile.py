@@ -288,5 +288,12 @@ def load_csv(source, spec) -> Dataset:
     table = prepare_csv(load_csv_frame(source, spec.target), spec.target)
     stratify = table.info.task != "regression"
     parts, notes = shuffled_split(table.y, spec, "the CSV file", stratify=stratify)
-    return assemble(table.info, table.x, table.y, parts, spec, scaling="per_feature",
-                     notes=table.notes + notes)[0]
+    dataset, scaler = assemble(table.info, table.x, table.y, parts, spec, scaling="per_feature",
+                               notes=table.notes + notes)
+    if table.x.shape[1] == 2 and not any("=" in n for n in table.info.feature_names):
+        # two numeric columns: points on a plane, with a decision grid as the toys have
+        dataset.raw_train, dataset.raw_val = table.x[parts[0]], table.x[parts[1]]
+        lo, hi = float(table.x.min()), float(table.x.max())
+        dataset.grid_bounds = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        dataset._transform = scaler
+    return dataset

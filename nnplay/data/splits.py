@@ -110,7 +110,7 @@ def assemble(info: DatasetInfo, x: np.ndarray, y: np.ndarray, parts: tuple, spec
         arrays.append(y_scaler(y[index]) if scales_target else y[index].astype(y_type))
     notes = notes + _normalize_notes(spec.normalize, scaling, y_scaler if scales_target else None)
     return Dataset(info, *arrays, notes=notes, target_offset=float(y_scaler.offset),
-                   target_scale=float(y_scaler.scale)), x_scaler
+                   target_scale=float(y_scaler.scale), input_scaler=x_scaler), x_scaler
 
 
 def _normalize_notes(method: str, scaling: str, y_scaler: Scaler | None) -> list:

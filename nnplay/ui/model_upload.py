@@ -7,7 +7,7 @@ import streamlit as st
 
 from nnplay import plots
 from nnplay.build import summary
-from nnplay.inspect import weight_meaning, weight_stats
+from nnplay.inspection import weight_meaning, weight_stats
 from nnplay.modelfile import ModelFileError, load_model_file
 
 

@@ -45,7 +45,7 @@ def sidebar():
     """Drawn before the page, which may still change the experiment (a widget the student
     just moved writes the spec in the page's body): the link and the spec download are
     drawn again once the page has run (session.end_page), so they hold that change too."""
-    exp = session.experiment()
+    session.experiment()   # read from the link first: link_error is known after
     problem = session.link_error()
     if problem:  # in the main area, where it is seen even with the sidebar closed
         st.warning(f"This link could not be opened — {problem}. Showing the default experiment.")

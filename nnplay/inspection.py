@@ -44,6 +44,12 @@ def weight_stats(model, bins: int = HIST_BINS) -> list[dict]:
     return out
 
 
+def on_plane(dataset) -> bool:
+    """The data are points on a plane (a toy, or a CSV of two numeric columns): it gets a
+    decision grid, the network view and a scatter plot."""
+    return dataset is not None and dataset.raw_train is not None and dataset._transform is not None
+
+
 def grid_points(bounds: tuple[float, float], resolution: int = 100) -> np.ndarray:
     """(resolution**2, 2) raw points covering the square `bounds`, row-major from the bottom."""
     axis = np.linspace(bounds[0], bounds[1], resolution, dtype=np.float32)
@@ -168,6 +174,17 @@ def weight_values(model, path: str) -> np.ndarray:
     raise KeyError(f"the model has no weight {path!r}")
 
 
+def first_to_last_kernel(names: list[str], norms: np.ndarray) -> tuple[float, str, str] | None:
+    """How the first layer's kernel gradient compares with the last layer's at the latest
+    epoch: (ratio, first name, last name), or None with fewer than two kernels or a zero last
+    gradient. Orders of magnitude below 1: the gradients vanish on their way back."""
+    kernels = [j for j, n in enumerate(names) if n.endswith("kernel")]
+    if len(kernels) < 2 or not len(norms) or norms[-1, kernels[-1]] <= 0:
+        return None
+    first, last = kernels[0], kernels[-1]
+    return float(norms[-1, first] / norms[-1, last]), names[first], names[last]
+
+
 def gradient_table(grad_names: list[str], grad_norms: list[list[float]]) -> tuple[list[str], np.ndarray]:
     """(short names such as "dense_1/kernel", norms as an (epochs, variables) array)."""
     names = [n.split("/", 1)[1] if n.count("/") >= 2 else n for n in grad_names]
@@ -248,13 +265,17 @@ def dense_unit_images(model, max_units: int = 16) -> tuple[str, np.ndarray] | No
     return layer.name, units.reshape((len(units),) + image_shape)
 
 
+def filter_stack(kernel: np.ndarray, max_filters: int = 32) -> np.ndarray:
+    """A Conv2D kernel (kh, kw, in, filters) as one picture per filter: (filters, kh, kw, in)."""
+    return np.transpose(kernel, (3, 0, 1, 2))[:max_filters]
+
+
 def conv_filters(model, max_filters: int = 32) -> tuple[str, np.ndarray] | None:
     """The first Conv2D layer's kernels as (layer name, array (filters, kh, kw, in_channels))."""
     conv = layers_of_type(model, "Conv2D")
     if not conv:
         return None
-    kernel = np.array(conv[0].kernel.numpy())       # (kh, kw, in, filters)
-    return conv[0].name, np.transpose(kernel, (3, 0, 1, 2))[:max_filters]
+    return conv[0].name, filter_stack(np.array(conv[0].kernel.numpy()), max_filters)
 
 
 def feature_map_layers(model) -> list[str]:
@@ -282,7 +303,7 @@ def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> di
        "weights": [array (shown units before, shown units after) per Dense layer]}
     A map's row 0 is the bottom of the square (as grid_points orders it).
     """
-    if dataset.info.kind != "toy" or dataset.raw_train is None:
+    if not on_plane(dataset):
         return None
     dense = []
     for layer in model.layers:
@@ -316,6 +337,24 @@ def network_view(model, dataset, resolution: int = 40, max_units: int = 8) -> di
 
 
 # ---- evaluation -----------------------------------------------------------------------------
+
+EVAL_MAX = 5000     # examples a page predicts on (keeps a redraw light)
+
+
+def evaluation_split(dataset, cap: int = EVAL_MAX) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x, y, name) of the validation split, or of the training split when there is none,
+    cut to `cap` examples."""
+    if len(dataset.x_val):
+        return dataset.x_val[:cap], dataset.y_val[:cap], "validation"
+    return dataset.x_train[:cap], dataset.y_train[:cap], "training"
+
+
+def outputs_are_logits(model, task: str) -> bool:
+    """A linear last layer on a classification task outputs logits, not probabilities (the
+    rule build.resolve_loss trains with)."""
+    from .build import output_kind
+    return output_kind(model)[1] == "linear" and task != "regression"
+
 
 def class_probabilities(outputs: np.ndarray, from_logits: bool = False) -> np.ndarray:
     """(n, classes) probabilities from a softmax, one sigmoid unit, or logits of either."""
@@ -420,9 +459,8 @@ class ModelRunner:
     `model`, `predict(x)` (batched, training=False) and `logits`."""
 
     def __init__(self, model, task: str):
-        from .build import output_kind
         self.model = model
-        self.logits = output_kind(model)[1] == "linear" and task != "regression"
+        self.logits = outputs_are_logits(model, task)
 
     def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         parts = [np.asarray(self.model(x[i:i + batch_size], training=False))
@@ -451,7 +489,7 @@ class SavedRun:
         names = [v.path for v in model.trainable_variables]
         norms = [list(row) for row in grad_norms if row and len(row) == len(names)]
         grid = None
-        if dataset.raw_train is not None and dataset.info.kind == "toy":
+        if on_plane(dataset):
             points = grid_points(dataset.grid_bounds, 100)
             grid = grid_values(self.engine.predict(dataset.features_for(points)),
                                dataset.info.task, logits=self.engine.logits)
@@ -471,3 +509,11 @@ class SavedRun:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.engine.predict(x)
+
+
+def load_saved_run(store, run, dataset) -> SavedRun:
+    """The stored run `run` with its .keras model (opened without compiling: Inspect only
+    predicts), its data, history and gradient norms."""
+    import keras
+    model = keras.models.load_model(store.model_path(run.id), compile=False)
+    return SavedRun(run, model, dataset, store.history(run.id), store.grad_norms(run.id))
