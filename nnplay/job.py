@@ -70,6 +70,7 @@ class TrainingJob:
         # (slots.frame_seconds), not every epoch of a fast paced run; on a laptop a paced
         # run draws every epoch, as slow motion promises.
         self._frame_s = slots.frame_seconds(True) if config.hosted() else None
+        self.framed = self._frame_s is not None   # its slot costs less for it (slots.job_cost)
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
@@ -519,7 +520,7 @@ class JobManager:
     def reprice(self, job: TrainingJob):
         """The job's pace changed: its slot costs what the new pace needs (a running job
         keeps its slot; the next admissions count the new cost)."""
-        cost = slots.job_cost(job.exp, job.pace)
+        cost = slots.job_cost(job.exp, job.pace, framed=job.framed)
         with self._lock:
             self._cost[job.id] = cost
             if job.id in self._running:
@@ -530,7 +531,7 @@ class JobManager:
         with self._lock:
             if job.id not in self._waiting:  # submit() already queued it, in submission order
                 self._waiting.append(job.id)
-            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace))
+            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace, framed=job.framed))
             while True:
                 self._admit()
                 if job.id in self._running:
