@@ -71,6 +71,7 @@ class TrainingJob:
         # run draws every epoch, as slow motion promises.
         self._frame_s = slots.frame_seconds(True) if config.hosted() else None
         self.framed = self._frame_s is not None   # its slot costs less for it (slots.job_cost)
+        self.warmed = False            # built and traced: a paced job's slot costs its pace
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
@@ -367,6 +368,10 @@ class TrainingJob:
         eng = self.engine
         if eng.compiled_calls:   # the time before includes building and tracing: not a speed
             self._samples.append((now, eng.step * eng.batch_size))
+            if not self.warmed:
+                self.warmed = True
+                if self.manager is not None:
+                    self.manager.reprice(self)
         with self._lock:
             s = self._snap
             for r in rows:
@@ -518,9 +523,9 @@ class JobManager:
 
     # ---- slots ----------------------------------------------------------------------------
     def reprice(self, job: TrainingJob):
-        """The job's pace changed: its slot costs what the new pace needs (a running job
-        keeps its slot; the next admissions count the new cost)."""
-        cost = slots.job_cost(job.exp, job.pace, framed=job.framed)
+        """The job's pace changed, or it is built and traced: its slot costs what it needs
+        now (a running job keeps its slot; the next admissions count the new cost)."""
+        cost = slots.job_cost(job.exp, job.pace, framed=job.framed, warmed=job.warmed)
         with self._lock:
             self._cost[job.id] = cost
             if job.id in self._running:
@@ -531,7 +536,7 @@ class JobManager:
         with self._lock:
             if job.id not in self._waiting:  # submit() already queued it, in submission order
                 self._waiting.append(job.id)
-            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace, framed=job.framed))
+            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace, framed=job.framed, warmed=job.warmed))
             while True:
                 self._admit()
                 if job.id in self._running:

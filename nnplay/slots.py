@@ -28,7 +28,8 @@ EPOCH_CPU_S = 0.009
 # 30/s 0.12 of a core, 100/s 0.29 (measured the same way after that change): ~4 ms an epoch.
 # Counting 9 ms held a class back in the queue while the server's cores sat half idle.
 EPOCH_CPU_S_FRAMED = 0.004
-MIN_COST = 0.1             # never less: building and the first compile run at full speed
+MIN_COST = 0.1             # never less, once built and traced
+BUILD_COST = 0.5           # until then: building and tracing run at full speed
 HEAVY_LAYERS = ("Conv", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding")
 # Before a similar job has been measured: the Playground's 500 epochs take ~1.9 s alone
 # (first point after ~0.4 s), with or without XLA.
@@ -37,16 +38,20 @@ EPOCH_S = 0.004            # seconds per full-speed epoch
 EPS = 1e-9
 
 
-def job_cost(exp, pace: float | None, framed: bool = False) -> float:
+def job_cost(exp, pace: float | None, framed: bool = False, warmed: bool = True) -> float:
     """The share of a core a job's slot takes, in (0, 1]. `framed`: the job draws its grid
-    once a page frame, not every epoch (hosted)."""
+    once a page frame, not every epoch (hosted). `warmed`: built and traced; until then it
+    runs at full speed whatever its pace, so it counts at least BUILD_COST (a class's 16
+    models built all at once would each take 16 times as long to show a first point; a few
+    at a time, each takes its ~0.5 s)."""
     if pace is None or _heavy(exp):
         return 1.0
     batches = math.ceil(exp.data.samples * (1 - exp.data.validation_split - exp.data.test_split)
                         / max(exp.train.batch_size, 1))
     epoch_cpu = EPOCH_CPU_S_FRAMED if framed else EPOCH_CPU_S
     per_epoch = epoch_cpu * max(batches / 25, 1.0)   # 25 batches: the default's 250 / 10
-    return float(min(1.0, max(MIN_COST, pace * per_epoch)))
+    floor = MIN_COST if warmed else BUILD_COST
+    return float(min(1.0, max(floor, pace * per_epoch)))
 
 
 def frame_seconds(hosted: bool) -> float:
