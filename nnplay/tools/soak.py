@@ -174,8 +174,11 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         first = time.perf_counter() - pressed
         seen.first_points.append(first)
         seen.started += 1
-        if not await _wait(lambda: _run_ended(page), RUN_TIMEOUT_S):
+        outcome = []
+        if not await _wait(lambda: _run_ended(page, outcome), RUN_TIMEOUT_S):
             seen.errors.append(f"student {student}: the run did not finish within {RUN_TIMEOUT_S} s")
+        elif outcome and outcome[0].startswith("Training failed"):
+            seen.errors.append(f"student {student}: {outcome[0].splitlines()[0]}")
         await _open_page(page, "Compare", "Compare runs", seen)
         await _open_page(page, "Inspect", "Inspect", seen)
         shown = await page.locator('[data-testid="stException"]').count()
@@ -195,12 +198,19 @@ async def _first_point(page) -> bool:
     return await _epoch_shown(page) > 0
 
 
-async def _run_ended(page) -> bool:
+ENDINGS = ("Completed", "Stopped", "Early stopping", "Training failed")
+
+
+async def _run_ended(page, outcome: list) -> bool:
+    """Whether the Train page shows the run's outcome (any of its alerts); its text goes
+    into `outcome`, so a failed run is reported with its reason."""
     alerts = page.locator('[data-testid="stAlert"]')
-    if await alerts.count() == 0:
-        return False
-    text = await alerts.first.inner_text()
-    return any(word in text for word in ("Completed", "Stopped", "Failed", "Early stopping"))
+    for i in range(await alerts.count()):
+        text = await alerts.nth(i).inner_text()
+        if any(word in text for word in ENDINGS):
+            outcome[:] = [text.strip()]
+            return True
+    return False
 
 
 async def _student(browser, url: str, link: str, student: int, deadline: float, seen: _Class,
