@@ -349,11 +349,13 @@ def evaluation_split(dataset, cap: int = EVAL_MAX) -> tuple[np.ndarray, np.ndarr
     return dataset.x_train[:cap], dataset.y_train[:cap], "training"
 
 
-def outputs_are_logits(model, task: str) -> bool:
-    """A linear last layer on a classification task outputs logits, not probabilities (the
-    rule build.resolve_loss trains with)."""
-    from .build import output_kind
-    return output_kind(model)[1] == "linear" and task != "regression"
+def outputs_are_logits(model, task: str, train=None) -> bool:
+    """Whether the model's outputs are logits, not probabilities: build's one rule
+    (`build.is_logits`: the spec's `from_logits` when it says, else a linear last layer on a
+    classification task), read from the model's last layer and the run's training spec."""
+    from .build import is_logits, output_kind
+    from .spec import TrainSpec
+    return is_logits(train if train is not None else TrainSpec(), task, output_kind(model)[1])
 
 
 def class_probabilities(outputs: np.ndarray, from_logits: bool = False) -> np.ndarray:
@@ -458,9 +460,9 @@ class ModelRunner:
     """What the Inspect page needs of a job's engine, for a model loaded from a file:
     `model`, `predict(x)` (batched, training=False) and `logits`."""
 
-    def __init__(self, model, task: str):
+    def __init__(self, model, task: str, train=None):
         self.model = model
-        self.logits = outputs_are_logits(model, task)
+        self.logits = outputs_are_logits(model, task, train)
 
     def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         parts = [np.asarray(self.model(x[i:i + batch_size], training=False))
@@ -484,7 +486,8 @@ class SavedRun:
         from .jobapi import Snapshot
         self.id, self.name, self.exp = run.id, run.name, run.spec
         self.dataset = dataset
-        self.engine = ModelRunner(model, dataset.info.task)
+        self.engine = ModelRunner(model, dataset.info.task,
+                                  run.spec.train if run.spec is not None else None)
         history = {n: list(v) for n, v in history.items() if n != "epoch"}
         names = [v.path for v in model.trainable_variables]
         norms = [list(row) for row in grad_norms if row and len(row) == len(names)]

@@ -40,7 +40,7 @@ def label(run) -> str:
 labels = {r.id: label(r) for r in runs}
 if teacher:
     st.button("Every student's latest run", icon=":material/groups:", key="compare_class_latest",
-              on_click=lambda: st.session_state.update(compare_runs=latest_per_owner(runs)),
+              on_click=lambda: session.choose_widget_value("compare_runs", latest_per_owner(runs)),
               help="One curve per student: their newest run, laid over the others.")
 own = [r.id for r in runs if r.belongs_to(session.workspace())]  # never preselect others' runs
 chosen_ids = st.multiselect("Runs to compare", list(labels), default=own[:4],

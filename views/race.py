@@ -73,10 +73,8 @@ def _live_race():
     if running and st.button("Stop the race", icon=":material/stop:"):
         for _, job in racers:
             job.stop()
-    if st.session_state.get("race_running") and not running:
-        st.session_state["race_running"] = False
+    if session.just_ended("race", running):
         st.rerun()  # a full run stops the polling
-    st.session_state["race_running"] = running
 
 
 active = any(job.alive for _, job in session.race())

@@ -99,7 +99,7 @@ def model_outputs(job, snap):
 
 
 def logits(job) -> bool:
-    return nni.outputs_are_logits(model_of(job), job.dataset.info.task)
+    return nni.outputs_are_logits(model_of(job), job.dataset.info.task, job.exp.train)
 
 
 # ---- which run -------------------------------------------------------------------------------

@@ -461,3 +461,20 @@ def workspace_messages() -> list[str]:
     workspace(), teacher()
     return [m for m in (st.session_state.pop("nnplay_ws_error", None),
                         st.session_state.pop("nnplay_teacher_error", None)) if m]
+
+
+# ---- what a page keeps between its own reruns ------------------------------------------------
+
+def choose_widget_value(key: str, value) -> None:
+    """Set the widget `key` to `value` (from a callback, before the widget is drawn): a
+    button that fills a picker, as Compare's "every student's latest run"."""
+    st.session_state[key] = value
+
+
+def just_ended(name: str, going: bool) -> bool:
+    """Whether something the page watches (`name`: a race) was going at the last rerun and
+    is not now; remembers `going` for the next. A page redraws in full once then."""
+    key = f"nnplay_going_{name}"
+    ended = bool(st.session_state.get(key)) and not going
+    st.session_state[key] = going
+    return ended
