@@ -368,10 +368,7 @@ class TrainingJob:
         eng = self.engine
         if eng.compiled_calls:   # the time before includes building and tracing: not a speed
             self._samples.append((now, eng.step * eng.batch_size))
-            if not self.warmed:
-                self.warmed = True
-                if self.manager is not None:
-                    self.manager.reprice(self)
+            self._warmed_up()
         with self._lock:
             s = self._snap
             for r in rows:
@@ -384,6 +381,13 @@ class TrainingJob:
             s.samples_per_sec = self._rate()
             s.eta = self._eta(s.epochs - s.epoch, s.samples_per_sec)
         self._emit("epochs", rows)
+
+    def _warmed_up(self):
+        """Built and traced: from now on a paced job's slot costs its pace (slots.job_cost)."""
+        if not self.warmed:
+            self.warmed = True
+            if self.manager is not None:
+                self.manager.reprice(self)
 
     def _eta(self, epochs_left: int, samples_per_sec: float) -> float | None:
         """Seconds left, from the recent speed, not the average (the first epochs include

@@ -471,10 +471,8 @@ class RayJob(TrainingJob):
             if self._in_queue or (self._snap.status == "paused" and not self._pause):
                 self._snap.status = "queued"   # waiting for a slot, or paused for a turn
         if rows:
-            if not self.warmed and self._snap.epoch >= 2:   # built and traced on its host
-                self.warmed = True
-                if self.manager is not None:
-                    self.manager.reprice(self)
+            if self._snap.epoch >= 2:   # built and traced on its host
+                self._warmed_up()
             self._emit("epochs", rows)
         if end is not None:
             self._remote_ended(end)
