@@ -12,6 +12,7 @@ except ValueError as e:
     st.error(f"nnplay cannot start: {e}")
     st.stop()
 
+session.read_link()   # before the sidebar's page links can be clicked
 pages = [
     st.Page("views/data.py", title="Data", icon=":material/scatter_plot:", default=True),
     st.Page("views/model.py", title="Model", icon=":material/stacks:"),

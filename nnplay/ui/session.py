@@ -57,6 +57,17 @@ def install_streamlit_guards():
 
 # ---- the experiment ---------------------------------------------------------------------
 
+def read_link():
+    """Read all the opening link holds (workspace, teacher key, experiment, job, race) into
+    the session before the page list is drawn: a page switch clears the address bar's query,
+    so a student who clicks a page the moment the sidebar appears keeps what the link said."""
+    workspace()
+    teacher()
+    experiment()
+    current_job()
+    race()
+
+
 def experiment() -> Experiment:
     """The session's experiment: from session state, else the link's ?x=, else the default."""
     exp = st.session_state.get(EXP_KEY)
