@@ -9,6 +9,7 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
 - jobs started against runs finished (from the run store: nothing may be lost),
 - the server's threads and resident memory at the start (after one warm-up run, so
   TensorFlow's own pools are there) and at the end (once the closed tabs' sessions are gone),
+  both counted once the web server's idle pool workers are dropped (`_settled_threads`),
 - the wait from pressing Train to the first point drawn (the longest and the median),
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
@@ -24,6 +25,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -34,6 +36,7 @@ RUN_TIMEOUT_S = 300          # a run that has not finished by then counts as an 
 PAGE_TIMEOUT_MS = 60_000
 SETTLE_S = 20                # after the last tab closes: Streamlit ends its sessions
 BROWSER_NICENESS = 19
+ANYIO_IDLE_S = 10            # anyio's WorkerThread.MAX_IDLE_TIME (anyio 4.x)
 GRACE_S = 5                  # a closed tab's jobs are reaped after this (120 s by default),
                              # so that the end count shows leaks, not tabs still in their grace
 
@@ -97,6 +100,18 @@ def _proc_status(pid: int) -> tuple[int, float]:
             key, _, rest = line.partition(":")
             values[key] = rest.split()
     return int(values["Threads"][0]), int(values["VmRSS"][0]) / 1024
+
+
+def _settled_threads(pid: int, url: str) -> int:
+    """The server's threads once its idle web-server workers are gone. Streamlit serves on
+    AnyIO, whose thread pool grows with concurrent requests (up to 40) and drops a worker
+    idle for ANYIO_IDLE_S only when the next request comes: so wait that long, send the
+    request, then count. What is left is what a leak would grow."""
+    time.sleep(ANYIO_IDLE_S + 1)
+    for _ in range(2):
+        with urllib.request.urlopen(url + "/", timeout=30) as response:
+            response.read()
+    return _proc_status(pid)[0]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -231,7 +246,7 @@ async def _class(url: str, link: str, sessions: int, seconds: float, chromium: s
             browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             await _lesson(browser, url, link, 0, seen)   # warm-up: TensorFlow's pools exist
-            warmed()
+            await asyncio.to_thread(warmed)   # waits out the web server's idle workers
             warm = _Class()
             deadline = time.perf_counter() + seconds
             together = asyncio.Barrier(sessions)
@@ -266,7 +281,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     peak = [0.0]
 
     def warmed():
-        report.threads_start, report.rss_start_mb = _proc_status(server.pid)
+        report.threads_start = _settled_threads(server.pid, url)
+        report.rss_start_mb = _proc_status(server.pid)[1]
 
     async def watch_memory(stop: asyncio.Event):
         while not stop.is_set():
@@ -285,7 +301,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     try:
         seen = asyncio.run(soak())
         time.sleep(SETTLE_S)
-        report.threads_end, report.rss_end_mb = _proc_status(server.pid)
+        report.threads_end = _settled_threads(server.pid, url)
+        report.rss_end_mb = _proc_status(server.pid)[1]
         report.rss_peak_mb = peak[0]
     finally:
         server.terminate()
