@@ -147,12 +147,12 @@ def keep_run(store, exp: Experiment | None = None, name: str = "run", losses=(1.
 
 def open_page(page: str, exp: Experiment | None = None, timeout: float = 60,
               query: dict | None = None, **state):
-    """Run app.py in Streamlit's AppTest, switched to `page` ("views/train.py"), with the
-    experiment and any other session state primed. Through app.py, st.page_link works.
+    """Run main.py (the pages app.py serves) in Streamlit's AppTest, switched to `page` ("views/train.py"), with the
+    experiment and any other session state primed. Through main.py, st.page_link works.
     `query`: the address's parameters (?ws=, ?run=, ...); then, as a link opening the app,
     the experiment is primed only if `exp` is given."""
     from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "main.py"), default_timeout=timeout)
     at.query_params.update(query or {})
     if exp is not None or query is None:
         at.session_state["nnplay_experiment"] = exp or Experiment()

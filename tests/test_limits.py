@@ -289,6 +289,6 @@ def test_a_bad_override_stops_the_cli_and_the_app_with_its_reason(monkeypatch, c
     monkeypatch.setenv("NNPLAY_MAX_EPOCHS", "many")
     assert main(["datasets"]) == 2
     assert "max_epochs" in capsys.readouterr().err
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(ROOT / "main.py"), default_timeout=30).run()
     assert not at.exception
     assert "nnplay cannot start: limit max_epochs" in at.error[0].value

@@ -67,7 +67,7 @@ def reopened(query: dict, page="views/race.py"):
     """A reload: a new browser session opening the same address."""
     from streamlit.testing.v1 import AppTest
     from conftest import ROOT
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "main.py"), default_timeout=60)
     at.query_params.update(query)
     at.switch_page(page)
     return at.run()

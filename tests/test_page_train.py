@@ -138,7 +138,7 @@ def page_from_link(exp: Experiment):
     """The Train page opened from a share link (?x=), as a student's browser does."""
     from streamlit.testing.v1 import AppTest
     from conftest import ROOT
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "main.py"), default_timeout=60)
     at.query_params["x"] = exp.to_url()
     at.switch_page("views/train.py")
     return at.run()

@@ -196,7 +196,7 @@ def at_page_end(draw: Callable):
 
 
 def end_page():
-    """What app.py does after the page (and `stop` before stopping): the deferred drawings,
+    """What main.py does after the page (and `stop` before stopping): the deferred drawings,
     then the address bar."""
     for draw in st.session_state.pop(PAGE_END_KEY, []):
         draw()

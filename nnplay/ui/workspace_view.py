@@ -17,7 +17,7 @@ def header():
     if not config.hosted():
         return
     try:
-        config.workspace_idle_hours(), config.grace_seconds()   # limits: checked in app.py
+        config.workspace_idle_hours(), config.grace_seconds()   # limits: checked in main.py
     except ValueError as e:      # the host's mistake: say it here, not as a traceback later
         st.error(f"This server's settings need fixing by its host: {e}.")
         st.stop()

@@ -1,4 +1,4 @@
-"""nnplay: `streamlit run app.py`. Page config and navigation, nothing else."""
+"""nnplay's pages: page config and navigation, nothing else (app.py serves it)."""
 import streamlit as st
 
 from nnplay import limits, warmup
