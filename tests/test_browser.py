@@ -176,7 +176,7 @@ def test_two_runs_compared_and_a_shared_link_restores_settings(server, browser, 
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link.replace("http://localhost:8501", server))
     other.get_by_role("link", name="Train").first.click()
-    epochs = other.get_by_role("spinbutton", name="Epochs").first
+    epochs = other.get_by_role("spinbutton", name="Epochs", exact=True).first
     epochs.wait_for()  # the settings are open: no job in this browser yet
     assert epochs.input_value() == "60"
     optimizer = other.get_by_role("combobox", name="Optimizer").first
