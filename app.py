@@ -1,0 +1,21 @@
+"""nnplay: `streamlit run app.py`. The server, and what it does as it starts; the pages are
+in main.py.
+
+Streamlit runs a script only when a browser connects, so a plain script could start warming
+TensorFlow no earlier than the first student's first page. As an `st.App`, the server begins
+the warm start (nnplay.warmup: import TensorFlow, train a tiny model once) the moment it
+starts, while the teacher hands out the link.
+"""
+from contextlib import asynccontextmanager
+
+import streamlit as st
+
+
+@asynccontextmanager
+async def warm_start(_app):
+    from nnplay import warmup
+    warmup.start()
+    yield
+
+
+app = st.App("main.py", lifespan=warm_start)
