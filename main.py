@@ -30,4 +30,4 @@ page.run()
 share.notices()   # what the page found a link asked for and could not do
 workspace_view.notices()
 session.end_page()  # the share link again, with what the page changed; the address bar
-warmup.start()  # after the page is drawn: TensorFlow loads while the student reads it
+warmup.start()  # done already when app.py started the server; else after the page is drawn

@@ -3,8 +3,9 @@ server starts, so that the first student to press Train does not wait for either
 
 On a quiet 2-core machine `import tensorflow` takes several seconds and the first traced and
 XLA-compiled training function a few more; paid by whoever presses Train first, they are the
-longest wait a class sees. `start()` pays them once per process, on a daemon thread, after the
-first page has been drawn; `ready()` tells pages whether TensorFlow is loaded yet.
+longest wait a class sees. `start()` pays them once per process, on a daemon thread, as the
+server starts (app.py's st.App lifespan; main.py calls it again, which does nothing, for a
+server started without app.py); `ready()` tells pages whether TensorFlow is loaded yet.
 """
 from __future__ import annotations
 
