@@ -151,12 +151,15 @@ def test_early_stopping_must_stop_early_and_keep_the_better_model():
 
 def test_a_schedule_must_calm_the_last_tenth_of_the_epochs():
     constant, decayed = lessons.get("lr-schedule").labels()
-    jumpy = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.2, 0.4, 0.2]}   # last 2 steps: 0.2 each
+    jumpy = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.2, 0.6, 0.4]}   # last 2 steps: 0.4, 0.2
     calm = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.3, 0.31, 0.32]}  # 0.01 each
-    assert lessons._jitter(snap(**jumpy)) == pytest.approx(0.2)
+    assert lessons._jitter(snap(**jumpy)) == pytest.approx(0.3)
     ok, why = lessons.check_claim("lr-schedule", {constant: snap(**jumpy), decayed: snap(**calm)})
-    assert ok and "constant rate 0.2, ExponentialDecay 0.01" in why
+    assert ok and why == ("final validation loss: constant rate 0.500, ExponentialDecay 0.315; "
+                          "its mean change per epoch at the end: 0.3 and 0.01")
     assert not lessons.check_claim("lr-schedule", {constant: snap(**calm), decayed: snap(**jumpy)})[0]
+    higher = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.6, 0.61, 0.62]}  # calm, not lower
+    assert not lessons.check_claim("lr-schedule", {constant: snap(**jumpy), decayed: snap(**higher)})[0]
 
 
 def test_initializers_claim_needs_both_stuck_and_both_learning():
