@@ -281,7 +281,8 @@ def _lr_schedule() -> Lesson:
         "epochs here, so it starts fast and ends with small, careful steps. With the constant "
         "rate every step stays as big as the first, so the loss keeps jumping about and never "
         "settles into the bottom of the valley; with the schedule it settles, lower. On the "
-        "Compare page look at the last epochs of both curves and at the boundaries they end with.",
+        "Compare page look at the last epochs of both curves: one still zigzags, the other "
+        "runs flat below it.",
         ("train", "compare"),
         [("constant", base), ("ExponentialDecay", _changed(base, train={"lr_schedule": decay}))],
         "With ExponentialDecay the final validation loss is lower, and over the last tenth of "

@@ -49,7 +49,7 @@ def test_the_keras_lessons_set_up_what_they_teach():
     lesson_by_id = {lesson.id: lesson for lesson in LESSONS}
     text = texts(at.markdown)
     for name in ("BatchNormalization(momentum=0.9)", "restore_best_weights=True",
-                 "ExponentialDecay(0.03", "kernel_initializer"):
+                 "ExponentialDecay(0.05", "kernel_initializer"):
         assert name in text
     for lesson_id in ("batch-normalization", "early-stopping", "lr-schedule", "initializers"):
         at.button(key=f"setup_{lesson_id}").click().run()
