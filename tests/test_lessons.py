@@ -13,7 +13,7 @@ from conftest import make_exp, wait_until
 
 # Lesson id -> scale (epochs and generated samples) for its claim test. Each claim held with a
 # margin at this scale and at full size for seeds 0-4 (run_lesson(..., seed=s)); the test
-# uses each lesson's own seed, so it is deterministic. The whole file takes ~4 minutes.
+# uses each lesson's own seed, so it is deterministic. The whole file takes under a minute.
 CLAIM_SCALES = {
     "overfitting": 0.5,
     "augmentation": 0.4,
