@@ -13,7 +13,7 @@ from conftest import make_exp, wait_until
 
 # Lesson id -> scale (epochs and generated samples) for its claim test. Each claim held with a
 # margin at this scale and at full size for seeds 0-4 (run_lesson(..., seed=s)); the test
-# uses each lesson's own seed, so it is deterministic. The whole file takes ~4 minutes.
+# uses each lesson's own seed, so it is deterministic. The whole file takes under a minute.
 CLAIM_SCALES = {
     "overfitting": 0.5,
     "augmentation": 0.4,
@@ -23,6 +23,10 @@ CLAIM_SCALES = {
     "learning-rate": 0.3,
     "features": 0.5,
     "recurrent": 0.5,
+    "batch-normalization": 1.0,   # the four below take 2-6 s each at full size
+    "early-stopping": 1.0,
+    "lr-schedule": 1.0,
+    "initializers": 1.0,
 }
 
 
@@ -32,9 +36,10 @@ def sentences(text: str) -> int:
 
 # ---- lessons as data -----------------------------------------------------------------------
 
-def test_there_are_eight_lessons_and_each_claim_is_tested():
+def test_there_are_twelve_lessons_and_each_claim_is_tested():
     ids = [lesson.id for lesson in lessons.LESSONS]
-    assert len(ids) >= 8 and len(set(ids)) == len(ids)
+    assert len(ids) == 12 and len(set(ids)) == len(ids)
+    assert ids[8:] == ["batch-normalization", "early-stopping", "lr-schedule", "initializers"]
     assert set(ids) == set(lessons.CHECKS) == set(CLAIM_SCALES)
     assert lessons.get("overfitting") is lessons.LESSONS[0]
     with pytest.raises(KeyError, match="overfitting"):
@@ -126,6 +131,58 @@ def test_a_diverged_large_learning_rate_counts_as_the_worst():
     assert ok and f"{large}: diverged" in why
     results[right] = snap("failed", nan)
     assert lessons.check_claim("learning-rate", results)[0] is False
+
+
+def test_early_stopping_must_stop_early_and_keep_the_better_model():
+    full, stopped = lessons.get("early-stopping").labels()
+    climbing = {"loss": [0.5] * 200, "val_loss": [0.4] * 180 + [0.9] * 20}
+    kept = snap("early_stopping", "early stopping: no improvement for 10 epochs",
+                **curves(0.3, 0.4, epochs=30))
+    kept.final, kept.best_epoch = {"val_loss": 0.38}, 20
+    ok, why = lessons.check_claim("early-stopping", {full: snap(**climbing), stopped: kept})
+    assert ok and why == ("stopped after 30 of 200 epochs (best epoch 20); validation loss of "
+                          "the model kept 0.380 < 0.900 at the end of all epochs")
+    kept.final = {"val_loss": 0.95}                    # kept a worse model than the end's
+    assert lessons.check_claim("early-stopping", {full: snap(**climbing), stopped: kept})[0] is False
+    ran_on = snap(**curves(0.3, 0.4, epochs=200))      # never stopped: the claim does not hold
+    ran_on.final = {"val_loss": 0.38}
+    assert lessons.check_claim("early-stopping", {full: snap(**climbing), stopped: ran_on})[0] is False
+
+
+def test_a_schedule_must_calm_the_last_tenth_of_the_epochs():
+    constant, decayed = lessons.get("lr-schedule").labels()
+    jumpy = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.2, 0.6, 0.4]}   # last 2 steps: 0.4, 0.2
+    calm = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.3, 0.31, 0.32]}  # 0.01 each
+    assert lessons._jitter(snap(**jumpy)) == pytest.approx(0.3)
+    ok, why = lessons.check_claim("lr-schedule", {constant: snap(**jumpy), decayed: snap(**calm)})
+    assert ok and why == ("final validation loss: constant rate 0.500, ExponentialDecay 0.315; "
+                          "its mean change per epoch at the end: 0.3 and 0.01")
+    assert not lessons.check_claim("lr-schedule", {constant: snap(**calm), decayed: snap(**jumpy)})[0]
+    higher = {"loss": [0.2] * 20, "val_loss": [0.5] * 17 + [0.6, 0.61, 0.62]}  # calm, not lower
+    assert not lessons.check_claim("lr-schedule", {constant: snap(**jumpy), decayed: snap(**higher)})[0]
+
+
+def test_initializers_claim_needs_both_stuck_and_both_learning():
+    accuracy = {"zeros": 0.5, "random_normal": 0.52, "glorot_uniform": 0.95, "he_normal": 0.93}
+    results = {k: snap(**curves(0.3, 0.3), val_accuracy=[v] * 20) for k, v in accuracy.items()}
+    ok, why = lessons.check_claim("initializers", results)
+    assert ok and why == ("validation accuracy zeros 0.50, random_normal 0.52, "
+                          "glorot_uniform 0.95, he_normal 0.93")
+    results["random_normal"] = snap(**curves(0.3, 0.3), val_accuracy=[0.8] * 20)
+    assert lessons.check_claim("initializers", results)[0] is False
+
+
+def test_the_keras_lessons_change_only_what_they_teach():
+    def changed(lesson_id):
+        (_, first), *rest = lessons.get(lesson_id).variants
+        return [differences(first.to_dict(), exp.to_dict()) for _, exp in rest]
+    assert changed("early-stopping") == [["train.early_stopping"]]
+    assert changed("lr-schedule") == [["train.lr_schedule"]]
+    assert changed("initializers") == [[f"model.layers.{i}.kernel_initializer"
+                                        for i in range(8)]] * 3
+    plain, normalized = (exp.model.layers for _, exp in lessons.get("batch-normalization").variants)
+    assert normalized[0::2] == plain and len(normalized) == 2 * len(plain) == 12
+    assert {layer["type"] for layer in normalized[1::2]} == {"BatchNormalization"}
 
 
 # ---- every claim, trained -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Lessons page: at least eight lessons, each set up in one click."""
+"""The Lessons page: twelve lessons, each set up in one click."""
 import pytest
 
 from nnplay.lessons import LESSONS
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.usefixtures("app_store", "jobs")
 def test_every_lesson_is_listed_and_sets_up_its_first_variant():
     at = open_page("views/lessons.py")
     assert not at.exception
-    assert len(LESSONS) >= 8
+    assert len(LESSONS) == 12
     titles = [h.value for h in at.subheader]
     assert titles == [f"{i}. {l.title}" for i, l in enumerate(LESSONS, start=1)]
     lesson = LESSONS[0]
@@ -42,3 +42,20 @@ def test_train_all_variants_queues_them_as_this_sessions_jobs_and_keeps_each_run
         f"{lesson.title} · {label}" for label in lesson.labels())
     assert experiment(at) == lesson.experiment()
     assert "nnplay_job_id" not in at.session_state      # the session follows none of them
+
+
+def test_the_keras_lessons_set_up_what_they_teach():
+    at = open_page("views/lessons.py")
+    lesson_by_id = {lesson.id: lesson for lesson in LESSONS}
+    text = texts(at.markdown)
+    for name in ("BatchNormalization(momentum=0.9)", "restore_best_weights=True",
+                 "ExponentialDecay(0.05", "kernel_initializer"):
+        assert name in text
+    for lesson_id in ("batch-normalization", "early-stopping", "lr-schedule", "initializers"):
+        at.button(key=f"setup_{lesson_id}").click().run()
+        assert experiment(at) == lesson_by_id[lesson_id].experiment() and not at.exception
+    exp = experiment(at)     # the last one set up: kernels that start at zero
+    assert {layer["kernel_initializer"] for layer in exp.model.layers} == {"zeros"}
+    at.button(key="setup_early-stopping").click().run()
+    # the run trained to the end comes first; the student turns Early stopping on after it
+    assert experiment(at).train.early_stopping is None and experiment(at).train.epochs == 200
