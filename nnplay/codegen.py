@@ -305,6 +305,7 @@ def _optimizer_call(exp: Experiment, learning_rate) -> str | Call:
     args = {"learning_rate": learning_rate}
     if any(p.name == "momentum" for p in _parameters(path)):  # SGD and RMSprop
         args["momentum"] = exp.train.momentum
+    args.update(B.optimizer_options(exp.train))
     call = keras_call(path, args, positional=0)
     return call if call.args else literal(exp.train.optimizer)
 
@@ -332,20 +333,28 @@ def _loss_expression(built: B.Built) -> str | Call:
     return keras_call(f"keras.losses.{type(loss).__name__}", changed, positional=0)
 
 
-def _metric_items(m, logits: bool, one_hot: bool) -> list:
-    """One nnplay metric as Keras writes it. Per-class precision or recall are Keras's
-    Precision/Recall(class_id=k); nnplay shows their mean."""
+def _metric_items(m, logits: bool, one_hot: bool, options: dict) -> list:
+    """One nnplay metric as Keras writes it: its name, or the object when the output is
+    logits or the spec sets its arguments (`options`). Per-class precision or recall are
+    Keras's Precision/Recall(class_id=k); nnplay shows their mean."""
     if isinstance(m, B.ClassAveraged):
         return [Code(f"*{m.kind}")]     # the list _per_class_lines defines
-    if isinstance(m, B.SparseF1Score):
-        threshold = (0.0 if logits else 0.5) if m.units == 1 else None
+    if isinstance(m, B.SparseF1Score):  # Keras's F1Score reads the output as it is
+        threshold = _short(B.output_threshold(m.threshold, logits)) if m.units == 1 else None
         return [keras_call("keras.metrics.F1Score", {"average": "macro", "threshold": threshold},
                            positional=0)]
-    if not logits:
+    if not logits and not options:
         return [literal(m.name)]
     kind = "CategoricalAccuracy" if one_hot and isinstance(m, keras.metrics.SparseCategoricalAccuracy) \
         else type(m).__name__
-    return [keras_call(f"keras.metrics.{kind}", _changed_config(m), positional=0)]
+    # named as nnplay names it: Keras numbers a second default name (precision_1)
+    args = {**{k: _short(v) for k, v in _changed_config(m).items()}, "name": m.name}
+    return [keras_call(f"keras.metrics.{kind}", args, positional=0, keep=("name",))]
+
+
+def _short(value):
+    """A threshold moved onto logits (log(p / (1 - p))) to 6 digits, as a person writes it."""
+    return float(f"{value:.6g}") if isinstance(value, float) else value
 
 
 def _per_class_lines(built: B.Built) -> list[str]:
@@ -362,12 +371,13 @@ def _per_class_lines(built: B.Built) -> list[str]:
     return lines
 
 
-def _metrics_expression(built: B.Built) -> Call:
+def _metrics_expression(built: B.Built, options: dict | None) -> Call:
     """Keras's metric names where they resolve to nnplay's metrics; on a logits output
-    (no sigmoid or softmax) the metric objects, with their threshold or from_logits."""
+    (no sigmoid or softmax) or with arguments set, the metric objects with them."""
     logits = bool(_changed_config(B.keras_loss(built)).get("from_logits"))
     one_hot = _label_form(built) == "one_hot"
-    items = [item for m in built.metrics for item in _metric_items(m, logits, one_hot)]
+    items = [item for m in built.metrics
+             for item in _metric_items(m, logits, one_hot, (options or {}).get(m.name))]
     return Call("", tuple(items), "[]")
 
 
@@ -385,7 +395,8 @@ def _build_model_function(exp: Experiment, info: DatasetInfo, built: B.Built) ->
     lines += _per_class_lines(built)
     compile_call = Call("model.compile", (("optimizer", _optimizer_call(exp, learning_rate)),
                                           ("loss", _loss_expression(built)),
-                                          ("metrics", _metrics_expression(built))))
+                                          ("metrics", _metrics_expression(
+                                              built, exp.train.metric_options))))
     lines += render(compile_call)
     lines.append(f"{INDENT}return model")
     return "\n".join(lines)

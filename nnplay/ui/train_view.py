@@ -7,10 +7,11 @@ import time
 import streamlit as st
 
 from nnplay import config, plots, slots
+from nnplay.keras_names import options_kept
 from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
-                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, notes,
-                         output_units, task_metrics)
+                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, describe_value,
+                         notes, output_units, task_metrics)
 from nnplay.ui import session
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -50,6 +51,7 @@ def optimizer_settings(exp: Experiment):
         session.bound(st.selectbox, "Optimizer", "train.optimizer", options=OPTIMIZERS,
                       format_func=OPTIMIZER_NAMES.get,
                       help="How the weights are moved along the gradient.")
+        exp.train.optimizer_options = options_kept(exp.train.optimizer, exp.train.optimizer_options)
     with c2:
         session.bound(st.select_slider, "Learning rate", "train.learning_rate",
                       options=_rate_options(exp.train.learning_rate),
@@ -70,6 +72,10 @@ def optimizer_settings(exp: Experiment):
                           max_value=max(0.99, exp.train.momentum), step=0.1, format="%.2f")
     with c2:
         _schedule(exp)
+    if exp.train.optimizer_options:    # set in a spec or link: shown, kept as they are
+        st.caption(f"{OPTIMIZER_NAMES[exp.train.optimizer]} also gets "
+                   f"{describe_value('train.optimizer_options', exp.train.optimizer_options)} "
+                   "(from the spec).")
 
 
 def _schedule(exp: Experiment):
