@@ -744,6 +744,20 @@ def _check_thresholds(train: TrainSpec, info, units: int | None) -> list[Problem
             for key in args if key in K.THRESHOLD_OPTIONS]
 
 
+def metric_options_kept(options, metrics: list, units: int) -> dict | None:
+    """The metric options that still apply once a page changed the metrics or the output
+    (a metric no longer trained, a threshold on an output of one value per class)."""
+    if not isinstance(options, dict):
+        return options
+    kept = {}
+    for metric, args in options.items():
+        if metric in metrics and isinstance(args, dict):
+            args = {k: v for k, v in args.items() if units == 1 or k not in K.THRESHOLD_OPTIONS}
+            if args:
+                kept[metric] = args
+    return kept or None
+
+
 def _check_loss(train: TrainSpec, info, units: int | None = None) -> list[Problem]:
     loss = train.loss
     if info is None or loss == "auto":

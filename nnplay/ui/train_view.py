@@ -11,7 +11,7 @@ from nnplay.keras_names import options_kept
 from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
                          SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, describe_value,
-                         notes, output_units, task_metrics)
+                         metric_options_kept, notes, output_units, task_metrics)
 from nnplay.ui import session
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -72,10 +72,22 @@ def optimizer_settings(exp: Experiment):
                           max_value=max(0.99, exp.train.momentum), step=0.1, format="%.2f")
     with c2:
         _schedule(exp)
-    if exp.train.optimizer_options:    # set in a spec or link: shown, kept as they are
-        st.caption(f"{OPTIMIZER_NAMES[exp.train.optimizer]} also gets "
-                   f"{describe_value('train.optimizer_options', exp.train.optimizer_options)} "
-                   "(from the spec).")
+    _keras_arguments_line(exp, "train.optimizer_options",
+                          f"{OPTIMIZER_NAMES[exp.train.optimizer]} also gets")
+
+
+def _keras_arguments_line(exp: Experiment, path: str, what: str):
+    """Keras arguments set in a spec or link (no widget of their own): one line saying them,
+    and a button back to Keras's defaults."""
+    name = path.split(".", 1)[1]
+    value = getattr(exp.train, name)
+    if not value:
+        return
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{what} {describe_value(path, value)} (from the spec).")
+    if c2.button("Keras's defaults", key=f"clear.{path}", help="Forget these arguments."):
+        setattr(exp.train, name, None)
+        st.rerun()
 
 
 def _schedule(exp: Experiment):
@@ -116,6 +128,9 @@ def loss_and_metrics(exp: Experiment, info):
                                 [m for m in exp.train.metrics if m in usable] or usable[:1],
                                 options=usable)
         exp.train.metrics = list(chosen) or usable[:1]
+    exp.train.metric_options = metric_options_kept(exp.train.metric_options, exp.train.metrics,
+                                                   head_units)
+    _keras_arguments_line(exp, "train.metric_options", "Metrics set with")
     for note in said:
         st.caption(f"Note: {note}")
 
