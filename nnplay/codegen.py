@@ -611,12 +611,12 @@ def _returned_parts(parts: list[str]) -> str:
 def _data_code(exp: Experiment, info: DatasetInfo) -> DataCode:
     if info.kind == "sequence":
         return _series_code(exp, info)
-    if _keras_split(exp.data.dataset):
+    if _uses_keras_split(exp.data.dataset):
         return _keras_set_code(exp, info)
     return _shuffled_code(exp, info)
 
 
-def _keras_split(name: str) -> bool:
+def _uses_keras_split(name: str) -> bool:
     """True for a Keras set nnplay splits as Keras does (all but MNIST's stand-in, which
     has no test part of its own)."""
     return DATASETS[name].needs_download and not (name == "mnist" and uses_stand_in(name))
@@ -851,8 +851,8 @@ def _keras_set_code(exp: Experiment, info: DatasetInfo) -> DataCode:
                  "SAMPLES": (d.samples, "at most this many training (and test) examples"),
                  "NUM_WORDS": (d.num_words, "vocabulary: the most frequent words kept"),
                  "MAXLEN": (d.maxlen, "reviews are cut or padded to this many words")}
-    return DataCode(_normalized_load_data(exp, info, functions, lines,
-                                          "Keras's own training and test parts"), constants)
+    how = "Keras's own training and test parts" if "test" in parts else "Keras's training part"
+    return DataCode(_normalized_load_data(exp, info, functions, lines, how), constants)
 
 
 # -- series: windows in time order --

@@ -485,7 +485,7 @@ def _check_train(t: TrainSpec) -> list[Problem]:
     if t.learning_rate is not None:    # None: the optimizer's own Keras default
         p += _range("train.learning_rate", t.learning_rate, 0, 10, lo_open=True)
     p += _range("train.momentum", t.momentum, 0, 1, hi_open=True)
-    if not p and t.optimizer_options is not None:
+    if t.optimizer in OPTIMIZERS and t.optimizer_options is not None:
         p += _check_optimizer_options(t.optimizer, t.optimizer_options)
     p += _range("train.batch_size", t.batch_size, 1, 65536, integer=True)
     p += _range("train.epochs", t.epochs, 1, 100_000, integer=True)

