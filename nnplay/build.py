@@ -10,6 +10,7 @@ models built in several threads at once never depend on Keras's global name coun
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -169,7 +170,15 @@ def learning_rate(train: TrainSpec):
 def make_optimizer(train: TrainSpec) -> keras.optimizers.Optimizer:
     cls = getattr(keras.optimizers, K.OPTIMIZER_CLASSES[train.optimizer])
     extra = {"momentum": float(train.momentum)} if train.optimizer in ("sgd", "rmsprop") else {}
-    return cls(learning_rate=learning_rate(train), **extra)
+    return cls(learning_rate=learning_rate(train), **extra, **optimizer_options(train))
+
+
+def optimizer_options(train: TrainSpec) -> dict:
+    """The spec's other optimizer arguments as Keras takes them: numbers as floats (JSON's 1
+    is an int, which some Keras optimizers refuse), whole numbers and booleans as they are."""
+    options, known = train.optimizer_options or {}, K.optimizer_options(train.optimizer)
+    return {k: v if v is None or isinstance(v, bool) or known[k].integer else float(v)
+            for k, v in options.items()}
 
 
 def output_kind(model: keras.Model) -> tuple[int, str]:
@@ -288,6 +297,13 @@ class ClassAveraged(keras.metrics.Metric):
         return {**super().get_config(), "kind": self.kind, "units": self.units}
 
 
+def output_threshold(probability: float, logits: bool) -> float:
+    """A threshold on a probability as the output reads it: on logits, the logit of the same
+    point (0.5 is 0.0)."""
+    p = float(probability)
+    return math.log(p / (1 - p)) if logits else p
+
+
 def resolve_metrics(train: TrainSpec, info: DatasetInfo, model: keras.Model) -> list:
     """Metric objects named as Keras names them; ones that do not fit the task are left out
     (`spec.notes` says which and why), and the task's main metric (accuracy, or mae for
@@ -305,12 +321,21 @@ def resolve_metrics(train: TrainSpec, info: DatasetInfo, model: keras.Model) -> 
                 "recall": lambda: ClassAveraged("recall", units),
                 "f1_score": lambda: SparseF1Score(units, logits, name="f1_score")}
         return [make[n]() for n in names]
-    threshold = 0.0 if logits else 0.5
-    make = {"accuracy": lambda: m.BinaryAccuracy(name="accuracy", threshold=threshold),
-            "auc": lambda: m.AUC(name="auc", from_logits=logits),
-            "precision": lambda: m.Precision(name="precision", thresholds=threshold),
-            "recall": lambda: m.Recall(name="recall", thresholds=threshold),
-            "f1_score": lambda: SparseF1Score(1, logits, name="f1_score")}
+    options = train.metric_options or {}
+
+    def threshold(name: str, key: str, on_logits: bool = logits) -> float:
+        return output_threshold(options.get(name, {}).get(key, 0.5), on_logits)
+
+    auc = dict(options.get("auc", {}))
+    make = {"accuracy": lambda: m.BinaryAccuracy(name="accuracy",
+                                                 threshold=threshold("accuracy", "threshold")),
+            "auc": lambda: m.AUC(name="auc", from_logits=logits, **auc),
+            "precision": lambda: m.Precision(name="precision",
+                                             thresholds=threshold("precision", "thresholds")),
+            "recall": lambda: m.Recall(name="recall", thresholds=threshold("recall", "thresholds")),
+            # SparseF1Score turns logits into probabilities first
+            "f1_score": lambda: SparseF1Score(1, logits, name="f1_score", threshold=threshold(
+                "f1_score", "threshold", on_logits=False))}
     return [make[n]() for n in names]
 
 

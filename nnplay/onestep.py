@@ -173,10 +173,22 @@ def _slots(optimizer, variable) -> dict:
     return found
 
 
+STEP_CHANGING_OPTIONS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+                         "gradient_accumulation_steps", "ema_overwrite_frequency")
+
+
+def _step_changed(optimizer) -> bool:
+    """True when an optimizer argument makes a step differ from the plain rule (decayed,
+    clipped, accumulated or overwritten by a moving average)."""
+    return any(getattr(optimizer, name, None) for name in STEP_CHANGING_OPTIONS)
+
+
 def _updates(variables, grads, learning_rate: float, optimizer) -> list[dict]:
     """Per variable: old value, gradient, the step the optimizer takes and the new value
     (exact for SGD, with or without momentum; None for others)."""
     kind = type(optimizer).__name__ if optimizer is not None else "SGD"
+    if kind == "SGD" and _step_changed(optimizer):
+        kind = "SGD with options"    # weight decay, clipping, ...: no formula here
     momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0) if kind == "SGD" else 0.0
     nesterov = bool(getattr(optimizer, "nesterov", False))
     out = []
@@ -197,9 +209,16 @@ def _updates(variables, grads, learning_rate: float, optimizer) -> list[dict]:
 
 
 def formula(optimizer, learning_rate: float) -> str:
-    """The optimizer's update rule, in Keras's own form, with its settings."""
-    kind = type(optimizer).__name__ if optimizer is not None else "SGD"
+    """The optimizer's update rule, in Keras's own form, with its settings (and the
+    arguments that change a step, such as weight decay or clipping, named after it)."""
     config = optimizer.get_config() if optimizer is not None else {}
+    extras = [f"{name} {config[name]:g}" for name in STEP_CHANGING_OPTIONS if config.get(name)]
+    return _rule(optimizer, learning_rate, config) + (
+        f"; with {', '.join(extras)}, as Keras applies them" if extras else "")
+
+
+def _rule(optimizer, learning_rate: float, config: dict) -> str:
+    kind = type(optimizer).__name__ if optimizer is not None else "SGD"
     lr = f"{learning_rate:g}"
     momentum = float(config.get("momentum", 0.0) or 0.0)
     if kind == "SGD" and momentum == 0:

@@ -101,11 +101,13 @@ class TrainSpec:
     optimizer: str = "sgd"
     learning_rate: float = 0.03
     momentum: float = 0.0        # SGD and RMSprop only
+    optimizer_options: dict | None = None   # the optimizer's other Keras arguments: {"beta_1": 0.8}
     batch_size: int = 10
     epochs: int = 500
     loss: str = "auto"
     from_logits: bool | None = None   # crossentropies: null lets a linear last layer mean logits
     metrics: list = field(default_factory=lambda: ["accuracy"])
+    metric_options: dict | None = None   # Keras arguments of a metric: {"precision": {"thresholds": 0.7}}
     seed: int = 0
     regularization: dict | None = None  # {"l1": a, "l2": b} for every layer without its own
     early_stopping: dict | None = None  # {"monitor", "patience", "min_delta", "restore_best_weights"}
@@ -407,12 +409,84 @@ def _keras_arguments(where: str, value, allowed: str) -> list[Problem]:
                     f"remove {', '.join(map(_cut, args))}")]
 
 
+def _check_optimizer_options(optimizer: str, options) -> list[Problem]:
+    """Each option is an argument the optimizer has in Keras, with a value Keras accepts."""
+    where, cls = "train.optimizer_options", K.OPTIMIZER_CLASSES[optimizer]
+    if not isinstance(options, dict):
+        return [Problem(where, f"must be an object of {cls}'s arguments or null, got {_shown(options)}")]
+    known, p = K.optimizer_options(optimizer), []
+    for key, value in options.items():
+        if key in K.OWN_FIELDS and (key != "momentum" or optimizer in ("sgd", "rmsprop")):
+            p.append(Problem(f"{where}.{key}", f"is set by {K.OWN_FIELDS[key]}: move it there"))
+        elif key not in known:
+            p.append(Problem(f"{where}.{_cut(key)}", f"{cls} has no argument {_shown(key)}; its "
+                             f"arguments are {', '.join(known)}"))
+        else:
+            p += _option_value(f"{where}.{key}", value, known[key])
+    clips = [c for c in K.CLIPS if options.get(c) is not None]
+    if len(clips) > 1:
+        p.append(Problem(where, f"Keras takes only one of {', '.join(K.CLIPS)}; remove "
+                         f"{' or '.join(clips[1:]) if len(clips) == 2 else 'all but one'}"))
+    return p
+
+
+def _check_metric_options(options, metrics: list) -> list[Problem]:
+    """{metric: {argument: value}} for metrics trained, with the arguments nnplay honours."""
+    where = "train.metric_options"
+    if not isinstance(options, dict):
+        return [Problem(where, "must be an object like {\"precision\": {\"thresholds\": 0.7}} "
+                        f"or null, got {_shown(options)}")]
+    p = []
+    for metric, args in options.items():
+        known = K.METRIC_OPTIONS.get(metric)
+        if known is None:
+            p.append(Problem(f"{where}.{_cut(metric)}", "nnplay sets arguments only of "
+                             f"{', '.join(K.METRIC_OPTIONS)}"))
+        elif metric not in metrics:
+            p.append(Problem(f"{where}.{metric}", f"{metric} is not in train.metrics: add it, or "
+                             "remove its options"))
+        elif not isinstance(args, dict):
+            p.append(Problem(f"{where}.{metric}", f"must be an object of arguments, got {_shown(args)}"))
+        else:
+            for key, value in args.items():
+                p += [Problem(f"{where}.{metric}.{_cut(key)}", f"nnplay sets only {', '.join(known)} "
+                              f"of {metric}")] if key not in known else \
+                    _option_value(f"{where}.{metric}.{key}", value, known[key])
+    return p
+
+
+def _option_value(where: str, value, option) -> list[Problem]:
+    if option.choices:
+        return _choice(where, value, option.choices)
+    if isinstance(option.default, bool):
+        return [] if isinstance(value, bool) else [
+            Problem(where, f"must be true or false, got {_shown(value)}")]
+    if value is None and option.default is None:
+        return []     # Keras's default: not set
+    return _range(where, value, option.lo, option.hi, integer=option.integer,
+                  lo_open=option.lo_open, hi_open=option.hi_open)
+
+
+def _metric_problem(m) -> Problem:
+    """A metric nnplay does not compute, or a Keras metric object with arguments it cannot
+    honour (`keras_names` keeps those as {"class_name": X, argument: value})."""
+    cls = m.get("class_name") if isinstance(m, dict) else None
+    if isinstance(cls, str) and K.metric_name(cls) in METRICS and len(m) > 1:
+        args = [f"{_cut(k)}={_shown(v)}" for k, v in m.items() if k != "class_name"]
+        return Problem("train.metrics", f"nnplay computes {cls} as {K.metric_name(cls)} with "
+                       f"Keras's default arguments and cannot honour {', '.join(args)}: remove "
+                       f"{'it' if len(args) == 1 else 'them'}, or compute {cls} yourself in the "
+                       "exported script")
+    return Problem("train.metrics", f"unknown metric {_shown(m)}; choose from {', '.join(METRICS)}")
+
+
 def _check_train(t: TrainSpec) -> list[Problem]:
-    p = _keras_arguments("train.optimizer", t.optimizer, "learning_rate and momentum") \
-        if isinstance(t.optimizer, dict) else _choice("train.optimizer", t.optimizer, OPTIMIZERS)
+    p = _choice("train.optimizer", t.optimizer, OPTIMIZERS)
     if t.learning_rate is not None:    # None: the optimizer's own Keras default
         p += _range("train.learning_rate", t.learning_rate, 0, 10, lo_open=True)
     p += _range("train.momentum", t.momentum, 0, 1, hi_open=True)
+    if t.optimizer in OPTIMIZERS and t.optimizer_options is not None:
+        p += _check_optimizer_options(t.optimizer, t.optimizer_options)
     p += _range("train.batch_size", t.batch_size, 1, 65536, integer=True)
     p += _range("train.epochs", t.epochs, 1, 100_000, integer=True)
     p += _keras_arguments("train.loss", t.loss, "from_logits") if isinstance(t.loss, dict) \
@@ -422,8 +496,9 @@ def _check_train(t: TrainSpec) -> list[Problem]:
     if not isinstance(t.metrics, list):
         p.append(Problem("train.metrics", f"must be a list like [\"accuracy\"], got {_shown(t.metrics)}"))
     else:
-        p += [Problem("train.metrics", f"unknown metric {_shown(m)}; choose from {', '.join(METRICS)}")
-              for m in t.metrics if m not in METRICS]
+        p += [_metric_problem(m) for m in t.metrics if m not in METRICS]
+        if t.metric_options is not None:
+            p += _check_metric_options(t.metric_options, t.metrics)
     p += _range("train.seed", t.seed, 0, 2**31 - 1, integer=True)
     if t.regularization is not None:
         msg = L.check_param(L.Param("regularization", "regularizer", None, "", nullable=True),
@@ -583,7 +658,7 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
         return [Problem(where, f"the stack ends with shape {list(shape)}, but the output needs a flat "
                         f"vector: {fix}", last)]
     if info is None or m.output == "auto":
-        return _check_loss(train, info, auto_head(info)["units"] if info is not None else None)
+        return _check_output_fit(train, info, auto_head(info)["units"] if info is not None else None)
     n = shape[0]
     if info.task == "multiclass" and n != info.n_classes:
         return [Problem(where, f"outputs {n} values but the data has {info.n_classes} classes: "
@@ -598,7 +673,7 @@ def _check_head(m: ModelSpec, info, train: TrainSpec, shape: tuple) -> list[Prob
     if info.task == "regression" and n != 1:
         return [Problem(where, f"outputs {n} values but the task predicts one number: set units to 1 "
                         "with a linear activation, or choose output 'auto'", last)]
-    return _check_loss(train, info, n)
+    return _check_output_fit(train, info, n)
 
 
 def _check_names(m: ModelSpec) -> list[Problem]:
@@ -650,6 +725,37 @@ def fitting_metrics(metrics, task: str, units: int) -> tuple[list, list]:
            "one output per class"}
     return kept, [(n, why.get(n, "it measures classes, not a predicted number"))
                   for n in names if n not in kept]
+
+
+def _check_output_fit(train: TrainSpec, info, units: int | None) -> list[Problem]:
+    """The loss and the metrics' thresholds against the task and the output's width."""
+    return _check_loss(train, info, units) + _check_thresholds(train, info, units)
+
+
+def _check_thresholds(train: TrainSpec, info, units: int | None) -> list[Problem]:
+    """A metric's threshold decides between two classes on one sigmoid output; with one output
+    per class nnplay takes the largest, and a threshold would mean nothing."""
+    options = train.metric_options if isinstance(train.metric_options, dict) else {}
+    if info is None or info.task == "regression" or not units or units == 1:
+        return []
+    return [Problem(f"train.metric_options.{metric}.{key}", f"needs one sigmoid output, but this "
+                    f"model has {units} outputs (one per class, the largest wins): remove it")
+            for metric, args in options.items() if isinstance(args, dict)
+            for key in args if key in K.THRESHOLD_OPTIONS]
+
+
+def metric_options_kept(options, metrics: list, units: int) -> dict | None:
+    """The metric options that still apply once a page changed the metrics or the output
+    (a metric no longer trained, a threshold on an output of one value per class)."""
+    if not isinstance(options, dict):
+        return options
+    kept = {}
+    for metric, args in options.items():
+        if metric in metrics and isinstance(args, dict):
+            args = {k: v for k, v in args.items() if units == 1 or k not in K.THRESHOLD_OPTIONS}
+            if args:
+                kept[metric] = args
+    return kept or None
 
 
 def _check_loss(train: TrainSpec, info, units: int | None = None) -> list[Problem]:
@@ -747,8 +853,10 @@ SETTING_TITLES = {
     "data.num_words": "vocabulary", "data.maxlen": "words per review",
     "model.input_shape": "input shape", "model.layers": "layers", "model.output": "output head",
     "train.optimizer": "optimizer", "train.learning_rate": "learning rate",
-    "train.momentum": "momentum", "train.batch_size": "batch size",
+    "train.momentum": "momentum", "train.optimizer_options": "optimizer settings",
+    "train.batch_size": "batch size",
     "train.epochs": "epochs", "train.loss": "loss function", "train.metrics": "metrics",
+    "train.metric_options": "metric settings",
     "train.seed": "training seed", "train.regularization": "weight penalty (L1/L2)",
     "train.early_stopping": "early stopping", "train.lr_schedule": "learning-rate schedule",
     "train.augmentation": "augmentation",

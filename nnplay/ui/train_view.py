@@ -7,10 +7,11 @@ import time
 import streamlit as st
 
 from nnplay import config, plots, slots
+from nnplay.keras_names import options_kept
 from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          EARLY_STOPPING_DEFAULTS, FLIPS, OPTIMIZER_NAMES, OPTIMIZERS,
-                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, notes,
-                         output_units, task_metrics)
+                         SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, describe_value,
+                         metric_options_kept, notes, output_units, task_metrics)
 from nnplay.ui import session
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -50,6 +51,7 @@ def optimizer_settings(exp: Experiment):
         session.bound(st.selectbox, "Optimizer", "train.optimizer", options=OPTIMIZERS,
                       format_func=OPTIMIZER_NAMES.get,
                       help="How the weights are moved along the gradient.")
+        exp.train.optimizer_options = options_kept(exp.train.optimizer, exp.train.optimizer_options)
     with c2:
         session.bound(st.select_slider, "Learning rate", "train.learning_rate",
                       options=_rate_options(exp.train.learning_rate),
@@ -70,6 +72,22 @@ def optimizer_settings(exp: Experiment):
                           max_value=max(0.99, exp.train.momentum), step=0.1, format="%.2f")
     with c2:
         _schedule(exp)
+    _keras_arguments_line(exp, "train.optimizer_options",
+                          f"{OPTIMIZER_NAMES[exp.train.optimizer]} also gets")
+
+
+def _keras_arguments_line(exp: Experiment, path: str, what: str):
+    """Keras arguments set in a spec or link (no widget of their own): one line saying them,
+    and a button back to Keras's defaults."""
+    name = path.split(".", 1)[1]
+    value = getattr(exp.train, name)
+    if not value:
+        return
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{what} {describe_value(path, value)} (from the spec).")
+    if c2.button("Keras's defaults", key=f"clear.{path}", help="Forget these arguments."):
+        setattr(exp.train, name, None)
+        st.rerun()
 
 
 def _schedule(exp: Experiment):
@@ -110,6 +128,9 @@ def loss_and_metrics(exp: Experiment, info):
                                 [m for m in exp.train.metrics if m in usable] or usable[:1],
                                 options=usable)
         exp.train.metrics = list(chosen) or usable[:1]
+    exp.train.metric_options = metric_options_kept(exp.train.metric_options, exp.train.metrics,
+                                                   head_units)
+    _keras_arguments_line(exp, "train.metric_options", "Metrics set with")
     for note in said:
         st.caption(f"Note: {note}")
 
