@@ -317,7 +317,8 @@ class TrainingJob:
                 self._finish("stopped", over_time)
                 return
             started = time.perf_counter()
-            paced = self._pace is not None
+            pace = self._pace   # read once: a student may switch to full speed meanwhile
+            paced = pace is not None
             compiling = self.engine.xla and self.engine.step > 0 and not self.engine.compiled_calls
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
@@ -334,7 +335,7 @@ class TrainingJob:
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            every_epoch = paced and (self._frame_s is None or self._pace * self._frame_s <= 1)
+            every_epoch = paced and (self._frame_s is None or pace * self._frame_s <= 1)
             self._refresh_views(force=action == "step" or every_epoch)
             if paced:
                 self._sleep_for_pace(started)
@@ -452,6 +453,10 @@ class TrainingJob:
         self._end = {"status": status, "final": final, "message": message or reason}
 
     def _fail(self, error: Exception):
+        if not isinstance(error, (FloatingPointError, ValueError, MemoryError)):
+            # not the student's doing (those say what to change): the host's log gets the
+            # traceback, the page the one line
+            traceback.print_exception(error)
         message = str(error) if isinstance(error, (FloatingPointError, ValueError)) else \
             f"{type(error).__name__}: {error}"
         if "OOM" in message or isinstance(error, MemoryError):

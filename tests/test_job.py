@@ -208,3 +208,21 @@ def test_steps_from_a_paused_start_keep_one_weight_snapshot_per_epoch(circle, st
     assert snap.grid_epoch == 3
     job.stop()
     job.wait(10)
+
+
+def test_switching_to_full_speed_mid_epoch_never_fails_the_run(circle, stopped_at_end, monkeypatch):
+    # Hosted: a paced job's views are framed, so every epoch reads its pace twice. A student
+    # switching speed between the two reads once failed the run ("NoneType * float").
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    job = stopped_at_end(TrainingJob(make_exp(train={"epochs": 5_000}), circle))
+    job.set_pace(1000)
+    job.start()
+    assert wait_until(lambda: job.snapshot().epoch >= 3)
+    while job.snapshot().epoch < 300 and not job.snapshot().finished:
+        job.set_pace(None)     # full speed for a moment, in the middle of an epoch or not
+        time.sleep(0.001)
+        job.set_pace(1000)
+        time.sleep(0.001)
+    job.stop()
+    snap = job.wait(10)
+    assert snap.status == "stopped", snap.message
