@@ -92,6 +92,8 @@ def test_test_split_is_evaluated_at_the_end():
 def test_manager_queues_beyond_its_limit(circle):
     manager = JobManager(max_running=1)
     jobs = [manager.submit(make_exp(train={"epochs": 60}), circle) for _ in range(3)]
+    # the first has its slot (its thread may not have said "building" yet on a busy machine)
+    assert wait_until(lambda: jobs[0].progress()[0] != "queued")
     assert wait_until(lambda: jobs[2].snapshot().queue_position == 2 or jobs[2].snapshot().finished)
     statuses = [j.snapshot().status for j in jobs]
     assert statuses.count("queued") == 2

@@ -264,3 +264,46 @@ def test_a_hosted_fast_paced_run_draws_its_boundary_a_few_times_a_second(circle,
         assert last.grid_epoch >= last.epoch - 10
     finally:
         stop_all([job])
+
+
+def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circle, monkeypatch):
+    # A class presses Train together: the runs already going slow to CROWDED_PACE while a
+    # later press is still being built, so its first point is not starved by their epochs.
+    import threading
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    gate = threading.Event()
+
+    class HeldBuild(job_mod.TrainingJob):
+        def _prepare(self):
+            self._set(status="building")
+            gate.wait(60)
+            super()._prepare()
+
+    factories = iter([job_mod.TrainingJob, HeldBuild])
+    manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
+    going = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="a", pace=50)
+    held = None
+    try:
+        assert wait_until(lambda: going.progress()[1] >= 3)
+        held = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="b", pace=50)
+        assert wait_until(lambda: held.progress() == ("building", 0))
+
+        def seconds_for(epochs: int) -> float:
+            start, t0 = going.progress()[1], time.perf_counter()
+            assert wait_until(lambda: going.progress()[1] >= start + epochs, timeout=30)
+            return time.perf_counter() - t0
+
+        # at most 5 a second (after up to 0.1 s, PENDING_FRESH_S, at 50): 10 take >= 1 s
+        crowded = seconds_for(10)
+        gate.set()
+        assert wait_until(lambda: held.progress()[1] >= 1)
+        free = seconds_for(25)              # 50 a second again: about half a second
+        assert crowded >= 0.8, crowded      # 0.2 s at 50 a second
+        assert free < 25 / job_mod.CROWDED_PACE - 1.0, free
+    finally:
+        gate.set()
+        stop_all([j for j in (going, held) if j is not None])
+
+
+def test_a_laptop_never_slows_its_runs_for_others():
+    assert JobManager(max_running=2).first_points_pending(object()) is False
