@@ -473,8 +473,13 @@ def live_panel(exp: Experiment, info):
     snap = job.snapshot() if job is not None else None
     _controls(job, snap, exp)
     if job is None:
-        st.info("Press **Train** to start. The curves and the decision boundary appear as the "
-                "model learns; you can switch pages while it trains.")
+        # In a container: the live panel's place is then a block before Train as after it
+        # (the fragment), never an element turned into a block. Under a class's load a
+        # fragment's late frame could otherwise land on the element and break the page in
+        # Streamlit's frontend ("'setIn' cannot be called on an ElementNode", seen in 2 of 6
+        # bursts of 16 students).
+        st.container().info("Press **Train** to start. The curves and the decision boundary "
+                            "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
     st.fragment(_live, run_every=_poll_seconds(phase))(job, phase)
