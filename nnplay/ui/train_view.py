@@ -154,7 +154,11 @@ def regularization_and_stopping(exp: Experiment):
     with c3:
         on = session.seeded(st.toggle, "Early stopping", "train.early_stopping.on", es is not None,
                             help="Stop when the monitored value has not improved for a while, "
-                                 "and go back to the best weights.")
+                                 "and go back to the best weights. nnplay's defaults are "
+                                 "patience 10 and the best weights restored; Keras's "
+                                 "EarlyStopping defaults are patience=0 and "
+                                 "restore_best_weights=False, so the exported script writes "
+                                 "nnplay's values out.")
     with c4:
         patience = session.seeded(st.number_input, "Patience (epochs)", "train.early_stopping.patience",
                                   {**EARLY_STOPPING_DEFAULTS, **(es or {})}["patience"],
