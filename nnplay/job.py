@@ -457,12 +457,10 @@ class TrainingJob:
         self._end = {"status": status, "final": final, "message": message or reason}
 
     def _fail(self, error: Exception):
-        if not isinstance(error, (FloatingPointError, ValueError, MemoryError)):
-            # not the student's doing (those say what to change): the host's log gets the
-            # traceback, the page the one line
-            traceback.print_exception(error)
-        message = str(error) if isinstance(error, (FloatingPointError, ValueError)) else \
-            f"{type(error).__name__}: {error}"
+        said = isinstance(error, (FloatingPointError, ValueError))  # their text says what to change
+        if not (said or isinstance(error, MemoryError)):
+            traceback.print_exception(error)   # not the student's doing: the host's log gets it
+        message = str(error) if said else f"{type(error).__name__}: {error}"
         if "OOM" in message or isinstance(error, MemoryError):
             message = "out of memory: use a smaller model, batch size or dataset"
         self._end = {"status": "failed",
@@ -470,7 +468,7 @@ class TrainingJob:
 
 
 CROWDED_PACE = 5.0   # epochs/s of a hosted paced run while another run is being built
-PENDING_FRESH_S = 0.1
+PENDING_FRESH_S = 0.1   # first_points_pending's answer is reused this long (asked every epoch)
 QUANTUM_S = 2.0   # a turn: how long a running job keeps its slot while a new one waits
 TURN_WAIT_MAX_S = 15.0   # a run that gave its turn waits at most about this for the next
 
