@@ -15,19 +15,22 @@ the optimizer (with its schedule) is Keras's own.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import time
 
 import numpy as np
 import tensorflow as tf
 
+from . import graphs
 from .build import Built, is_logits, output_kind, xla_compatible
 from .data import Dataset
 from .spec import EARLY_STOPPING_DEFAULTS, TrainSpec, higher_is_better
 
 TARGET_CALL_SECONDS = 0.03
 EVAL_BATCH = 1024
-EAGER_STEPS = 64          # the first call runs eagerly, at most this many batches
+EAGER_STEPS = 64          # the first call (eager unless the graph is shared) runs at most this many batches
 MAX_ROWS = 256            # epochs one call may finish (the chunk is capped to fit)
 
 
@@ -69,8 +72,12 @@ class Engine:
         self.grad_names = [v.path for v in self.model.trainable_variables]
         self._init_state()
         _no_replica_reduce(built.optimizer)
+        if not built.optimizer.built:   # its slots exist before any graph: a shared one uses them
+            built.optimizer.build(self.model.trainable_variables)
         self.xla = self._xla_compatible()
-        self._run = tf.function(self._run_steps, jit_compile=self.xla)
+        self._state = self._state_tensors()
+        self._key = self._graph_key()
+        self._graph = None                 # the compiled training graph (graphs.trace)
         self._eval = tf.function(self._evaluate, reduce_retracing=True)
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
 
@@ -110,6 +117,36 @@ class Engine:
         weights = self.model.weights
         self.best_weights = [tf.Variable(w.value, trainable=False) for w in weights] \
             if self.early and self.early["restore_best_weights"] else []
+
+    def _state_tensors(self) -> list:
+        """Everything a training graph captures, in creation order: the handles of the model's,
+        optimizer's and metrics' variables and of the engine's own, then the data. Two engines
+        of one key list theirs alike, so one graph can run on either (`nnplay.graphs`)."""
+        keras_vars = list(self.model.variables) + list(self.built.optimizer.variables)
+        for m in self.metrics + self.val_metrics:
+            keras_vars += m.variables
+        own = [self.epoch_var, self.pos_var, self.perm, self.loss_sum, self.seen, self.grad_sum,
+               self.best, self.best_epoch_var, self.wait, self.stop_flag, self.rows_buf,
+               *self.best_weights]
+        variables = [v.value for v in keras_vars] + own
+        self._state_bytes = sum(v.shape.num_elements() * v.dtype.size for v in variables) + sum(
+            t.shape.num_elements() * t.dtype.size for t in (self.x, self.y, self.x_val, self.y_val))
+        return [v.handle for v in variables] + [self.x, self.y, self.x_val, self.y_val]
+
+    def _graph_key(self) -> str:
+        """What a trace of `_run_steps` bakes in: engines with equal keys can share it."""
+        loss = self.built.loss
+        optimizer = {k: v for k, v in self.built.optimizer.get_config().items()
+                     if k != "name"}   # Keras numbers its optimizers: sgd, sgd_1, ...
+        parts = {"model": self.model.get_config(), "optimizer": optimizer,
+                 "loss": [type(loss).__name__, getattr(loss, "get_config", dict)()],
+                 "metrics": [[type(m).__name__, m.get_config()] for m in self.metrics],
+                 "train": {k: v for k, v in dataclasses.asdict(self.train).items()
+                           if k != "epochs"},    # the graph never reads them
+                 "xla": self.xla,
+                 "data": [(t.shape.as_list(), t.dtype.name)
+                          for t in (self.x, self.y, self.x_val, self.y_val)]}
+        return json.dumps(parts, sort_keys=True, default=repr)
 
     # ---- the graph -----------------------------------------------------------------------
     def _train_batch(self, xb, yb, mask):
@@ -236,12 +273,18 @@ class Engine:
             return []
         first_epoch = self.epoch
         t0 = time.perf_counter()
-        # The first epoch runs eagerly: the student sees a point in well under a second
-        # instead of waiting ~1.4 s for tracing and XLA compilation, which happen next call.
-        eager = self.step == 0
-        if eager:
+        # The first call finishes the first epoch (up to EAGER_STEPS batches), eagerly unless
+        # another engine traced this graph already: the student sees a point in well under a
+        # second instead of waiting for tracing (~0.2 s; ~1.4 s with XLA), done next call.
+        # XLA rounds differently from eager (7e-4 in the loss after 30 epochs), so under XLA
+        # every run's first epoch is eager: one spec and seed, one curve.
+        if self.step == 0:
             n = min(remaining, max_steps or remaining, self.steps_per_epoch, EAGER_STEPS)
-        buf, count = (self._run_steps if eager else self._run)(tf.constant(n, tf.int32))
+        eager = self.step == 0 and (self.xla or not self.shares_graph())
+        if eager:
+            buf, count = self._run_steps(tf.constant(n, tf.int32))
+        else:
+            buf, count = self._compiled(tf.constant(n, tf.int32))
         out = buf.numpy()[:int(count)]
         took = time.perf_counter() - t0
         self.step += n
@@ -249,6 +292,18 @@ class Engine:
             self._adapt(n, took)
         self.compiled_calls += not eager
         return self._rows(out, first_epoch)
+
+    def shares_graph(self) -> bool:
+        """Whether this engine runs a graph another engine traced (found on first asking)."""
+        if self._graph is None:
+            self._graph = graphs.lookup(self._key)
+        return self._graph is not None and self._graph.shared
+
+    def _compiled(self, n):
+        if self._graph is None:
+            self._graph = graphs.trace(self._key, self._run_steps, [tf.TensorSpec([], tf.int32)],
+                                       self._state, self._state_bytes, jit_compile=self.xla)
+        return self._graph([n], self._state)
 
     def _adapt(self, n: int, took: float):
         """Aim the next call at TARGET_CALL_SECONDS (tracing makes the first call slow)."""

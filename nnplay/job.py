@@ -319,7 +319,8 @@ class TrainingJob:
             started = time.perf_counter()
             pace = self._pace   # read once: a student may switch to full speed meanwhile
             paced = pace is not None
-            compiling = self.engine.xla and self.engine.step > 0 and not self.engine.compiled_calls
+            compiling = self.engine.xla and self.engine.step > 0 and not (
+                self.engine.compiled_calls or self.engine.shares_graph())
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
             if action == "step" and self._step_batches:
@@ -468,6 +469,8 @@ class TrainingJob:
 
 
 CROWDED_PACE = 5.0   # epochs/s of a hosted paced run while another run is being built
+TRACED_KEPT = 64   # specs remembered as traced (graphs.SHARED_MAX graphs are kept; a miss
+                   # only prices one job's build too low)
 PENDING_FRESH_S = 0.1   # first_points_pending's answer is reused this long (asked every epoch)
 QUANTUM_S = 2.0   # a turn: how long a running job keeps its slot while a new one waits
 TURN_WAIT_MAX_S = 15.0   # a run that gave its turn waits at most about this for the next
@@ -495,6 +498,9 @@ class JobManager:
         # What runs a job once it has its slot: TrainingJob trains it in a thread here; the
         # Ray backend passes a factory of driver-side proxies (the queue rules stay here).
         self.job_factory = job_factory or TrainingJob
+        # slots.trace_key of the specs traced in this process (the oldest dropped): their
+        # next jobs share the graph. Not for other backends: their jobs train elsewhere.
+        self._traced: dict | None = {} if job_factory is None else None
         self.grace_seconds = config.grace_seconds() if grace_seconds is None else grace_seconds
         self._reaper: threading.Thread | None = None   # one thread for every closed tab
         # Turns (see should_yield) on a hosted server; a laptop's own jobs queue as before.
@@ -539,18 +545,47 @@ class JobManager:
     def reprice(self, job: TrainingJob):
         """The job's pace changed, or it is built and traced: its slot costs what it needs
         now (a running job keeps its slot; the next admissions count the new cost)."""
-        cost = slots.job_cost(job.exp, job.pace, framed=job.framed, warmed=job.warmed)
+        if job.warmed:
+            self.note_traced(job.exp)
         with self._lock:
+            cost = self._job_cost(job)
             self._cost[job.id] = cost
             if job.id in self._running:
                 self._running[job.id] = cost
             self._lock.notify_all()
 
+    def note_traced(self, exp: Experiment):
+        """A job of `exp` traced its training graph in this process: the jobs of that spec
+        waiting for a slot (a class on the teacher's link) now cost what a running one does."""
+        if self._traced is None:
+            return
+        key = slots.trace_key(exp)
+        with self._lock:
+            if key in self._traced:
+                return
+            self._traced[key] = True
+            while len(self._traced) > TRACED_KEPT:
+                self._traced.pop(next(iter(self._traced)))
+            for job_id in self._waiting:
+                job = self.jobs.get(job_id)
+                if job is not None and job_id in self._cost and slots.trace_key(job.exp) == key:
+                    self._cost[job_id] = self._job_cost(job)
+            self._lock.notify_all()
+
+    def _job_cost(self, job: TrainingJob) -> float:
+        """What the job's slot costs: warmed up once it is traced, or as soon as it starts
+        when a job of the same spec was traced in this process (it shares that graph,
+        `nnplay.graphs`: a class on the teacher's link builds its 16 models in ~0.1 s each)."""
+        warmed = job.warmed or (self._traced is not None
+                                and slots.trace_key(job.exp) in self._traced)
+        return slots.job_cost(job.exp, job.pace, framed=job.framed, warmed=warmed)
+
     def acquire(self, job: TrainingJob, cancelled):
         with self._lock:
             if job.id not in self._waiting:  # submit() already queued it, in submission order
                 self._waiting.append(job.id)
-            self._cost.setdefault(job.id, slots.job_cost(job.exp, job.pace, framed=job.framed, warmed=job.warmed))
+            if job.id not in self._cost:
+                self._cost[job.id] = self._job_cost(job)
             while True:
                 self._admit()
                 if job.id in self._running:

@@ -16,6 +16,7 @@ of the job queue as plain functions (no threads, no TensorFlow), shared by every
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from dataclasses import dataclass
 
@@ -157,6 +158,14 @@ def seconds_left(epochs_left: int, pace: float | None, epoch_s: float, eta: floa
         return eta
     per_epoch = max(epoch_s, 1.0 / pace) if pace else epoch_s
     return epochs_left * per_epoch + (0.0 if started else STARTUP_S)
+
+
+def trace_key(exp) -> str:
+    """Specs whose runs share one traced training graph in a process (`nnplay.graphs`; the
+    engine checks the real key, this only prices slots): everything but the epochs."""
+    spec = exp.to_dict()
+    spec["train"] = {k: v for k, v in spec["train"].items() if k != "epochs"}
+    return json.dumps(spec, sort_keys=True)
 
 
 def similar_key(exp) -> tuple:

@@ -3,7 +3,8 @@ server starts, so that the first student to press Train does not wait for either
 
 On a quiet 2-core machine `import tensorflow` takes several seconds and the first traced and
 XLA-compiled training function a few more; paid by whoever presses Train first, they are the
-longest wait a class sees. `start()` pays them once per process, on a daemon thread, as the
+longest wait a class sees. The run is the Playground's default, so a class pressing Train on
+it finds its training graph traced already (`nnplay.graphs`). `start()` pays them once per process, on a daemon thread, as the
 server starts (app.py's st.App lifespan; main.py calls it again, which does nothing, for a
 server started without app.py); `ready()` tells pages whether TensorFlow is loaded yet.
 """
@@ -43,11 +44,11 @@ def _warm() -> None:
             manager()   # join Ray now: its host actors import TensorFlow while pages load
         from .job import TrainingJob
         from .spec import Experiment
-        exp = Experiment.from_dict({"data": {"dataset": "xor", "samples": 64},
-                                    "model": {"layers": [{"type": "Dense", "units": 2,
-                                                          "activation": "tanh"}]},
-                                    "train": {"epochs": WARMUP_EPOCHS}})
+        exp = Experiment()     # the Playground default: what a class opens first
+        exp.train.epochs = WARMUP_EPOCHS
         TrainingJob(exp).start().wait(120)
+        if backend() == "thread":   # its graph is there to share (nnplay.graphs)
+            manager().note_traced(exp)
     except Exception:  # a failed warm-up only means the first real job pays the start-up
         logging.getLogger(__name__).exception("warm-up failed")
     finally:

@@ -1,8 +1,8 @@
-"""A class presses Train at once: N sessions submit the Playground's default experiment to
-one JobManager together; prints when each saw its first epoch (headless: no pages, no
+"""A class presses Train at once: N sessions submit the Playground's default experiment (one
+link, one spec) to the server's JobManager together; prints when each saw its first epoch (headless: no pages, no
 browsers, so it measures the queue and the training, not Streamlit).
 
-    NNPLAY_HOSTED=1 python scripts/class_burst.py [--sessions 16] [--pace 10] [--slots 2]
+    NNPLAY_HOSTED=1 python scripts/class_burst.py [--sessions 16] [--pace 10] [--slots 2] [--cold]
 """
 from __future__ import annotations
 
@@ -23,20 +23,24 @@ def main(argv=None):
     parser.add_argument("--pace", type=float, default=None, help="epochs/s (default: full speed)")
     parser.add_argument("--slots", type=float, default=2)
     parser.add_argument("--epochs", type=int, default=500)
+    parser.add_argument("--cold", action="store_true", help="skip the server's warm start")
     args = parser.parse_args(argv)
     os.environ["NNPLAY_HOME"] = tempfile.mkdtemp(prefix="nnplay_burst_")
     from nnplay.data import load
-    from nnplay.job import JobManager
+    from nnplay.job import MANAGER as manager   # the server's, which the warm start told
     from nnplay.spec import Experiment
     from nnplay.store import RunStore, attach
+    if not args.cold:   # as a server does when it starts (nnplay.warmup)
+        from nnplay import warmup
+        warmup.start()
+        warmup.wait(120)
     exp = Experiment()
     exp.train.epochs = args.epochs
     data, store = load(exp.data), RunStore()
-    manager = JobManager(max_running=args.slots)
+    manager.max_running = args.slots
     start = time.perf_counter()
     jobs = []
     for i in range(args.sessions):
-        exp.train.seed = i
         job = manager.submit(exp, dataset=data, owner=f"student-{i}", pace=args.pace)
         attach(job, store)
         jobs.append(job)

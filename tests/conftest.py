@@ -27,6 +27,16 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + report.when, report)
 
 
+@pytest.fixture(autouse=True)
+def unshared_graphs():
+    """Each test starts with no traced graph to share (`nnplay.graphs`): what a test sees of
+    eager first epochs and compiling does not depend on which tests ran before it."""
+    graphs = __import__("sys").modules.get("nnplay.graphs")
+    if graphs is not None:
+        graphs.clear()
+    yield
+
+
 # ---- experiments -------------------------------------------------------------------------
 
 @pytest.fixture

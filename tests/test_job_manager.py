@@ -8,6 +8,7 @@ import weakref
 import pytest
 
 from nnplay import job as job_mod
+from nnplay import slots
 from nnplay.data import load
 from nnplay.jobapi import Job, Manager
 from nnplay.job import JobManager
@@ -108,6 +109,27 @@ def test_paced_jobs_share_one_slot(circle):
     try:
         assert wait_until(lambda: all(j.snapshot().epoch >= 1 for j in jobs))
         assert sum(manager._running.values()) <= 1.0
+    finally:
+        stop_all(jobs)
+
+
+def test_once_a_spec_is_traced_its_waiting_twins_cost_what_a_running_run_does(circle):
+    """A class on one link: the first run's trace is shared (nnplay.graphs), so the others
+    need no build share of a core and start together."""
+    manager = JobManager(max_running=1)
+    exp, other = make_exp(train=LONG), make_exp(train={**LONG, "seed": 1})
+    first = manager.submit(exp, circle, owner="teacher")     # full speed: the whole core
+    jobs = [first]
+    try:
+        twins = [manager.submit(exp, circle, owner=f"s{i}", pace=5) for i in range(3)]
+        stranger = manager.submit(other, circle, owner="s9", pace=5)
+        jobs += twins + [stranger]
+        assert wait_until(lambda: first.snapshot().epoch >= 2)       # traced
+        assert [manager.queue_info(t).cost for t in twins] == [slots.MIN_COST] * 3
+        assert manager.queue_info(stranger).cost == slots.BUILD_COST
+        first.stop()
+        assert wait_until(lambda: all(j.snapshot().epoch >= 1 for j in twins + [stranger]))
+        assert all(j.engine.shares_graph() for j in twins) and not stranger.engine.shares_graph()
     finally:
         stop_all(jobs)
 
