@@ -315,10 +315,15 @@ class Engine:
 
     def run_epoch(self) -> list[dict]:
         """Finish the current epoch (the Step button)."""
-        rows = []
-        while not rows and not self.done:
-            left = self.steps_per_epoch - int(self.pos_var.numpy())
-            rows = self.run_chunk(max_steps=left)
+        return self.run_epochs(1)
+
+    def run_epochs(self, count: int) -> list[dict]:
+        """Finish the current epoch and `count` - 1 more (fewer at the end or on early
+        stopping), in as few calls as the chunk allows: a row per epoch, as epoch by epoch."""
+        rows: list[dict] = []
+        while len(rows) < count and not self.done:
+            left = (count - len(rows)) * self.steps_per_epoch - int(self.pos_var.numpy())
+            rows += self.run_chunk(max_steps=left)
         return rows
 
     def restore_best(self) -> bool:

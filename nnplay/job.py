@@ -323,23 +323,32 @@ class TrainingJob:
                 self.engine.compiled_calls or self.engine.shares_graph())
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
+            crowded = paced and self.manager is not None and self.manager.first_points_pending(self)
+            if crowded:
+                pace = min(pace, CROWDED_PACE)
+            epochs = self._epochs_per_frame(pace)
             if action == "step" and self._step_batches:
                 rows = self.engine.run_chunk(max_steps=self._step_batches)
+            elif action == "step":
+                rows = self.engine.run_epoch()
             else:
-                rows = self.engine.run_epoch() if action == "step" or paced else self.engine.run_chunk()
+                rows = self.engine.run_epochs(epochs) if paced else self.engine.run_chunk()
             if compiling:
                 self._set(compiling=False)
             self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
-            self._record(rows)
-            if any(not math.isfinite(r["loss"]) for r in rows):
+            # A paced call is one frame (or one epoch, if slower): each gets its grid, shown
+            # with its epochs (not a frame's epochs behind them while it is drawn).
+            force = action == "step" or paced
+            finite = all(math.isfinite(r["loss"]) for r in rows)
+            self._record(rows, self._grid_fields(force) if finite else {})
+            if not finite:
                 bad = next(r["epoch"] for r in rows if not math.isfinite(r["loss"]))
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            every_epoch = paced and (self._frame_s is None or pace * self._frame_s <= 1)
-            self._refresh_views(force=action == "step" or every_epoch)
+            self._refresh_views(force, grid=False)
             if paced:
-                self._sleep_for_pace(started)
+                self._sleep_for_pace(started, len(rows) or 1, crowded)
             if self.manager is not None and self.manager.should_yield(self):
                 self._take_turns()
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
@@ -352,23 +361,35 @@ class TrainingJob:
         if grid_behind or not s.weight_history or s.weight_history[-1]["epoch"] != epoch:
             self._refresh_views(force=True)
 
-    def _sleep_for_pace(self, started: float):
-        """Wait out the rest of this epoch's share of a second; pause, stop or a new pace
-        end the wait early (other controls, such as the learning rate, do not). While another
-        student's run is being built, at most CROWDED_PACE epochs a second (see
+    def _epochs_per_frame(self, pace: float | None) -> int:
+        """Epochs a paced run trains in one call: those of one page frame on a hosted server
+        (its page draws once a frame, so it shows the same, and one call per frame costs a
+        third of the CPU of one per epoch: 0.5-0.8 ms an epoch against 1.7-1.9 measured on
+        the Playground default), else one (a laptop draws every epoch of a paced run). The
+        first epoch is always alone, so that it shows before any tracing."""
+        if pace is None or self._frame_s is None or self.engine.step == 0:
+            return 1
+        return max(1, int(pace * self._frame_s))
+
+    def _sleep_for_pace(self, started: float, epochs: int, crowded: bool):
+        """Wait out the rest of these epochs' share of a second; pause, stop or a new pace
+        end the wait early (other controls, such as the learning rate, do not). `crowded`:
+        another student's run is being built, so at most CROWDED_PACE epochs a second (see
         JobManager.first_points_pending)."""
-        crowded = self.manager is not None and self.manager.first_points_pending(self)
         with self._lock:
             pace = self._pace
             while pace is not None and self._pace == pace and not (self._stop or self._pause):
-                left = started + 1.0 / (min(pace, CROWDED_PACE) if crowded else pace) \
+                left = started + epochs / (min(pace, CROWDED_PACE) if crowded else pace) \
                     - time.perf_counter()
                 if left <= 0:
                     return
                 self._wake.wait(left)
 
-    def _record(self, rows: list[dict]):
+    def _record(self, rows: list[dict], views: dict):
+        """The epochs' rows into the snapshot, with `views` (a new grid) at the same time."""
         if not rows:
+            if views:
+                self._set(**views)
             return
         now = time.perf_counter()
         eng = self.engine
@@ -386,6 +407,8 @@ class TrainingJob:
             s.elapsed = now - self._started_at
             s.samples_per_sec = self._rate()
             s.eta = self._eta(s.epochs - s.epoch, s.samples_per_sec)
+            for name, value in views.items():
+                setattr(s, name, value)
         self._emit("epochs", rows)
 
     def _warmed_up(self):
@@ -415,17 +438,26 @@ class TrainingJob:
         (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
-    def _refresh_views(self, force: bool = False, grid: bool = True):
-        """Decision grid and weight statistics, throttled by wall time, not by epoch."""
-        from .inspection import grid_values, weight_stats
+    def _grid_fields(self, force: bool) -> dict:
+        """The decision grid of the current weights, for the snapshot, when one is due
+        (throttled by wall time, not by epoch); else nothing."""
+        from .inspection import grid_values
         now = time.perf_counter()
         every = self._frame_s or GRID_EVERY_S
-        if grid and self._grid_points is not None and (force or now - self._last_grid >= every):
-            grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task,
-                               logits=self.engine.logits)
-            self._last_grid = now
-            self._set(grid=grid, grid_epoch=self.engine.epoch,
-                      grid_version=self._snap.grid_version + 1)
+        if self._grid_points is None or not (force or now - self._last_grid >= every):
+            return {}
+        self._last_grid = now
+        grid = grid_values(self.engine.predict(self._grid_points), self.dataset.info.task,
+                           logits=self.engine.logits)
+        return {"grid": grid, "grid_epoch": self.engine.epoch,
+                "grid_version": self._snap.grid_version + 1}
+
+    def _refresh_views(self, force: bool = False, grid: bool = True):
+        """Decision grid and weight statistics, throttled by wall time, not by epoch."""
+        from .inspection import weight_stats
+        now = time.perf_counter()
+        if grid and (views := self._grid_fields(force)):
+            self._set(**views)
         epoch = self.engine.epoch
         # Snapshots every 0.5 s, and also every 2% of the run, so that a run that finishes
         # in a second still shows how its weights moved over the epochs.

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 # 10/s 0.08, 30/s 0.23, 100/s 0.59: 7-9 ms of CPU per paced epoch (its 25 batches and the
 # decision grid drawn after every epoch), next to nothing while it sleeps.
 EPOCH_CPU_S = 0.009
-# Hosted, where the grid is drawn once a page frame (twice a second) instead of every epoch:
-# 30/s 0.12 of a core, 100/s 0.29 (measured the same way after that change): ~4 ms an epoch.
-# Counting 9 ms held a class back in the queue while the server's cores sat half idle.
-EPOCH_CPU_S_FRAMED = 0.004
+# Hosted, where a page frame's epochs (15 at 30/s) train in one call and the grid is drawn
+# once a frame: 10/s 0.027 of a core, 30/s 0.036, 100/s 0.071 (measured the same way; one
+# call an epoch with the grid once a frame took 0.054, 0.105, 0.30): 1-3 ms an epoch, counted
+# at 2 ms. Counting 9 ms held a class back in the queue while the server's cores sat idle.
+EPOCH_CPU_S_FRAMED = 0.002
 MIN_COST = 0.1             # never less, once built and traced
 BUILD_COST = 0.5           # until then: building and tracing run at full speed
 HEAVY_LAYERS = ("Conv", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding")

@@ -288,6 +288,36 @@ def test_a_hosted_fast_paced_run_draws_its_boundary_a_few_times_a_second(circle,
         stop_all([job])
 
 
+def test_a_hosted_paced_run_trains_a_frames_epochs_per_call_and_keeps_every_epoch(
+        circle, monkeypatch):
+    # One call per page frame (15 epochs at 30 a second) instead of one per epoch: a third of
+    # the CPU, and the curve still has a point for every epoch, at the same pace.
+    from nnplay.engine import Engine
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    calls = []
+    real = Engine.run_chunk
+
+    def counted(self, *args, **kwargs):
+        rows = real(self, *args, **kwargs)
+        calls.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(Engine, "run_chunk", counted)
+    job = job_mod.TrainingJob(make_exp(train={"epochs": 61}), circle)
+    job.set_pace(30)
+    started = time.perf_counter()
+    snap = job.start().wait(60)
+    took = time.perf_counter() - started
+    assert snap.status == "completed"
+    assert len(snap.history["loss"]) == 61 and snap.epoch == 61
+    assert calls[0] == 1                          # the first epoch shows on its own
+    # then a frame's epochs a call (two or three while the chunk grows to its size): one a
+    # call would be 61 calls at least
+    assert sum(calls) == 61 and len(calls) < 30, calls
+    assert took >= 60 / 30 - 0.1                  # still 30 epochs a second, not faster
+    assert job.snapshot().grid_epoch == 61
+
+
 def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circle, monkeypatch):
     # A class presses Train together: the runs already going slow to CROWDED_PACE while a
     # later press is still being built, so its first point is not starved by their epochs.
@@ -315,6 +345,7 @@ def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circl
             assert wait_until(lambda: going.progress()[1] >= start + epochs, timeout=30)
             return time.perf_counter() - t0
 
+        seconds_for(1)   # a frame begun before the press (25 epochs at 50 a second) ends
         # at most 5 a second (after up to 0.1 s, PENDING_FRESH_S, at 50): 10 take >= 1 s
         crowded = seconds_for(10)
         gate.set()

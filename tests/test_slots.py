@@ -34,7 +34,8 @@ def test_paced_toy_jobs_cost_a_fraction_of_a_core_and_big_ones_a_whole_one():
     assert slots.job_cost(toy, None) == 1.0
     assert slots.job_cost(toy, 10) == pytest.approx(slots.MIN_COST)
     assert slots.job_cost(toy, 30) == pytest.approx(0.27)
-    assert slots.job_cost(toy, 30, framed=True) == pytest.approx(0.12)   # hosted: grid twice a second
+    assert slots.job_cost(toy, 30, framed=True) == slots.MIN_COST      # hosted: a frame a call
+    assert slots.job_cost(toy, 100, framed=True) == pytest.approx(0.2)
     assert slots.job_cost(toy, 30, framed=True, warmed=False) == slots.BUILD_COST  # building
     assert slots.job_cost(toy, 1000) == 1.0
     cnn = make_exp(data={"dataset": "mnist"}, model={"layers": [{"type": "Conv2D", "filters": 4},
