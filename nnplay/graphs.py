@@ -28,7 +28,8 @@ from collections import OrderedDict
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-SHARED_MAX = 8                 # graphs kept for sharing (least recently used dropped)
+SHARED_MAX = 16                # graphs kept for sharing (least recently used dropped): a
+                               # spec's training and predict graphs, for 8 specs
 SHARED_MAX_BYTES = 8 << 20     # the captured state a shared graph may keep alive
 
 

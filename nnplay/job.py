@@ -337,16 +337,19 @@ class TrainingJob:
                 self._set(compiling=False)
             self._trained_s += time.perf_counter() - started   # not paused, not paced sleep
             # A paced call is one frame (or one epoch, if slower): each gets its grid, shown
-            # with its epochs (not a frame's epochs behind them while it is drawn).
+            # with its epochs (not a frame's epochs behind them while it is drawn). The first
+            # epoch shows before its grid: the first grid builds the predict graph.
             force = action == "step" or paced
             finite = all(math.isfinite(r["loss"]) for r in rows)
-            self._record(rows, self._grid_fields(force) if finite else {})
+            with_rows = finite and self._snap.grid is not None
+            views = self._grid_fields(force) if with_rows else {}
+            self._record(rows, views)
             if not finite:
                 bad = next(r["epoch"] for r in rows if not math.isfinite(r["loss"]))
                 raise FloatingPointError(
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
-            self._refresh_views(force, grid=False)
+            self._refresh_views(force, grid=not views)
             if paced:
                 self._sleep_for_pace(started, len(rows) or 1, crowded)
             if self.manager is not None and self.manager.should_yield(self):

@@ -56,11 +56,18 @@ def job_cost(exp, pace: float | None, framed: bool = False, warmed: bool = True)
     return float(min(1.0, max(floor, pace * per_epoch)))
 
 
-def frame_seconds(hosted: bool) -> float:
+FRAMES_PER_S = 12   # page frames a hosted server draws a second, for all its live runs together
+
+
+def frame_seconds(hosted: bool, live: int = 1) -> float:
     """Seconds between two frames of a live run (the page's poll, the job's boundary redraw):
-    four a second on a laptop; two in a hosted class, whose pages all run in the server's one
-    Python process (16 pages polling four times a second took more than all of its time)."""
-    return 0.5 if hosted else 0.25
+    four a second on a laptop; in a hosted class, whose pages all run in the server's one
+    Python process, two, and fewer once `live` runs share FRAMES_PER_S (16 pages polling four
+    times a second took more than all of its time; at two, 16 pages' frames held the GIL so
+    long that the last of a class's models took a minute to build), down to one in 2 s."""
+    if not hosted:
+        return 0.25
+    return min(2.0, max(0.5, live / FRAMES_PER_S))
 
 
 WATCHABLE_PACE = 30   # epochs/s: TensorFlow Playground's order; the boundary forms as you watch

@@ -8,7 +8,8 @@ import pytest
 from nnplay.spec import Experiment
 from nnplay.store import attach
 
-from conftest import keep_run as keep_a_run, make_exp, open_page as open_app, stop_jobs
+from conftest import keep_run as keep_a_run, make_exp, open_page as open_app, stop_jobs, \
+    wait_until
 
 A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
 
@@ -175,4 +176,23 @@ def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
     monkeypatch.setenv("NNPLAY_MAX_RUNS_PER_WORKSPACE", "-1")
     at = open_page("views/compare.py", ws=A)
     assert "nnplay cannot start" in at.error[0].value and "max_runs_per_workspace" in at.error[0].value
+    assert not at.exception
+
+
+def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, jobs,
+                                                                         monkeypatch):
+    from nnplay import slots
+    monkeypatch.setattr(slots, "FRAMES_PER_S", 1)   # one live run is already a busy server
+    exp = Experiment()
+    exp.train.epochs = 3_000
+    at = open_app("views/train.py", exp, query={"ws": A})
+    next(b for b in at.button if b.label == "Train").click().run()
+    job = jobs.get(at.session_state["nnplay_job_id"])
+    try:
+        assert wait_until(lambda: job.snapshot().epoch >= 1)
+        at.run()
+        line = at.get("progress")[0].proto.text
+        assert "many runs share this server: the charts refresh every 1.0 s" in line, line
+    finally:
+        stop_jobs([job])
     assert not at.exception

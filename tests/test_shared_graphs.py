@@ -128,3 +128,20 @@ def test_the_registry_keeps_few_small_graphs(monkeypatch):
     big = engine(a, data)
     assert not big.shares_graph()
     assert len(train_all(big)) == 3
+
+
+def test_copies_of_a_model_share_its_predict_graph_and_predict_with_their_own_weights():
+    # The decision grid of each student's run comes from that run's weights, through the
+    # one predict graph the first copy traced.
+    exp = make_exp(train={"epochs": 5})
+    data = load(exp.data)
+    first = engine(exp, data)
+    train_all(first)
+    x = data.x_train[:300]
+    mine = first.predict(x)
+    twin = engine(exp, data)                      # untrained: other weights
+    theirs = twin.predict(x)
+    assert all(g.shared for g in twin._predict_graphs.values())
+    np.testing.assert_allclose(theirs, twin.model(x, training=False).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(theirs, mine)
+    np.testing.assert_array_equal(first.predict(x), mine)   # the first's untouched

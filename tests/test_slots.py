@@ -87,3 +87,11 @@ def test_the_host_sets_the_slots(monkeypatch):
     monkeypatch.setenv("NNPLAY_SLOTS", "0")
     with pytest.raises(ValueError, match="slots must be a positive number of cores"):
         JobManager()
+
+
+def test_a_class_server_shares_a_budget_of_page_frames_among_its_live_runs():
+    assert slots.frame_seconds(False, live=40) == 0.25          # a laptop: four a second
+    assert slots.frame_seconds(True) == 0.5                     # hosted: two a second ...
+    assert slots.frame_seconds(True, live=slots.FRAMES_PER_S // 2) == 0.5
+    assert slots.frame_seconds(True, live=16) == pytest.approx(16 / slots.FRAMES_PER_S)
+    assert slots.frame_seconds(True, live=500) == 2.0            # ... never less than one in 2 s

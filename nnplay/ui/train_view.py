@@ -377,7 +377,10 @@ def queue_text(snap) -> str:
     return f"Waiting for a training slot: {place}"
 
 
-def _progress(snap):
+def _progress(snap, every: float | None = None):
+    """The progress bar and its line; `every`: the live panel's refresh, said when a busy
+    class server slows it (in the line, not an element of its own, so that the fragment's
+    elements keep their places whatever a frame in flight meant to draw)."""
     text = queue_text(snap) if snap.status in ("queued", "building") else None
     if text is None and snap.status == "running" and snap.epoch == 0:
         text = "Training the first epoch…"
@@ -389,6 +392,8 @@ def _progress(snap):
         left = f"{_format_seconds(snap.eta)} left · " if measured else ""
         speed = f"{snap.samples_per_sec:,.0f} samples/s · " if measured else ""
         text = f"Epoch {snap.epoch:,} / {snap.epochs:,} · {speed}{left}{snap.status.replace('_', ' ')}"
+        if every and every > slots.frame_seconds(config.hosted(), live=0):   # an idle server's
+            text += f" · many runs share this server: the charts refresh every {every:.1f} s"
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
 
 
@@ -442,12 +447,13 @@ def _outcome(snap):
         cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4g}")
 
 
-def _live(job, drawn_phase: str):
-    """The polled part: progress, curves, decision boundary, and the outcome at the end."""
+def _live(job, drawn_phase: str, every: float | None = None):
+    """The polled part: progress, curves, decision boundary, and the outcome at the end.
+    `every`: its refresh, in seconds (said when a busy class server slows it)."""
     snap = job.snapshot()
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
-    _progress(snap)
+    _progress(snap, every)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
@@ -465,10 +471,13 @@ def _live(job, drawn_phase: str):
 
 def _poll_seconds(phase: str) -> float | None:
     """Seconds between refreshes of the live panel: a frame while active (four a second on a
-    laptop, two hosted; a queued job's poll draws only its place in line); once a second
+    laptop, two hosted, fewer when many runs share the server: slots.frame_seconds; a queued
+    job's poll draws only its place in line); once a second
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
-        return slots.frame_seconds(config.hosted())
+        from nnplay.jobapi import manager
+        hosted = config.hosted()
+        return slots.frame_seconds(hosted, len(manager().active()) if hosted else 1)
     return None if phase == "ended" else 1.0
 
 
@@ -486,7 +495,8 @@ def live_panel(exp: Experiment, info):
                             "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    st.fragment(_live, run_every=_poll_seconds(phase))(job, phase)
+    every = _poll_seconds(phase)
+    st.fragment(_live, run_every=every)(job, phase, every if phase == "active" else None)
 
 
 # ---- history of runs ------------------------------------------------------------------------
