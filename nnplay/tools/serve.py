@@ -23,15 +23,16 @@ def free_port() -> int:
 
 
 def start_server(env: dict | None = None, timeout: float = 60.0,
-                 cpus: set[int] | None = None) -> tuple[subprocess.Popen, str]:
+                 cpus: set[int] | None = None, log=None) -> tuple[subprocess.Popen, str]:
     """A running app server and its URL; raises RuntimeError when it does not come up.
-    `cpus`: the cores the server may run on (Linux), e.g. to keep a browser off them."""
+    `cpus`: the cores the server may run on (Linux), e.g. to keep a browser off them.
+    `log`: a file for the server's output (else it is dropped)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=APP.parent, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL,
         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout

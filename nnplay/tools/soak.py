@@ -99,7 +99,7 @@ def _proc_status(pid: int) -> tuple[int, float]:
         for line in f:
             key, _, rest = line.partition(":")
             values[key] = rest.split()
-    return int(values["Threads"][0]), int(values["VmRSS"][0]) / 1024
+    return int(values["Threads"][0]), int(values.get("VmRSS", [0])[0]) / 1024  # none: exiting
 
 
 def _settled_threads(pid: int, url: str) -> int:
@@ -275,9 +275,10 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     from nnplay.store import RunStore
     home = tempfile.mkdtemp(prefix="nnplay_soak_")
     report = SoakReport(sessions, minutes)
+    log = open(os.path.join(home, "server.log"), "w+")   # its last lines, if it dies
     server, url = start_server({"NNPLAY_HOME": home, "NNPLAY_HOSTED": "1",
                                 "NNPLAY_GRACE_SECONDS": str(GRACE_S),
-                                "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+                                "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}, log=log)
     peak = [0.0]
 
     def warmed():
@@ -285,7 +286,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         report.rss_start_mb = _proc_status(server.pid)[1]
 
     async def watch_memory(stop: asyncio.Event):
-        while not stop.is_set():
+        while not stop.is_set() and server.poll() is None:   # a dead server: said below
             peak[0] = max(peak[0], _proc_status(server.pid)[1])
             await asyncio.sleep(1.0)
 
@@ -301,12 +302,19 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     try:
         seen = asyncio.run(soak())
         time.sleep(SETTLE_S)
-        report.threads_end = _settled_threads(server.pid, url)
-        report.rss_end_mb = _proc_status(server.pid)[1]
+        if server.poll() is None:
+            report.threads_end = _settled_threads(server.pid, url)
+            report.rss_end_mb = _proc_status(server.pid)[1]
+        else:
+            log.seek(0)
+            last = [line.rstrip() for line in log.read().splitlines()[-8:]]
+            seen.errors.append(f"the server exited during the soak (exit code "
+                               f"{server.returncode}); its last lines:\n" + "\n".join(last))
         report.rss_peak_mb = peak[0]
     finally:
         server.terminate()
         server.wait(20)
+    log.close()
     store = RunStore(home)
     runs = store.list_runs()
     store.close()
