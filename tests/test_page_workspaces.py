@@ -184,7 +184,7 @@ def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, 
     from nnplay import slots
     monkeypatch.setattr(slots, "FRAMES_PER_S", 1)   # one live run is already a busy server
     exp = Experiment()
-    exp.train.epochs = 3_000
+    exp.train.epochs = 700     # under NNPLAY_XLA_MIN_BATCHES: no "compiling" line meanwhile
     at = open_app("views/train.py", exp, query={"ws": A})
     next(b for b in at.button if b.label == "Train").click().run()
     job = jobs.get(at.session_state["nnplay_job_id"])
