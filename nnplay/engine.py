@@ -79,7 +79,7 @@ class Engine:
         self._key = self._graph_key()
         self._graph = None                 # the compiled training graph (graphs.trace)
         self._eval = tf.function(self._evaluate, reduce_retracing=True)
-        self._predict_graphs: dict = {}    # input shape and dtype -> Graph (graphs.trace)
+        self._predict_graphs: dict = {}    # input TensorSpec -> Graph (graphs.trace)
 
     def _xla_compatible(self) -> bool:
         """XLA cannot compile the image transform behind rotation, zoom and translation
@@ -352,12 +352,12 @@ class Engine:
         """One batch through the predict graph, traced once for a class's copies of a model
         like the training graph (`nnplay.graphs`): a copy's own trace cost ~0.07 s of the
         server's one interpreter, as much as building the copy, before its first grid."""
-        graph = self._predict_graphs.get((xb.shape[1:], xb.dtype))
+        spec = tf.TensorSpec([None, *xb.shape[1:]], xb.dtype)
+        graph = self._predict_graphs.get(spec)
         if graph is None:
-            spec = tf.TensorSpec([None, *xb.shape[1:]], xb.dtype)
-            graph = graphs.trace(f"{self._key}|predict {spec}", lambda x: self.model(x, training=False),
-                                 [spec], self._state, self._state_bytes)
-            self._predict_graphs[(xb.shape[1:], xb.dtype)] = graph
+            graph = self._predict_graphs[spec] = graphs.trace(
+                f"{self._key}|predict {spec}", lambda x: self.model(x, training=False),
+                [spec], self._state, self._state_bytes)
         return tf.nest.flatten(graph([xb], self._state))[0].numpy()
 
     def set_learning_rate(self, value: float):

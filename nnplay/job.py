@@ -323,8 +323,9 @@ class TrainingJob:
                 self.engine.compiled_calls or self.engine.shares_graph())
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
-            crowded = paced and self.manager is not None and self.manager.first_points_pending(self)
-            if crowded:
+            # While another student's run is being built, at most CROWDED_PACE epochs a
+            # second (see JobManager.first_points_pending).
+            if paced and self.manager is not None and self.manager.first_points_pending(self):
                 pace = min(pace, CROWDED_PACE)
             epochs = self._epochs_per_frame(pace)
             if action == "step" and self._step_batches:
@@ -350,8 +351,8 @@ class TrainingJob:
                     f"the loss became NaN/inf at epoch {bad}: the learning rate is probably too "
                     "high for this model; lower it (try a tenth) and train again")
             self._refresh_views(force, grid=not views)
-            if paced:
-                self._sleep_for_pace(started, len(rows) or 1, crowded)
+            if paced:   # these epochs' share of a second, at the pace they trained at
+                self._sleep_for_pace(started + (len(rows) or 1) / pace)
             if self.manager is not None and self.manager.should_yield(self):
                 self._take_turns()
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
@@ -374,16 +375,13 @@ class TrainingJob:
             return 1
         return max(1, int(pace * self._frame_s))
 
-    def _sleep_for_pace(self, started: float, epochs: int, crowded: bool):
-        """Wait out the rest of these epochs' share of a second; pause, stop or a new pace
-        end the wait early (other controls, such as the learning rate, do not). `crowded`:
-        another student's run is being built, so at most CROWDED_PACE epochs a second (see
-        JobManager.first_points_pending)."""
+    def _sleep_for_pace(self, until: float):
+        """Wait until `until` (time.perf_counter) for a paced run's epochs; pause, stop or a
+        new pace end the wait early (other controls, such as the learning rate, do not)."""
         with self._lock:
             pace = self._pace
             while pace is not None and self._pace == pace and not (self._stop or self._pause):
-                left = started + epochs / (min(pace, CROWDED_PACE) if crowded else pace) \
-                    - time.perf_counter()
+                left = until - time.perf_counter()
                 if left <= 0:
                     return
                 self._wake.wait(left)

@@ -314,7 +314,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     finally:
         server.terminate()
         server.wait(20)
-    log.close()
+        log.close()
     store = RunStore(home)
     runs = store.list_runs()
     store.close()

@@ -476,8 +476,7 @@ def _poll_seconds(phase: str) -> float | None:
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         from nnplay.jobapi import manager
-        hosted = config.hosted()
-        return slots.frame_seconds(hosted, len(manager().active()) if hosted else 1)
+        return slots.frame_seconds(config.hosted(), len(manager().active()))
     return None if phase == "ended" else 1.0
 
 
