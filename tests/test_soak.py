@@ -25,3 +25,27 @@ def test_a_small_class_loses_nothing_and_leaves_no_thread_behind():
     # warm-up of one. So the end may be up to 3 above the start, and less than half the lessons.
     grown = report.threads_end - report.threads_start
     assert grown <= 3 and grown < max(4, report.lessons / 2), "threads grew with the lessons"
+
+
+def test_the_browsers_are_kept_below_the_server_but_the_server_is_not():
+    """The soak's browsers take only the CPU the server leaves: every thread below the soak
+    goes to BROWSER_NICENESS, the server's tree stays as it was (here: a shell standing for
+    the soak, with one child standing for the browser and one for the server)."""
+    import subprocess
+    import time
+    from nnplay.tools.soak import BROWSER_NICENESS, _descendants, _nice_tree
+    soak = subprocess.Popen(["bash", "-c", "sleep 30 & sleep 30 & wait"])
+    try:
+        deadline = time.time() + 10
+        while len(_descendants(soak.pid)) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        browser, server = sorted(_descendants(soak.pid))
+        before = os.getpriority(os.PRIO_PROCESS, server)
+        assert before < BROWSER_NICENESS
+        _nice_tree(soak.pid, spare=server)
+        assert os.getpriority(os.PRIO_PROCESS, browser) == BROWSER_NICENESS
+        assert os.getpriority(os.PRIO_PROCESS, server) == before
+        assert os.getpriority(os.PRIO_PROCESS, soak.pid) == before   # the soak itself: not below
+    finally:
+        soak.kill()
+        soak.wait()

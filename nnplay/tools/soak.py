@@ -10,7 +10,9 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
 - the server's threads and resident memory at the start (after one warm-up run, so
   TensorFlow's own pools are there) and at the end (once the closed tabs' sessions are gone),
   both counted once the web server's idle pool workers are dropped (`_settled_threads`),
-- the wait from pressing Train to the first point drawn (the longest and the median),
+- the wait from pressing Train (counted from the press, however long a busy browser takes to
+  act on it) to the first point drawn (the first epoch in the progress line and the learning
+  curves on the page): the longest and the median,
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
 
@@ -26,7 +28,6 @@ import statistics
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from .serve import CHROMIUM_ARGS, start_server
@@ -77,19 +78,44 @@ class SoakReport:
         ]
 
 
-@contextmanager
-def _niced(niceness: int):
-    """Run the enclosed launch at `niceness` (then back): the students' browsers run on their
-    own machines in class, so here they take only the CPU the server leaves."""
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, niceness)
-    try:
-        yield
-    finally:
+def _descendants(root: int) -> set[int]:
+    """The processes below `root`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):   # gone meanwhile
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _nice_tree(root: int, spare: int):
+    """Every thread of the processes below `root`, except `spare` and those below it, at
+    BROWSER_NICENESS. The soak's browsers (its processes other than the server) so take only
+    the CPU the server leaves, as students' browsers on their own machines would. Done again
+    every second, not once at launch: Playwright's driver starts Chromium, not this process;
+    Chromium running as root raises its browser process to -8; a new tab's renderer starts at
+    its parent's niceness."""
+    for pid in _descendants(root) - _descendants(spare) - {spare}:
         try:
-            os.setpriority(os.PRIO_PROCESS, 0, before)
-        except PermissionError:   # lowering niceness back needs root; the soak only waits
-            pass
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                if os.getpriority(os.PRIO_PROCESS, int(tid)) < BROWSER_NICENESS:
+                    os.setpriority(os.PRIO_PROCESS, int(tid), BROWSER_NICENESS)
+            except OSError:   # the thread ended meanwhile
+                pass
 
 
 def _proc_status(pid: int) -> tuple[int, float]:
@@ -181,8 +207,9 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         if together is not None:
             together, barrier = None, together
             await barrier.wait()
-        await train.click()
+        # the wait counts from the press, including the time a busy browser takes to act on it
         pressed = time.perf_counter()
+        await train.click()
         if not await _wait(lambda: _first_point(page), RUN_TIMEOUT_S):
             seen.errors.append(f"student {student}: no first point within {RUN_TIMEOUT_S} s")
             return
@@ -210,7 +237,9 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
 
 
 async def _first_point(page) -> bool:
-    return await _epoch_shown(page) > 0
+    """The run's first epoch in the progress line and its learning curves drawn."""
+    return (await _epoch_shown(page) > 0
+            and await page.locator('[data-testid="stPlotlyChart"]').count() > 0)
 
 
 ENDINGS = ("Completed", "Stopped", "Early stopping", "Training failed")
@@ -242,8 +271,7 @@ async def _class(url: str, link: str, sessions: int, seconds: float, chromium: s
     from playwright.async_api import async_playwright
     seen = _Class()
     async with async_playwright() as p:
-        with _niced(BROWSER_NICENESS):   # Chromium and every renderer it forks inherit it
-            browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             await _lesson(browser, url, link, 0, seen)   # warm-up: TensorFlow's pools exist
             await asyncio.to_thread(warmed)   # waits out the web server's idle workers
@@ -285,14 +313,16 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         report.threads_start = _settled_threads(server.pid, url)
         report.rss_start_mb = _proc_status(server.pid)[1]
 
-    async def watch_memory(stop: asyncio.Event):
+    async def watch(stop: asyncio.Event):
+        """The server's peak memory; the browsers kept below the server (_nice_tree)."""
         while not stop.is_set() and server.poll() is None:   # a dead server: said below
             peak[0] = max(peak[0], _proc_status(server.pid)[1])
+            _nice_tree(os.getpid(), spare=server.pid)
             await asyncio.sleep(1.0)
 
     async def soak():
         stop = asyncio.Event()
-        watcher = asyncio.create_task(watch_memory(stop))
+        watcher = asyncio.create_task(watch(stop))
         try:
             return await _class(url, lesson_link(), sessions, minutes * 60, chromium, warmed)
         finally:
