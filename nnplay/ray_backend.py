@@ -393,10 +393,40 @@ def _connect(ray, address: str):
     if address == "local":
         os.environ.setdefault("RAY_worker_niceness", "0")
         cpus = config.ray_slots() or os.cpu_count() or 2
-        ray.init(num_cpus=math.ceil(cpus), include_dashboard=False, log_to_driver=False)
+        _in_lasting_thread(lambda: ray.init(num_cpus=math.ceil(cpus), include_dashboard=False,
+                                            log_to_driver=False))
     else:   # another machine has no copy of this code: it travels with the job
         ray.init(address=address, log_to_driver=False,
                  runtime_env={"py_modules": [str(Path(__file__).parent)]})
+
+
+_FOREVER = threading.Event()   # never set: the thread that started a local Ray waits on it
+
+
+def _in_lasting_thread(start):
+    """`start()` (returned or raised here) in a thread that lives as long as the process.
+    A local Ray's own processes (GCS, raylet) die with the *thread* that started them
+    (prctl PR_SET_PDEATHSIG, which Linux ties to the parent thread): started from a page's
+    script thread, which ends with its run, they were killed a moment later and the server
+    exited a minute after ("Failed to connect to GCS within 60 seconds"). A daemon thread:
+    they still end with the server."""
+    outcome: list = []
+    ready = threading.Event()
+
+    def run():
+        try:
+            outcome.append((True, start()))
+        except BaseException as e:   # handed to the caller, who reports it
+            outcome.append((False, e))
+        ready.set()
+        _FOREVER.wait()
+
+    threading.Thread(target=run, name="nnplay-ray-local", daemon=True).start()
+    ready.wait()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 def _nodes(ray) -> list[tuple[str, float]]:

@@ -167,3 +167,32 @@ def _running(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"   # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+# A server's page starts the local Ray from its script thread, which then ends.
+LOCAL_FROM_A_PAGE = textwrap.dedent("""
+    import os, threading
+    from nnplay import ray_backend
+    from nnplay.spec import Experiment
+    made = []
+    page = threading.Thread(target=lambda: made.append(ray_backend.ray_manager()))
+    page.start()
+    page.join()
+    while os.path.exists(f"/proc/self/task/{page.native_id}"):   # gone from the kernel too
+        pass
+    exp = Experiment()
+    exp.train.epochs = 5
+    print(made[0].submit(exp).wait(90).status, flush=True)
+""")
+
+
+def test_a_local_ray_started_by_a_page_outlives_the_page():
+    """NNPLAY_RAY_ADDRESS=local on a server: the page's thread that started Ray ends, and
+    Ray goes on (its GCS and raylet used to be killed with that thread, and the server
+    exited a minute later)."""
+    env = {**os.environ, "NNPLAY_RAY_ADDRESS": "local", "NNPLAY_RAY_SLOTS": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", LOCAL_FROM_A_PAGE], capture_output=True,
+                          text=True, timeout=240, env=env,
+                          cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.returncode == 0 and done.stdout.split()[-1:] == ["completed"], done.stderr[-2000:]
