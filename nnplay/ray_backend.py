@@ -35,6 +35,7 @@ import os
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -410,23 +411,17 @@ def _in_lasting_thread(start):
     script thread, which ends with its run, they were killed a moment later and the server
     exited a minute after ("Failed to connect to GCS within 60 seconds"). A daemon thread:
     they still end with the server."""
-    outcome: list = []
-    ready = threading.Event()
+    started: Future = Future()
 
     def run():
         try:
-            outcome.append((True, start()))
+            started.set_result(start())
         except BaseException as e:   # handed to the caller, who reports it
-            outcome.append((False, e))
-        ready.set()
+            started.set_exception(e)
         _FOREVER.wait()
 
     threading.Thread(target=run, name="nnplay-ray-local", daemon=True).start()
-    ready.wait()
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value
+    return started.result()
 
 
 def _nodes(ray) -> list[tuple[str, float]]:

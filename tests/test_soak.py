@@ -32,13 +32,11 @@ def test_the_browsers_are_kept_below_the_server_but_the_server_is_not():
     goes to BROWSER_NICENESS, the server's tree stays as it was (here: a shell standing for
     the soak, with one child standing for the browser and one for the server)."""
     import subprocess
-    import time
+    from conftest import wait_until
     from nnplay.tools.soak import BROWSER_NICENESS, _descendants, _nice_tree
     soak = subprocess.Popen(["bash", "-c", "sleep 30 & sleep 30 & wait"])
     try:
-        deadline = time.time() + 10
-        while len(_descendants(soak.pid)) < 2 and time.time() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(_descendants(soak.pid)) >= 2, timeout=10)
         browser, server = sorted(_descendants(soak.pid))
         before = os.getpriority(os.PRIO_PROCESS, server)
         assert before < BROWSER_NICENESS

@@ -78,8 +78,8 @@ class SoakReport:
         ]
 
 
-def _descendants(root: int) -> set[int]:
-    """The processes below `root`, from /proc."""
+def _children() -> dict[int, list[int]]:
+    """Each process's children, from one scan of /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -89,6 +89,12 @@ def _descendants(root: int) -> set[int]:
             except (OSError, IndexError, ValueError):   # gone meanwhile
                 continue
             children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def _descendants(root: int, children: dict[int, list[int]] | None = None) -> set[int]:
+    """The processes below `root` (in `children`, else in a fresh scan of /proc)."""
+    children = _children() if children is None else children
     found, todo = set(), [root]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -105,7 +111,8 @@ def _nice_tree(root: int, spare: int):
     every second, not once at launch: Playwright's driver starts Chromium, not this process;
     Chromium running as root raises its browser process to -8; a new tab's renderer starts at
     its parent's niceness."""
-    for pid in _descendants(root) - _descendants(spare) - {spare}:
+    children = _children()
+    for pid in _descendants(root, children) - _descendants(spare, children) - {spare}:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
