@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from nnplay.ui import chart
+
 
 @asynccontextmanager
 async def warm_start(_app):
@@ -18,4 +20,5 @@ async def warm_start(_app):
     yield
 
 
-app = st.App("main.py", lifespan=warm_start)
+# The pages' charts load plotly.js from here (nnplay.ui.chart).
+app = st.App("main.py", lifespan=warm_start, routes=chart.routes())

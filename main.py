@@ -2,7 +2,7 @@
 import streamlit as st
 
 from nnplay import limits, warmup
-from nnplay.ui import session, share, workspace_view
+from nnplay.ui import chart, session, share, workspace_view
 
 st.set_page_config(page_title="nnplay — neural network playground", page_icon="🧠", layout="wide")
 session.install_streamlit_guards()
@@ -25,6 +25,8 @@ pages = [
 page = st.navigation(pages)
 st.session_state.pop(session.PAGE_END_KEY, None)   # a stopped run's leftovers
 share.sidebar()
+with st.sidebar:
+    chart.preload()
 workspace_view.header()
 page.run()
 share.notices()   # what the page found a link asked for and could not do

@@ -4,7 +4,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Runs that page tests start are kept in a throwaway store, not in the user's ~/.nnplay.
 os.environ.setdefault("NNPLAY_HOME", __import__("tempfile").mkdtemp(prefix="nnplay_test_home_"))
 
+import base64  # noqa: E402
 import contextlib  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -192,5 +194,15 @@ def button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def charts(at) -> list:
-    return at.get("plotly_chart")
+def charts(at) -> list[str]:
+    """The figures of the page's charts (nnplay.ui.chart), as the JSON that plotly.js reads."""
+    return [json.loads(c.proto.json)["figure"] for c in at.get("bidi_component")
+            if c.proto.component_name == "nnplay_chart" and "figure" in json.loads(c.proto.json)]
+
+
+def trace_values(array) -> list:
+    """A trace's x or y as sent to plotly.js: a list, or base64-packed numbers."""
+    if isinstance(array, dict):
+        import numpy as np
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)

@@ -1,6 +1,7 @@
 """JobManager with real jobs: fair turns between sessions, fractional slots for paced jobs,
 the wait estimate, and finished jobs let go once their run is saved."""
 import contextlib
+import json
 import time
 import gc
 import weakref
@@ -16,7 +17,8 @@ from nnplay.race import start_race
 from nnplay.store import RunStore, attach
 from nnplay.ui.train_view import queue_text
 
-from conftest import make_exp, open_page, stop_jobs as stop_all, wait_until
+from conftest import (charts, make_exp, open_page, stop_jobs as stop_all, trace_values,
+                      wait_until)
 
 LONG = {"epochs": 100_000}
 
@@ -211,7 +213,10 @@ def test_train_and_inspect_pages_show_a_finished_job_from_its_saved_run(monkeypa
     at = open_page("views/train.py", exp, nnplay_job_id=job.id)
     assert not at.exception
     assert "finished all 20 epochs" in " ".join(m.value for m in at.success)
-    assert len(at.get("plotly_chart")) == 2            # the curves and the decision boundary
+    curves, boundary = map(json.loads, charts(at))
+    assert curves["layout"]["title"]["text"].startswith("Learning curves")
+    assert trace_values(curves["data"][0]["x"]) == list(range(1, 21))   # every epoch's point
+    assert boundary["data"][0]["type"] == "heatmap"
     at = open_page("views/inspect.py", exp, nnplay_job_id=job.id)
     assert not at.exception
     assert "Saved run" in at.caption[0].value

@@ -1,7 +1,6 @@
 """Inspect › Ask the model through AppTest: the probabilities drawn for an example are the
 model's own (they sum to 1 and match model.predict), the most confidently wrong example is
 wrong, and a typed input changes the prediction."""
-import base64
 import json
 
 import numpy as np
@@ -12,7 +11,7 @@ from nnplay.data import load
 from nnplay.inspection import class_probabilities
 from nnplay.job import MANAGER
 
-from conftest import make_exp, open_page
+from conftest import charts, make_exp, open_page, trace_values
 
 PAGE = "views/inspect.py"
 
@@ -36,19 +35,12 @@ def ask_tab(job):
     return at
 
 
-def values(y) -> np.ndarray:
-    """A trace's numbers from Plotly's JSON (a list, or base64 binary data)."""
-    if isinstance(y, dict):
-        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"])).astype(float)
-    return np.array(y, float)
-
-
 def bars(at) -> list[np.ndarray]:
     """The probabilities of every bar chart on the page, in page order."""
     found = []
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        found += [values(t["y"]) for t in spec["data"] if t.get("type") == "bar"]
+    for figure in charts(at):
+        spec = json.loads(figure)
+        found += [np.array(trace_values(t["y"]), float) for t in spec["data"] if t.get("type") == "bar"]
     return found
 
 
@@ -160,7 +152,7 @@ def test_a_two_column_csv_is_a_plane_with_a_decision_grid():
     at = open_page(PAGE, exp, nnplay_job_id=job.id, inspect_tab="Network")
     assert not at.exception
     assert {"Network", "Ask the model", "One step"} <= {t.label for t in at.tabs}
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts(at)) == 1
     at = ask_tab(job)
     assert [at.slider(key=f"ask_feature_{j}").label for j in range(2)] == ["height", "weight"]
 

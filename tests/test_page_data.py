@@ -64,13 +64,13 @@ def test_choosing_a_table_keeps_the_model():
 def test_regression_table_shows_the_target_values():
     at = page(make_exp(data={"dataset": "diabetes"}))
     assert any(m.value == "a number" for m in at.metric)
-    assert "Target values" in charts(at)[0].proto.spec
+    assert "Target values" in charts(at)[0]
     assert not at.exception
 
 
 def test_images_show_a_grid_and_the_class_balance():
     at = page(make_exp(data={"dataset": "digits"}))
-    specs = [c.proto.spec for c in charts(at)]
+    specs = charts(at)
     assert any("training images" in s for s in specs) and any("Examples per class" in s for s in specs)
     assert "Flatten" in texts(at.warning)  # the toy model's Dense layers need a Flatten first
     assert not at.exception
@@ -93,7 +93,7 @@ def test_sequences_plot_the_series_and_take_a_window():
     at.slider(key="w:data.window").set_value(10).run()
     assert experiment(at).data.window == 10
     assert any(m.label == "Input shape" and m.value == "10 × 1" for m in at.metric)
-    spec = charts(at)[0].proto.spec
+    spec = charts(at)[0]
     assert "Sunspots" in spec and '"text":"year"' in spec
     assert '"text":"test","x":1949' in spec  # the test part begins in a year, not a step
     assert not [b for b in at.button if b.label in ("Regenerate", "New random split")]
@@ -142,7 +142,7 @@ def test_text_shows_review_lengths_and_word_ids(tmp_path, monkeypatch):
     assert set(samples["label"]) <= {"negative", "positive"}
     for ids, words in zip(samples["word ids"], samples["words"]):
         assert len(ids.split()) == words <= 30 and ids.split()[-1].isdigit()
-    assert "Words per review" in charts(at)[0].proto.spec
+    assert "Words per review" in charts(at)[0]
     assert not at.error and not at.exception
 
 
@@ -180,7 +180,7 @@ def test_csv_upload_of_a_bad_file_shows_why():
 
 def test_weekly_co2_is_plotted_against_dates():
     at = page(make_exp(data={"dataset": "co2", "test_split": 0.1}))
-    spec = charts(at)[0].proto.spec
+    spec = charts(at)[0]
     assert '"text":"date"' in spec and "parts per million" in spec
     assert '"text":"test","x":"1997-' in spec  # the test part begins on a date
     assert not at.exception
@@ -192,7 +192,7 @@ def test_a_csv_series_is_drawn_over_time_with_its_window(tmp_path):
     at = page(make_exp(data={"dataset": "csv_series", "path": str(path), "target": "Close",
                              "window": 5}))
     assert at.session_state["w:data.window"] == 5
-    spec = at.get("plotly_chart")[0].proto.spec
+    spec = charts(at)[0]
     assert "Your CSV series" in spec and "2024-01-06" in spec   # dates from the Date column
     assert "The series is column 'Close' in row order (30 values)" in texts(at.markdown)
     assert not at.error and not at.exception

@@ -9,6 +9,8 @@ from nnplay import inspection as nni
 from nnplay.data import DataError
 from nnplay.spec import DataSpec, Experiment
 
+from conftest import charts
+
 DAYS = 120
 
 
@@ -107,7 +109,7 @@ def test_the_inspect_page_draws_a_series_over_time():
     at = open_page("views/inspect.py", job.exp, nnplay_job_id=job.id)
     at.session_state["inspect_tab"] = "Evaluation"
     at.run()
-    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    titles = charts(at)
     assert len(titles) == 3 and "Actual and forecast over time" in titles[0]
     assert "Predicted vs actual" in titles[1] and not at.exception
 

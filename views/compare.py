@@ -6,6 +6,7 @@ from nnplay import plots
 from nnplay.compare import (class_runs, column_title, comparison_rows, display_history, is_setting,
                             latest_per_owner, metric_title)
 from nnplay.ui import session
+from nnplay.ui.chart import chart
 
 st.title("Compare runs")
 store = session.store()
@@ -72,11 +73,11 @@ def overlay_and_table(chosen_ids, drawn: dict):
     log_y = c3.toggle("Log scale", key="compare_log")
 
     series = [{"name": r.name, "history": histories[r.id], "best_epoch": r.best_epoch} for r in chosen]
-    st.plotly_chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
-                                       title=f"{metric_title(metric).removeprefix('training ')}: training solid, "
-                                             "validation dashed, ★ best epoch"),
-                    key="compare_overlay")
-    st.plotly_chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
+    chart(plots.runs_overlay(series, metric, smoothing=smoothing, log_y=log_y,
+                             title=f"{metric_title(metric).removeprefix('training ')}: training solid, "
+                                   "validation dashed, ★ best epoch"),
+          key="compare_overlay")
+    chart(plots.generalization_gap(series, smoothing=smoothing), key="compare_gap")
     st.caption("A gap that keeps growing while the training loss keeps falling is overfitting: "
                "the model learns the training set, not the task.")
 

@@ -7,6 +7,7 @@ from nnplay.data import DataError
 from nnplay.race import DIMENSIONS, MAX_VARIANTS, checked_variants, label, table_rows
 from nnplay.spec import SpecError
 from nnplay.ui import session
+from nnplay.ui.chart import chart
 OWN_RATES, SAME_RATE = "Each its own usual rate", "The same rate for all"
 NAMES = {"optimizer": "Optimizer", "learning_rate": "Learning rate", "dropout": "Dropout rate",
          "activation": "Activation", "batch_size": "Batch size"}
@@ -66,8 +67,8 @@ def _live_race():
     metric = st.radio("Metric", [m for m in ("loss", "accuracy", "mae") if m in history_names] or ["loss"],
                       horizontal=True, key="race_metric")
     series = [{"name": lab, "history": s.history, "best_epoch": s.best_epoch} for lab, s in snaps]
-    st.plotly_chart(plots.runs_overlay(series, metric, title=f"{metric}: train solid, validation dashed"),
-                    key="race_chart")
+    chart(plots.runs_overlay(series, metric, title=f"{metric}: train solid, validation dashed"),
+          key="race_chart")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="race_table")
     running = any(not s.finished for _, s in snaps)
     if running and st.button("Stop the race", icon=":material/stop:"):

@@ -139,7 +139,7 @@ def cold_start() -> dict | None:
             train.wait_for(timeout=120_000)
             drawn = time.perf_counter()
             train.click()
-            page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)   # Plotly drew
             point = time.perf_counter()
         finally:
             browser.close()

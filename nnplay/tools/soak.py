@@ -246,7 +246,7 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
 async def _first_point(page) -> bool:
     """The run's first epoch in the progress line and its learning curves drawn."""
     return (await _epoch_shown(page) > 0
-            and await page.locator('[data-testid="stPlotlyChart"]').count() > 0)
+            and await page.locator(".js-plotly-plot").count() > 0)   # Plotly drew them
 
 
 ENDINGS = ("Completed", "Stopped", "Early stopping", "Training failed")

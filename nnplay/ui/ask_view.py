@@ -8,7 +8,8 @@ import streamlit as st
 from nnplay import ask, plots
 from nnplay.data import DataError
 from nnplay.inspection import EVAL_MAX, class_probabilities, grid_points
-from nnplay.ui.inspect_view import chart, class_name, every_few_seconds, logits, predict, valid_or
+from nnplay.ui.chart import chart
+from nnplay.ui.inspect_view import class_name, every_few_seconds, logits, predict, valid_or
 
 CANVAS_PX = 252
 

@@ -8,6 +8,7 @@ from nnplay import plots, presets, stack
 from nnplay.data import DATASETS, load_csv_frame, series_axes
 from nnplay.spec import auto_head, validate
 from nnplay.ui import session
+from nnplay.ui.chart import chart
 
 PREVIEW_ROWS = 20
 PREVIEW_IMAGES = 24
@@ -36,18 +37,18 @@ def target_chart(ds, raw=None):
     """Class balance per split, or for a regression the distribution of the target."""
     if ds.info.task == "regression":
         source = raw or ds
-        st.plotly_chart(plots.value_histogram(split_labels(source), "Target values",
-                                              "target"), key="target_chart")
+        chart(plots.value_histogram(split_labels(source), "Target values",
+                                    "target"), key="target_chart")
     else:
-        st.plotly_chart(plots.class_balance(split_labels(ds), ds.info.class_names),
-                        key="balance_chart")
+        chart(plots.class_balance(split_labels(ds), ds.info.class_names),
+              key="balance_chart")
 
 
 def toy_preview(ds):
-    st.plotly_chart(plots.data_scatter(ds.raw_train, ds.y_train, ds.raw_val, ds.y_val,
-                                       ds.info.task, bounds=ds.grid_bounds,
-                                       title="Training points (circles) and validation (diamonds)"),
-                    key="toy_scatter")
+    chart(plots.data_scatter(ds.raw_train, ds.y_train, ds.raw_val, ds.y_val,
+                             ds.info.task, bounds=ds.grid_bounds,
+                             title="Training points (circles) and validation (diamonds)"),
+          key="toy_scatter")
 
 
 def table_frame(ds, raw) -> pd.DataFrame:
@@ -78,9 +79,9 @@ def table_preview(exp, ds):
 def image_preview(ds):
     n = min(PREVIEW_IMAGES, len(ds.x_train))
     labels = [ds.info.class_names[v] for v in ds.y_train[:n]]
-    st.plotly_chart(plots.image_grid(ds.x_train[:n], labels, columns=8,
-                                     title=f"The first {n} training images and their labels"),
-                    key="image_grid")
+    chart(plots.image_grid(ds.x_train[:n], labels, columns=8,
+                           title=f"The first {n} training images and their labels"),
+          key="image_grid")
     target_chart(ds)
 
 
@@ -94,9 +95,9 @@ def series_preview(exp, ds):
               (window + len(ds.y_train) + len(ds.y_val), "test")]
     splits = [(times[x], label) for (x, label), n in zip(starts, (len(ds.y_val), len(ds.y_test)))
               if n and x < len(times)]
-    st.plotly_chart(plots.series_plot(values, DATASETS[exp.data.dataset].title, splits,
-                                      x=times, x_title=x_title, y_title=y_title),
-                    key="series_plot")
+    chart(plots.series_plot(values, DATASETS[exp.data.dataset].title, splits,
+                            x=times, x_title=x_title, y_title=y_title),
+          key="series_plot")
     if splits:
         st.caption("Dotted lines: where the validation and test parts begin.")
 
@@ -104,8 +105,8 @@ def series_preview(exp, ds):
 def text_preview(ds):
     lengths = {split: (x != 0).sum(axis=1) for split, x in
                (("train", ds.x_train), ("validation", ds.x_val), ("test", ds.x_test))}
-    st.plotly_chart(plots.value_histogram(lengths, "Words per review (after cutting)", "words"),
-                    key="length_chart")
+    chart(plots.value_histogram(lengths, "Words per review (after cutting)", "words"),
+          key="length_chart")
     rows = [{"label": ds.info.class_names[y], "words": int((x != 0).sum()),
              "word ids": " ".join(map(str, x[x != 0][:40]))}
             for x, y in zip(ds.x_train[:5], ds.y_train[:5])]

@@ -5,7 +5,8 @@ import streamlit as st
 
 from nnplay import inspection as nni
 from nnplay import plots
-from nnplay.ui.inspect_view import cached, chart, class_name, logits, model_outputs
+from nnplay.ui.chart import chart
+from nnplay.ui.inspect_view import cached, class_name, logits, model_outputs
 
 GALLERY_MAX = 32         # misclassified examples shown
 

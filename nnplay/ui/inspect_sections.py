@@ -6,7 +6,8 @@ import streamlit as st
 
 from nnplay import inspection as nni
 from nnplay import plots
-from nnplay.ui.inspect_view import (chart, class_name, every_few_seconds, logits, model_of,
+from nnplay.ui.chart import chart
+from nnplay.ui.inspect_view import (class_name, every_few_seconds, logits, model_of,
                                     model_outputs, valid_or)
 
 KERNEL_MAX_ROWS = 400    # a bigger kernel is cut to its first rows for the heatmap

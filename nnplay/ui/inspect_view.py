@@ -1,5 +1,5 @@
 """Inspect page glue: which run is shown (the picker), opening a saved run, the status line,
-and the helpers every Inspect section draws with (charts, live fragments, per-epoch caches)."""
+and the helpers every Inspect section draws with (live fragments, per-epoch caches)."""
 import streamlit as st
 
 from nnplay import catalogue
@@ -14,12 +14,6 @@ LIVE_EVERY_S = 1.0   # a live section redraws this often while its job trains
 
 
 # ---- drawing helpers ---------------------------------------------------------------------------
-
-def chart(fig, key: str | None = None):
-    """A Plotly chart. Keyed charts are updated in place when a live fragment redraws them,
-    instead of being dropped and drawn afresh (which showed a blank frame in between)."""
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=key)
-
 
 def cached(name: str, job, snap, compute):
     """`compute()` once per job, epoch and status (the Refresh button clears the cache)."""

@@ -9,6 +9,7 @@ from nnplay import plots
 from nnplay.build import summary
 from nnplay.inspection import weight_meaning, weight_stats
 from nnplay.modelfile import ModelFileError, load_model_file
+from nnplay.ui.chart import chart
 
 
 @st.cache_resource(max_entries=4, show_spinner="Opening the model…")
@@ -39,8 +40,9 @@ def uploaded_model_section():
     for layer in weight_stats(model):
         cols = st.columns(max(len(layer["weights"]), 1))
         for col, w in zip(cols, layer["weights"]):
-            col.plotly_chart(plots.weight_histogram(
-                w["histogram"], f"{layer['layer']} · {w['name']}",
-                subtitle=f"{weight_meaning(layer['type'], w['name'], w['shape'])}, "
-                         f"shape {tuple(w['shape'])}"),
-                key=f"upload_{w['path']}")
+            with col:
+                chart(plots.weight_histogram(
+                    w["histogram"], f"{layer['layer']} · {w['name']}",
+                    subtitle=f"{weight_meaning(layer['type'], w['name'], w['shape'])}, "
+                             f"shape {tuple(w['shape'])}"),
+                    key=f"upload_{w['path']}")

@@ -13,6 +13,7 @@ from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          SCHEDULE_DEFAULTS, SCHEDULES, TASK_LOSSES, Experiment, describe_value,
                          metric_options_kept, notes, output_units, task_metrics)
 from nnplay.ui import session
+from nnplay.ui.chart import chart
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -222,9 +223,8 @@ def _augmentation_preview(exp: Experiment):
     images = augment_samples(exp, data.x_train[:8], copies=3)
     labels = [data.info.class_names[int(y)] if data.info.class_names else str(y)
               for y in data.y_train[:8]] * 3
-    st.plotly_chart(plots.image_grid(images, labels, columns=8,
-                                     title="The same 8 training images, augmented 3 times"),
-                    key="augment_grid")
+    chart(plots.image_grid(images, labels, columns=8,
+                           title="The same 8 training images, augmented 3 times"), key="augment_grid")
 
 
 # ---- controls and the live panel ----------------------------------------------------------
@@ -406,7 +406,7 @@ def _curves(job, snap):
         plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch)))
     fig = session.remembered("live_figures", "curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
         plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)))
-    st.plotly_chart(fig, key="curves")
+    chart(fig, key="curves")
 
 
 def _data(job):
@@ -432,7 +432,7 @@ def _boundary(job, snap):
                            data.info.task, grid=snap.grid, bounds=data.grid_bounds, title=title)))
     fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
         plots.redraw_grid(base, snap.grid, data.info.task, title)))
-    st.plotly_chart(fig, key="boundary")
+    chart(fig, key="boundary")
 
 
 def _outcome(snap):

@@ -7,6 +7,7 @@ import streamlit as st
 
 from nnplay import config, plots
 from nnplay.ui import session
+from nnplay.ui.chart import chart
 
 NAME_KEY = "ws_display_name"
 COPIED_KEY = "nnplay_copied"       # what became of "Copy into my workspace", said once
@@ -67,9 +68,9 @@ def _foreign_run():
         history = store.history(run.id)
         if history["epoch"]:
             metric = "accuracy" if "accuracy" in history else "loss"
-            st.plotly_chart(plots.runs_overlay(
-                [{"name": run.name, "history": history, "best_epoch": run.best_epoch}], metric,
-                title=f"{metric}: training solid, validation dashed"), key="foreign_run_chart")
+            chart(plots.runs_overlay(
+      [{"name": run.name, "history": history, "best_epoch": run.best_epoch}], metric,
+      title=f"{metric}: training solid, validation dashed"), key="foreign_run_chart")
         st.button("Copy into my workspace", icon=":material/content_copy:", key="copy_run",
                   on_click=_copy, args=(store, run), disabled=run.active,
                   help="Still training: copy it once it has finished" if run.active
