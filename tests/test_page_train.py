@@ -1,10 +1,12 @@
 """The Train page through Streamlit's AppTest: settings write the experiment, training runs
 in the background and the page shows its progress and outcome."""
 import functools
+import logging
 
 import pytest
 
 from nnplay.spec import Experiment
+from nnplay.tools.soak import server_first_points
 
 from conftest import button, experiment, keep_run, open_page, stop_jobs, wait_until
 
@@ -32,7 +34,8 @@ def test_loss_auto_is_named():
     assert "binary cross-entropy" in at.selectbox(key="w:train.loss").format_func("auto")
 
 
-def test_train_runs_and_reports(jobs):
+def test_train_runs_and_reports(jobs, caplog):
+    caplog.set_level(logging.INFO, logger="nnplay")
     exp = Experiment()
     exp.train.epochs = 40
     at = page(exp)
@@ -41,6 +44,11 @@ def test_train_runs_and_reports(jobs):
     job = jobs.get(job_id)
     assert job.wait(60).status == "completed"
     at.run()
+    at.run()
+    # the host's figure: one log line per run, with the wait from the press to its first point
+    waits = server_first_points(caplog.messages)
+    assert len(waits) == 1 and 0 < waits[0] < 60
+    assert f"first point of job {job_id} sent" in " ".join(caplog.messages)
     text = " ".join(m.value for m in at.success)
     assert "Completed" in text and "finished all 40 epochs" in text
     assert any(m.label == "val accuracy" for m in at.metric)

@@ -13,6 +13,10 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
 - the wait from pressing Train (counted from the press, however long a busy browser takes to
   act on it) to the first point drawn (the first epoch in the progress line and the learning
   curves on the page): the longest and the median,
+- the server's part of that wait, from its log: from the press reaching the server to the
+  frame with the first point sent. The soak's browsers share the server's cores (below it:
+  `_nice_tree`), which a class's own laptops do not, so the first figure is an upper bound
+  and this one is what the server itself takes,
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
 
@@ -59,6 +63,8 @@ class SoakReport:
     burst_first_point_max_s: float = 0.0   # all students pressing Train together: the last one
     first_point_max_s: float = 0.0
     first_point_median_s: float = 0.0
+    server_burst_first_point_max_s: float = 0.0   # the same waits, the server's part (its log)
+    server_first_point_median_s: float = 0.0
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
     errors: list = field(default_factory=list)
@@ -73,6 +79,9 @@ class SoakReport:
             f"Train -> first point: all {self.sessions} pressing at once, the last "
             f"{self.burst_first_point_max_s:.1f} s; over the soak median "
             f"{self.first_point_median_s:.1f} s, longest {self.first_point_max_s:.1f} s",
+            f"the server's part (press received -> first point sent): all at once, the last "
+            f"{self.server_burst_first_point_max_s:.1f} s; over the soak median "
+            f"{self.server_first_point_median_s:.1f} s",
             f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
             f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
         ]
@@ -352,6 +361,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         server.terminate()
         server.wait(20)
         log.close()
+    with open(os.path.join(home, "server.log")) as lines:
+        sent = server_first_points(lines)[1:]   # the warm-up run's cold start left out
     store = RunStore(home)
     runs = store.list_runs()
     store.close()
@@ -364,10 +375,21 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     report.burst_first_point_max_s = max(seen.burst, default=0.0)
     report.first_point_max_s = max(seen.first_points, default=0.0)
     report.first_point_median_s = statistics.median(seen.first_points) if seen.first_points else 0.0
+    report.server_burst_first_point_max_s = max(sent[:sessions], default=0.0)
+    report.server_first_point_median_s = statistics.median(sent) if sent else 0.0
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
     return report
+
+
+FIRST_POINT_LINE = re.compile(r"first point of job \S+ sent ([\d.]+) s after Train was pressed")
+
+
+def server_first_points(lines) -> list[float]:
+    """The server's waits from a press received to its first point sent, in the order the
+    first points came (nnplay.ui.train_view logs one line per run); the burst's come first."""
+    return [float(m.group(1)) for m in map(FIRST_POINT_LINE.search, lines) if m]
 
 
 def report_dict(report: SoakReport) -> dict:

@@ -11,6 +11,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -330,18 +331,23 @@ def queue_job(exp: Experiment, name: str | None = None, paused: bool = False,
     return job, attach(job, store(), name=name)
 
 
+PRESSED_KEY = "nnplay_pressed"   # (job id, time.time() of the press) until its first point
+
+
 def start_job(exp: Experiment | None = None, paused: bool = False,
               initial_weights: str | None = None, name: str | None = None,
               pace: float | None = None):
     """Train the experiment in the background; the session now follows this job (and stops
     the one it followed). `initial_weights`: a saved .keras model to continue from; `pace`:
     slow motion."""
+    pressed = time.time()
     old = current_job()
     if old is not None and old.alive:
         old.stop()
     job, st.session_state["nnplay_run_id"] = queue_job(
         exp or experiment(), name, paused=paused, initial_weights=initial_weights, pace=pace)
     st.session_state[JOB_KEY] = job.id
+    st.session_state[PRESSED_KEY] = (job.id, pressed)
     sync_url()
     return job
 

@@ -2,6 +2,7 @@
 the live panel (progress, curves, decision boundary) polled from the job's snapshot."""
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
@@ -14,6 +15,8 @@ from nnplay.spec import (AUGMENTATION_DEFAULTS, IMAGE_AUGMENTATIONS, auto_loss,
                          metric_options_kept, notes, output_units, task_metrics)
 from nnplay.ui import session
 from nnplay.ui.chart import chart
+
+log = logging.getLogger(__name__)
 
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -447,6 +450,17 @@ def _outcome(snap):
         cols[i % len(cols)].metric(name.replace("_", " "), f"{value:.4g}")
 
 
+def _log_first_point(job, snap):
+    """The server's log says, once per run, how long its student waited from pressing Train
+    to the frame with the first point: a host's figure for a class (the soak reads it, apart
+    from how long its own browsers, on the server's cores, took to draw it)."""
+    pressed = st.session_state.get(session.PRESSED_KEY)
+    if snap.epoch and pressed and pressed[0] == job.id:
+        del st.session_state[session.PRESSED_KEY]
+        log.info("first point of job %s sent %.2f s after Train was pressed",
+                 job.id, time.time() - pressed[1])
+
+
 def _live(job, drawn_phase: str, every: float | None = None):
     """The polled part: progress, curves, decision boundary, and the outcome at the end.
     `every`: its refresh, in seconds (said when a busy class server slows it)."""
@@ -454,6 +468,7 @@ def _live(job, drawn_phase: str, every: float | None = None):
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     _progress(snap, every)
+    _log_first_point(job, snap)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
