@@ -6,20 +6,14 @@ TensorFlow no earlier than the first student's first page. As an `st.App`, the s
 the warm start (nnplay.warmup: import TensorFlow, train a tiny model once) the moment it
 starts, while the teacher hands out the link.
 """
-import logging
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from nnplay import config
 from nnplay.ui import chart
 
-
-# nnplay's own log lines on the server's output: a host reads there, among others, how long
-# each student waited for a first point (nnplay.ui.train_view).
-_log = logging.StreamHandler()
-_log.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
-logging.getLogger("nnplay").addHandler(_log)
-logging.getLogger("nnplay").setLevel(logging.INFO)
+config.log_to_output()
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ Nothing here imports TensorFlow or Streamlit.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import tomllib
 from pathlib import Path
@@ -165,3 +166,17 @@ def worker_env() -> dict:
 def reload():
     """Forget the cached nnplay.toml (tests that write one)."""
     _file_settings.cache_clear()
+
+
+LOG_FORMAT = "%(asctime)s %(name)s: %(message)s"   # `python -m nnplay soak` reads these lines
+
+
+def log_to_output():
+    """nnplay's own log lines, INFO and up, on the server's output (app.py): a host reads
+    there, among others, how long each student waited for a first point (the Train page)."""
+    logger = logging.getLogger("nnplay")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -2,9 +2,11 @@
 in the background and the page shows its progress and outcome."""
 import functools
 import logging
+import time
 
 import pytest
 
+from nnplay.config import LOG_FORMAT
 from nnplay.spec import Experiment
 from nnplay.tools.soak import server_first_points
 
@@ -46,9 +48,10 @@ def test_train_runs_and_reports(jobs, caplog):
     at.run()
     at.run()
     # the host's figure: one log line per run, with the wait from the press to its first point
-    waits = server_first_points(caplog.messages)
-    assert len(waits) == 1 and 0 < waits[0] < 60
-    assert f"first point of job {job_id} sent" in " ".join(caplog.messages)
+    lines = [logging.Formatter(LOG_FORMAT).format(r) for r in caplog.records]
+    (sent, wait), = server_first_points(lines)
+    assert 0 < wait < 60 and abs(sent - time.time()) < 60
+    assert f"first point of job {job_id} sent" in " ".join(lines)
     text = " ".join(m.value for m in at.success)
     assert "Completed" in text and "finished all 40 epochs" in text
     assert any(m.label == "val accuracy" for m in at.metric)

@@ -16,7 +16,10 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
 - the server's part of that wait, from its log: from the press reaching the server to the
   frame with the first point sent. The soak's browsers share the server's cores (below it:
   `_nice_tree`), which a class's own laptops do not, so the first figure is an upper bound
-  and this one is what the server itself takes,
+  and this one is what the server itself takes. Busy browsers also deliver the burst's
+  presses over several seconds, not at once, so the burst is also measured as a span: from
+  the first of its presses reaching the server to the last of its first points sent (as long
+  as any wait would be had every press arrived with the first),
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
 
@@ -33,6 +36,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from .serve import CHROMIUM_ARGS, start_server
 
@@ -64,6 +68,7 @@ class SoakReport:
     first_point_max_s: float = 0.0
     first_point_median_s: float = 0.0
     server_burst_first_point_max_s: float = 0.0   # the same waits, the server's part (its log)
+    server_burst_span_s: float = 0.0   # the burst's first press received -> its last point sent
     server_first_point_median_s: float = 0.0
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
@@ -80,7 +85,8 @@ class SoakReport:
             f"{self.burst_first_point_max_s:.1f} s; over the soak median "
             f"{self.first_point_median_s:.1f} s, longest {self.first_point_max_s:.1f} s",
             f"the server's part (press received -> first point sent): all at once, the last "
-            f"{self.server_burst_first_point_max_s:.1f} s; over the soak median "
+            f"{self.server_burst_first_point_max_s:.1f} s (first press received -> last point "
+            f"sent {self.server_burst_span_s:.1f} s); over the soak median "
             f"{self.server_first_point_median_s:.1f} s",
             f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
             f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
@@ -363,6 +369,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         log.close()
     with open(os.path.join(home, "server.log")) as lines:
         sent = server_first_points(lines)[1:]   # the warm-up run's cold start left out
+    burst = sent[:sessions]
     store = RunStore(home)
     runs = store.list_runs()
     store.close()
@@ -375,21 +382,31 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     report.burst_first_point_max_s = max(seen.burst, default=0.0)
     report.first_point_max_s = max(seen.first_points, default=0.0)
     report.first_point_median_s = statistics.median(seen.first_points) if seen.first_points else 0.0
-    report.server_burst_first_point_max_s = max(sent[:sessions], default=0.0)
-    report.server_first_point_median_s = statistics.median(sent) if sent else 0.0
+    if burst:
+        report.server_burst_first_point_max_s = max(wait for _, wait in burst)
+        report.server_burst_span_s = (max(at for at, _ in burst)
+                                      - min(at - wait for at, wait in burst))
+        report.server_first_point_median_s = statistics.median(wait for _, wait in sent)
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
     return report
 
 
-FIRST_POINT_LINE = re.compile(r"first point of job \S+ sent ([\d.]+) s after Train was pressed")
+FIRST_POINT_LINE = re.compile(r"^(\S+ \S+) \S+: first point of job \S+ sent ([\d.]+) s after "
+                              r"Train was pressed")
 
 
-def server_first_points(lines) -> list[float]:
-    """The server's waits from a press received to its first point sent, in the order the
-    first points came (nnplay.ui.train_view logs one line per run); the burst's come first."""
-    return [float(m.group(1)) for m in map(FIRST_POINT_LINE.search, lines) if m]
+def server_first_points(lines) -> list[tuple[float, float]]:
+    """(when it was sent, seconds since its press was received) of each run's first point,
+    in the order they were sent, from the server's log (config.LOG_FORMAT; nnplay.ui.train_view
+    logs one line per run); the burst's come first."""
+    points = []
+    for match in map(FIRST_POINT_LINE.search, lines):
+        if match:
+            sent = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            points.append((sent, float(match.group(2))))
+    return points
 
 
 def report_dict(report: SoakReport) -> dict:
