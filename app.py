@@ -6,6 +6,7 @@ TensorFlow no earlier than the first student's first page. As an `st.App`, the s
 the warm start (nnplay.warmup: import TensorFlow, train a tiny model once) the moment it
 starts, while the teacher hands out the link.
 """
+import asyncio
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -20,6 +21,7 @@ config.log_to_output()
 async def warm_start(_app):
     from nnplay import warmup
     warmup.start()
+    await asyncio.to_thread(chart.plotly_js_gzipped)   # once, before any browser asks
     yield
 
 

@@ -28,6 +28,8 @@ share.sidebar()
 with st.sidebar:
     chart.preload()
 workspace_view.header()
+if page.title != "Train":
+    session.forget_press()   # the wait for a first point is measured on the Train page only
 page.run()
 share.notices()   # what the page found a link asked for and could not do
 workspace_view.notices()

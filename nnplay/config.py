@@ -180,3 +180,4 @@ def log_to_output():
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False   # once, even where TensorFlow's absl put a handler on the root

@@ -17,8 +17,8 @@ BOUNDARY_SCALE = [[0.0, ORANGE], [0.5, "#e8eaeb"], [1.0, BLUE]]
 BACKGROUND_SCALE = [[0.0, "#f9c99a"], [0.5, "#f2f3f4"], [1.0, "#9fc6e6"]]
 PALETTE = ["#0877bd", "#f59322", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
-# No template: Streamlit's own chart theme styles the figures, and building a template
-# costs ~20 ms per figure, which matters at four redraws a second.
+# No template: the pages' charts (nnplay.ui.chart) style the figures as Streamlit's, and
+# building a template costs ~20 ms per figure, which matters at four redraws a second.
 # Under the plot, out of the title's way; charts that stack use it so their axes line up.
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0)
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10),

@@ -100,10 +100,10 @@ def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
     click(page, "Train")
     assert wait_for(lambda: epoch_shown(page) > 0), "the epoch counter never moved"
     first_epoch, first_points = epoch_shown(page), curve_points(page)
-    page.evaluate("() => { document.querySelector('.nnplay-chart').dataset.first = 'yes'; }")
+    page.evaluate("() => { document.querySelector('.nnplay-chart.js-plotly-plot').dataset.first = 'yes'; }")
     assert wait_for(lambda: epoch_shown(page) > first_epoch + 20 and curve_points(page) > first_points)
     # the new points were drawn into the same chart, not a chart built again for each frame
-    assert page.evaluate("() => document.querySelector('.nnplay-chart').dataset.first") == "yes"
+    assert page.evaluate("() => document.querySelector('.nnplay-chart.js-plotly-plot').dataset.first") == "yes"
 
     click(page, "Pause")
     assert wait_for(lambda: status_shown(page) == "paused")

@@ -38,6 +38,15 @@ def test_a_frame_is_the_figure_plotly_py_would_send_without_its_template(fig):
     assert "template" not in sent["layout"] and "bdata" in json.dumps(sent["data"])
 
 
+def test_a_chart_keeps_the_students_zoom_by_its_key_unless_its_figure_says_how():
+    curves, boundary, _, grid = figures()
+    assert json.loads(chart.figure_json(grid, uirevision="augment_grid"))["layout"]["uirevision"] \
+        == "augment_grid"
+    assert json.loads(chart.figure_json(boundary, uirevision="boundary_chart"))["layout"][
+        "uirevision"] == "boundary"   # data_scatter's own
+    assert "uirevision" not in json.loads(chart.figure_json(grid))["layout"]
+
+
 def serve(path: str, accept_encoding: str):
     scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
              "headers": [(b"accept-encoding", accept_encoding.encode())]}

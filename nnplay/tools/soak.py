@@ -13,8 +13,8 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
 - the wait from pressing Train (counted from the press, however long a busy browser takes to
   act on it) to the first point drawn (the first epoch in the progress line and the learning
   curves on the page): the longest and the median,
-- the server's part of that wait, from its log: from the press reaching the server to the
-  frame with the first point sent. The soak's browsers share the server's cores (below it:
+- the server's part of that wait, from its log: from the server handling the press (the
+  Train button's callback) to the frame with the first point built and sent. The soak's browsers share the server's cores (below it:
   `_nice_tree`), which a class's own laptops do not, so the first figure is an upper bound
   and this one is what the server itself takes. Busy browsers also deliver the burst's
   presses over several seconds, not at once, so the burst is also measured as a span: from
@@ -179,6 +179,7 @@ class _Class:
         self.lessons = 0
         self.started = 0
         self.burst: list[float] = []   # first points of the presses made all together
+        self.released = 0.0            # time.time() when they were told to press
 
 
 async def _open_page(page, name: str, title: str, seen: _Class):
@@ -229,6 +230,7 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         if together is not None:
             together, barrier = None, together
             await barrier.wait()
+            seen.released = seen.released or time.time()
         # the wait counts from the press, including the time a busy browser takes to act on it
         pressed = time.perf_counter()
         await train.click()
@@ -368,8 +370,9 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         server.wait(20)
         log.close()
     with open(os.path.join(home, "server.log")) as lines:
-        sent = server_first_points(lines)[1:]   # the warm-up run's cold start left out
-    burst = sent[:sessions]
+        sent = [point for point in server_first_points(lines)   # not the warm-up's cold start
+                if point[0] - point[1] >= seen.released - 0.5]   # (log: ms, same clock)
+    burst = sorted(sent, key=lambda point: point[0] - point[1])[:sessions]   # first presses
     store = RunStore(home)
     runs = store.list_runs()
     store.close()
@@ -399,8 +402,7 @@ FIRST_POINT_LINE = re.compile(r"^(\S+ \S+) \S+: first point of job \S+ sent ([\d
 
 def server_first_points(lines) -> list[tuple[float, float]]:
     """(when it was sent, seconds since its press was received) of each run's first point,
-    in the order they were sent, from the server's log (config.LOG_FORMAT; nnplay.ui.train_view
-    logs one line per run); the burst's come first."""
+    from the server's log (config.LOG_FORMAT; nnplay.ui.train_view logs one line per run)."""
     points = []
     for match in map(FIRST_POINT_LINE.search, lines):
         if match:

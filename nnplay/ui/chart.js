@@ -13,11 +13,13 @@ function plotly() {
       if (window.Plotly) return resolve(window.Plotly);
       const script = document.createElement("script");
       script.src = new URL(PLOTLY_URL, document.baseURI).href;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => {
-        window.__nnplayPlotly = null; // the next frame tries again
-        reject(new Error("plotly.js could not be loaded from the server"));
+      const fail = (why) => {
+        window.__nnplayPlotly = null; // the next chart tries again
+        reject(new Error(why));
       };
+      script.onload = () => (window.Plotly ? resolve(window.Plotly)
+        : fail("plotly.js loaded but did not start"));
+      script.onerror = () => fail("plotly.js could not be loaded from the server");
       document.head.appendChild(script);
     });
   }
@@ -75,34 +77,69 @@ function themed(chart, element) {
   return chart.__template;
 }
 
-async function drawLatest(chart, element) {
-  const Plotly = await plotly();
-  // Frames that came while one was drawn replace each other: a busy browser skips to the
-  // newest instead of falling behind.
-  while (chart.__next) {
-    const figure = chart.__next;
-    chart.__next = null;
-    const layout = figure.layout || {};
-    layout.template = themed(chart, element);
-    if (layout.title && layout.title.text) layout.title.text = `<b>${layout.title.text}</b>`;
-    await Plotly.react(chart, figure.data || [], layout, CONFIG);
+// Frames that came while one was drawn replace each other: a busy browser skips to the
+// newest instead of falling behind. A failure is said under the chart, and the next frame
+// tries again.
+async function drawLatest(chart, message, element) {
+  try {
+    const Plotly = await plotly();
+    while (chart.__next) {
+      const figure = chart.__next;
+      chart.__next = null;
+      const layout = figure.layout || {};
+      layout.template = themed(chart, element);
+      if (layout.title && layout.title.text) layout.title.text = `<b>${layout.title.text}</b>`;
+      await Plotly.react(chart, figure.data || [], layout, CONFIG);
+      message.textContent = "";
+    }
+  } catch (error) {
+    if (window.Plotly) window.Plotly.purge(chart);
+    message.textContent = `The chart could not be drawn (${error.message}). ` +
+      "It is tried again with the next update; if it stays, reload the page.";
+  } finally {
+    chart.__drawing = false;
   }
+}
+
+// Plotly follows the window's size only: a chart whose column changes (the sidebar folded, an
+// expander opened on a chart drawn while it was shut) is resized when its width changes.
+function followWidth(chart) {
+  if (chart.__observer) return;
+  let width = chart.clientWidth;
+  chart.__observer = new ResizeObserver(() => {
+    if (!chart.clientWidth || chart.clientWidth === width) return; // hidden, or going
+    if (!chart._fullLayout || !window.Plotly) return;
+    width = chart.clientWidth;
+    window.Plotly.Plots.resize(chart);
+  });
+  chart.__observer.observe(chart);
+}
+
+// Streamlit calls the last function returned when the element goes, but also calls one at
+// once when a newer frame came before its call finished: the chart is let go only once it is
+// out of the page.
+function letGoWhenRemoved(chart) {
+  return () => setTimeout(() => {
+    if (chart.isConnected) return;
+    if (chart.__observer) chart.__observer.disconnect();
+    if (window.Plotly) window.Plotly.purge(chart);
+  }, 0);
 }
 
 export default function ({ parentElement, data }) {
   if (!data || !data.figure) { // chart.preload(): load plotly.js once the page is drawn
     (window.requestIdleCallback || setTimeout)(() => plotly().catch(() => {}));
-    return;
+    return undefined;
   }
   const chart = parentElement.querySelector(".nnplay-chart");
+  const message = parentElement.querySelector(".nnplay-chart-message");
   const figure = JSON.parse(data.figure);
   chart.style.minHeight = `${(figure.layout && figure.layout.height) || 450}px`;
+  followWidth(chart);
   chart.__next = figure;
-  if (chart.__drawing) return;
-  chart.__drawing = true;
-  drawLatest(chart, parentElement)
-    .catch((error) => {
-      chart.textContent = `The chart could not be drawn: ${error.message}. Reload the page.`;
-    })
-    .finally(() => { chart.__drawing = false; });
+  if (!chart.__drawing) {
+    chart.__drawing = true;
+    drawLatest(chart, message, parentElement);
+  }
+  return letGoWhenRemoved(chart);
 }

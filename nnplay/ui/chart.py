@@ -29,14 +29,15 @@ _JS = (Path(__file__).with_name("chart.js").read_text()
        .replace("__PLOTLY_VERSION__", plotly.__version__))
 
 _component = st.components.v2.component(
-    "nnplay_chart", html='<div class="nnplay-chart"></div>', js=_JS,
+    "nnplay_chart", html='<div class="nnplay-chart"></div><div class="nnplay-chart-message"></div>',
+    css=".nnplay-chart-message { font-size: 0.875rem; opacity: 0.7; }", js=_JS,
     isolate_styles=False)   # Plotly's own stylesheet (hover labels, modebar) is global
 
 
 @functools.cache
-def _plotly_js_gzipped() -> bytes:
-    """plotly.js compressed once (1.5 MB of 4.8), not per request: Streamlit's gzip would
-    hold the server's event loop ~0.2 s for each student whose browser asks for it."""
+def plotly_js_gzipped() -> bytes:
+    """plotly.js compressed once (1.5 MB of 4.8), as the server starts (app.py), not per
+    request: compressing holds the server's event loop ~0.2 s."""
     return gzip.compress(PLOTLY_JS.read_bytes(), compresslevel=6)
 
 
@@ -50,19 +51,21 @@ def routes() -> list:
 
     async def plotly_js(request):
         if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(_plotly_js_gzipped(), media_type="text/javascript",
+            return Response(plotly_js_gzipped(), media_type="text/javascript",
                             headers={**headers, "Content-Encoding": "gzip"})
         return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=headers)
     return [Route(path, plotly_js, methods=["GET"]) for path in _ROUTE_PATHS]
 
 
-def figure_json(fig) -> str:
+def figure_json(fig, uirevision: str | None = None) -> str:
     """The figure as plotly.js reads it (arrays base64-packed), without plotly.py's default
     template: the browser styles the chart as Streamlit does, and each frame is 5 KB, not 11.
     Read from the figure's own data and layout: the public `to_plotly_json()` deep-copies
     them first, which on a class server (16 pages' frames, training threads holding the GIL)
     made serializing the frames most of the server's page work."""
     layout = {name: value for name, value in fig._layout.items() if name != "template"}
+    if uirevision is not None:   # a student's zoom or hidden traces outlive the next frame
+        layout.setdefault("uirevision", uirevision)
     return pio.json.to_json_plotly({"data": _packed(fig._data), "layout": _packed(layout)})
 
 
@@ -87,6 +90,8 @@ def preload():
 
 
 def chart(fig, key: str | None = None):
-    """Draw `fig`, as wide as its column. A keyed chart redrawn by a live fragment is updated
-    in place: the first frame makes it, later frames change it (zoom and hover kept)."""
-    _component(key=key, data={"figure": figure_json(fig)}, width="stretch", height="content")
+    """Draw `fig`, as wide as its column (or as its own width, if it sets one). A keyed chart
+    redrawn by a live fragment is updated in place: the first frame makes it, later frames
+    change it, keeping the student's zoom (`uirevision`: the figure's own, else the key)."""
+    _component(key=key, data={"figure": figure_json(fig, uirevision=key)}, width="stretch",
+               height="content")

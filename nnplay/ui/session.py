@@ -11,7 +11,6 @@ import re
 import secrets
 import sys
 import threading
-import time
 import uuid
 from typing import Any, Callable
 
@@ -331,7 +330,27 @@ def queue_job(exp: Experiment, name: str | None = None, paused: bool = False,
     return job, attach(job, store(), name=name)
 
 
-PRESSED_KEY = "nnplay_pressed"   # (job id, time.time() of the press) until its first point
+PRESSED_KEY = "nnplay_pressed"   # (job id, time.time() of the Train press) until its first point
+
+
+def note_press(job, pressed: float):
+    """The Train button's press for `job`, until the Train page draws its first point."""
+    st.session_state[PRESSED_KEY] = (job.id, pressed)
+
+
+def take_press(job) -> float | None:
+    """When Train was pressed for `job`, once (None if not noted, or already taken)."""
+    noted = st.session_state.get(PRESSED_KEY)
+    if noted and noted[0] == job.id:
+        del st.session_state[PRESSED_KEY]
+        return noted[1]
+    return None
+
+
+def forget_press():
+    """Off the Train page: a first point drawn after the student comes back says nothing
+    about how long the server took."""
+    st.session_state.pop(PRESSED_KEY, None)
 
 
 def start_job(exp: Experiment | None = None, paused: bool = False,
@@ -340,14 +359,12 @@ def start_job(exp: Experiment | None = None, paused: bool = False,
     """Train the experiment in the background; the session now follows this job (and stops
     the one it followed). `initial_weights`: a saved .keras model to continue from; `pace`:
     slow motion."""
-    pressed = time.time()
     old = current_job()
     if old is not None and old.alive:
         old.stop()
     job, st.session_state["nnplay_run_id"] = queue_job(
         exp or experiment(), name, paused=paused, initial_weights=initial_weights, pace=pace)
     st.session_state[JOB_KEY] = job.id
-    st.session_state[PRESSED_KEY] = (job.id, pressed)
     sync_url()
     return job
 

@@ -295,10 +295,11 @@ def _default_speed() -> str:
 
 def _train(paused_job, exp: Experiment):
     """Train: a job made by Reset (paused at epoch 0) starts; otherwise a new run."""
+    pressed = time.time()
     if paused_job is not None:
         paused_job.resume()
-    else:
-        session.start_job(exp, pace=_pace())
+    job = paused_job or session.start_job(exp, pace=_pace())
+    session.note_press(job, pressed)
 
 
 def _step(paused_job, exp: Experiment):
@@ -454,11 +455,10 @@ def _log_first_point(job, snap):
     """The server's log says, once per run, how long its student waited from pressing Train
     to the frame with the first point: a host's figure for a class (the soak reads it, apart
     from how long its own browsers, on the server's cores, took to draw it)."""
-    pressed = st.session_state.get(session.PRESSED_KEY)
-    if snap.epoch and pressed and pressed[0] == job.id:
-        del st.session_state[session.PRESSED_KEY]
+    pressed = session.take_press(job) if snap.epoch else None
+    if pressed is not None:
         log.info("first point of job %s sent %.2f s after Train was pressed",
-                 job.id, time.time() - pressed[1])
+                 job.id, time.time() - pressed)
 
 
 def _live(job, drawn_phase: str, every: float | None = None):
@@ -468,7 +468,6 @@ def _live(job, drawn_phase: str, every: float | None = None):
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     _progress(snap, every)
-    _log_first_point(job, snap)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
@@ -480,6 +479,7 @@ def _live(job, drawn_phase: str, every: float | None = None):
             _boundary(job, snap)
     else:
         _curves(job, snap)
+    _log_first_point(job, snap)   # its frame built, charts and all
     if snap.finished:
         _outcome(snap)
 

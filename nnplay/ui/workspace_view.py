@@ -69,8 +69,8 @@ def _foreign_run():
         if history["epoch"]:
             metric = "accuracy" if "accuracy" in history else "loss"
             chart(plots.runs_overlay(
-      [{"name": run.name, "history": history, "best_epoch": run.best_epoch}], metric,
-      title=f"{metric}: training solid, validation dashed"), key="foreign_run_chart")
+                [{"name": run.name, "history": history, "best_epoch": run.best_epoch}], metric,
+                title=f"{metric}: training solid, validation dashed"), key="foreign_run_chart")
         st.button("Copy into my workspace", icon=":material/content_copy:", key="copy_run",
                   on_click=_copy, args=(store, run), disabled=run.active,
                   help="Still training: copy it once it has finished" if run.active
