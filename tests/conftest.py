@@ -196,8 +196,9 @@ def button(at, label: str):
 
 def charts(at) -> list[str]:
     """The figures of the page's charts (nnplay.ui.chart), as the JSON that plotly.js reads."""
-    return [json.loads(c.proto.json)["figure"] for c in at.get("bidi_component")
-            if c.proto.component_name == "nnplay_chart" and "figure" in json.loads(c.proto.json)]
+    sent = [json.loads(c.proto.json) for c in at.get("bidi_component")
+            if c.proto.component_name == "nnplay_chart"]
+    return [data["figure"] for data in sent if "figure" in data]   # not chart.preload()
 
 
 def trace_values(array) -> list:

@@ -14,9 +14,9 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
   act on it) to the first point drawn (the first epoch in the progress line and the learning
   curves on the page): the longest and the median,
 - the server's part of that wait, from its log: from the server handling the press (the
-  Train button's callback) to the frame with the first point built and sent. The soak's browsers share the server's cores (below it:
-  `_nice_tree`), which a class's own laptops do not, so the first figure is an upper bound
-  and this one is what the server itself takes. Busy browsers also deliver the burst's
+  Train button's callback) to the frame with the first point built and sent. The soak's
+  browsers share the server's cores (below it: `_nice_tree`), which a class's own laptops do
+  not, so the first figure is an upper bound and this one is what the server itself takes. Busy browsers also deliver the burst's
   presses over several seconds, not at once, so the burst is also measured as a span: from
   the first of its presses reaching the server to the last of its first points sent (as long
   as any wait would be had every press arrived with the first),
@@ -370,9 +370,9 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         server.wait(20)
         log.close()
     with open(os.path.join(home, "server.log")) as lines:
-        sent = [point for point in server_first_points(lines)   # not the warm-up's cold start
-                if point[0] - point[1] >= seen.released - 0.5]   # (log: ms, same clock)
-    burst = sorted(sent, key=lambda point: point[0] - point[1])[:sessions]   # first presses
+        points = [(pressed, sent) for pressed, sent in server_first_points(lines)
+                  if pressed >= seen.released - 0.5]   # not the warm-up (log: ms, same clock)
+    burst = sorted(points)[:sessions]   # each student's first press
     store = RunStore(home)
     runs = store.list_runs()
     store.close()
@@ -386,10 +386,10 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     report.first_point_max_s = max(seen.first_points, default=0.0)
     report.first_point_median_s = statistics.median(seen.first_points) if seen.first_points else 0.0
     if burst:
-        report.server_burst_first_point_max_s = max(wait for _, wait in burst)
-        report.server_burst_span_s = (max(at for at, _ in burst)
-                                      - min(at - wait for at, wait in burst))
-        report.server_first_point_median_s = statistics.median(wait for _, wait in sent)
+        report.server_burst_first_point_max_s = max(sent - pressed for pressed, sent in burst)
+        report.server_burst_span_s = max(sent for _, sent in burst) - burst[0][0]
+        report.server_first_point_median_s = statistics.median(sent - pressed
+                                                               for pressed, sent in points)
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
@@ -401,13 +401,13 @@ FIRST_POINT_LINE = re.compile(r"^(\S+ \S+) \S+: first point of job \S+ sent ([\d
 
 
 def server_first_points(lines) -> list[tuple[float, float]]:
-    """(when it was sent, seconds since its press was received) of each run's first point,
-    from the server's log (config.LOG_FORMAT; nnplay.ui.train_view logs one line per run)."""
+    """(when Train was pressed, when the first point was sent), time.time() both, of each
+    run, from the server's log (config.LOG_FORMAT; nnplay.ui.train_view logs one line per run)."""
     points = []
     for match in map(FIRST_POINT_LINE.search, lines):
         if match:
             sent = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            points.append((sent, float(match.group(2))))
+            points.append((sent - float(match.group(2)), sent))
     return points
 
 

@@ -298,7 +298,9 @@ def _train(paused_job, exp: Experiment):
     pressed = time.time()
     if paused_job is not None:
         paused_job.resume()
-    job = paused_job or session.start_job(exp, pace=_pace())
+        job = paused_job
+    else:
+        job = session.start_job(exp, pace=_pace())
     session.note_press(job, pressed)
 
 
