@@ -56,18 +56,60 @@ def test_decision_boundary_sends_the_grid_as_256_levels():
     assert set(np.asarray(classes.data[0].z).ravel()) == {7} and classes.data[0].zmax == 9
 
 
-def test_a_live_boundary_frame_repaints_only_the_background_and_title():
+def _picture(uri: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+    assert uri.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+
+
+def test_a_live_boundary_is_a_picture_coloured_as_the_heatmap_would_be():
+    """The Train page's boundary: the grid as an image under the points, its top row the
+    grid's last (the highest x2), each level in the heatmap's colour, the classes in theirs."""
+    raw = np.array([[0, 0], [1, 1]], dtype=float)
+    grid = np.tile(np.linspace(0, 1, 100), (100, 1))   # x1 from orange (0) to blue (1)
+    grid[-1] = 0.5                                      # the top row: the middle colour
+    fig = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary", grid=grid,
+                             bounds=(-3.0, 3.0), picture=True)
+    assert [t.type for t in fig.data] == ["scatter", "scatter"]   # the points only
+    image = fig.layout.images[0]
+    assert (image.x, image.y, image.sizex, image.sizey) == (-3.0, 3.0, 6.0, 6.0)
+    assert (image.xref, image.yref, image.layer, image.sizing) == ("x", "y", "below", "stretch")
+    pixels = _picture(image.source)
+    assert pixels.shape == (100, 100, 3)
+    assert tuple(pixels[-1, 0]) == (0xf9, 0xc9, 0x9a) and tuple(pixels[-1, -1]) == (0x9f, 0xc6, 0xe6)
+    assert tuple(pixels[0, 0]) == tuple(pixels[0, -1]) == (0xf2, 0xf3, 0xf4)   # the middle
+    classes = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 2]), "multiclass",
+                                 grid=np.full((100, 100), 2.0), picture=True)
+    assert {tuple(p) for p in _picture(classes.layout.images[0].source).reshape(-1, 3)} == {
+        tuple(int(plots.PALETTE[2][i:i + 2], 16) for i in (1, 3, 5))}
+    assert classes.layout.images[0].opacity == 0.75
+
+
+def test_a_live_boundary_frame_repaints_only_the_picture_and_title():
     raw = np.array([[0, 0], [1, 1]], dtype=float)
     fig = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary",
-                             grid=np.zeros((100, 100)), title="after epoch 1")
-    points = [(t.x.tolist(), t.y.tolist()) for t in fig.data[1:]]
+                             grid=np.zeros((100, 100)), title="after epoch 1", picture=True)
+    points = [(t.x.tolist(), t.y.tolist()) for t in fig.data]
     same = plots.redraw_grid(fig, np.ones((100, 100)), "binary", "after epoch 9")
     assert same is fig and fig.layout.title.text == "after epoch 9"
-    assert set(np.asarray(fig.data[0].z).ravel()) == {255}
-    assert [(t.x.tolist(), t.y.tolist()) for t in fig.data[1:]] == points
+    assert {tuple(p) for p in _picture(fig.layout.images[0].source).reshape(-1, 3)} == {
+        (0x9f, 0xc6, 0xe6)}
+    assert [(t.x.tolist(), t.y.tolist()) for t in fig.data] == points
     fresh = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary",
-                               grid=np.ones((100, 100)), title="after epoch 9")
+                               grid=np.ones((100, 100)), title="after epoch 9", picture=True)
     assert fig.to_json() == fresh.to_json()   # the same frame as a figure drawn anew
+
+
+def test_the_boundary_keeps_the_ranges_it_is_given():
+    """Both axes give up width or height, not range, to stay square: plotly.js would
+    otherwise widen the x2 range and write it back, and each frame's given range (the data's
+    bounds) would then read as a change that redraws every point."""
+    raw = np.array([[0, 0], [1, 1]], dtype=float)
+    fig = plots.data_scatter(raw, np.array([0, 1]), raw, np.array([1, 0]), "binary")
+    assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"
 
 
 @pytest.mark.parametrize("metrics", [["loss"], ["loss", "accuracy"]])

@@ -18,6 +18,9 @@ from nnplay.ui.chart import chart
 
 log = logging.getLogger(__name__)
 
+REFRESH_KEY = "nnplay_live_refresh"   # the live panel's refresh, as its browser's timer has it
+RETIME_S = 0.25   # a change of refresh smaller than this is not worth resetting the timer
+
 RATES = [0.00001, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 LOSS_LABELS = {"sparse_categorical_crossentropy": "sparse categorical cross-entropy",
@@ -432,10 +435,11 @@ def _boundary(job, snap):
     if data is None or data.raw_train is None or snap.grid is None:
         return
     title = f"Decision boundary after epoch {snap.grid_epoch:,}"
-    # The points are drawn once per job; each new grid only repaints the background.
+    # The points are drawn once per job; each new grid only repaints the picture under them.
     base = session.remembered("live_figures", "boundary_points", (job.id,), lambda: (
         plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
-                           data.info.task, grid=snap.grid, bounds=data.grid_bounds, title=title)))
+                           data.info.task, grid=snap.grid, bounds=data.grid_bounds, title=title,
+                           picture=True)))
     fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
         plots.redraw_grid(base, snap.grid, data.info.task, title)))
     chart(fig, key="boundary")
@@ -463,13 +467,12 @@ def _log_first_point(job, snap):
                  job.id, time.time() - pressed)
 
 
-def _live(job, drawn_phase: str, every: float | None = None):
-    """The polled part: progress, curves, decision boundary, and the outcome at the end.
-    `every`: its refresh, in seconds (said when a busy class server slows it)."""
+def _live(job, drawn_phase: str):
+    """The polled part: progress, curves, decision boundary, and the outcome at the end."""
     snap = job.snapshot()
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
-    _progress(snap, every)
+    _progress(snap, _refresh(drawn_phase) if drawn_phase == "active" else None)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
@@ -497,6 +500,34 @@ def _poll_seconds(phase: str) -> float | None:
     return None if phase == "ended" else 1.0
 
 
+def _refresh(phase: str) -> float | None:
+    """The live panel's refresh, kept to the server's load as runs start and end: a fragment's
+    `run_every` is fixed when the page draws, so a class's first pressers would otherwise keep
+    an idle server's two frames a second through the burst of presses that follows (the
+    server, and the class's browsers, drawing more frames than FRAMES_PER_S allows)."""
+    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase)
+    if current and wanted and abs(wanted - current) >= RETIME_S and _retime_fragment(wanted):
+        st.session_state[REFRESH_KEY] = current = wanted
+    return current
+
+
+def _retime_fragment(seconds: float) -> str | None:
+    """Have the browser rerun the running fragment every `seconds` from now on: the message
+    `st.fragment(run_every=...)` sends when drawn (Streamlit's frontend replaces a fragment's
+    timer when its interval changes). Streamlit has no public call for it; the pinned version's
+    internals, checked by tests/test_live_refresh.py. The fragment's id, or None outside one."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import (ThreadState,
+                                                                          get_script_run_ctx)
+    ctx, fragment_id = get_script_run_ctx(), ThreadState.get().fragment_id
+    if ctx is None or not fragment_id:
+        return None
+    msg = ForwardMsg()
+    msg.auto_rerun.interval, msg.auto_rerun.fragment_id = seconds, fragment_id
+    ctx.enqueue(msg)
+    return fragment_id
+
+
 def live_panel(exp: Experiment, info):
     job = session.current_job()
     snap = job.snapshot() if job is not None else None
@@ -511,8 +542,8 @@ def live_panel(exp: Experiment, info):
                             "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    every = _poll_seconds(phase)
-    st.fragment(_live, run_every=every)(job, phase, every if phase == "active" else None)
+    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase)
+    st.fragment(_live, run_every=every)(job, phase)
 
 
 # ---- history of runs ------------------------------------------------------------------------
