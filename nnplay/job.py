@@ -18,6 +18,7 @@ and `Manager` protocols name, never `job.engine`.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import os
 import threading
@@ -39,6 +40,8 @@ LIVE_FINISHED = 3          # a session's latest saved jobs that keep their model
                            # shows their weights over epochs); older ones let it go
 KEEP_FINISHED = 12         # finished jobs (light records) kept per session: a whole race
 _TF_LOADED = threading.Event()  # set once a job of this process has imported TensorFlow
+
+log = logging.getLogger(__name__)
 
 
 class TrainingJob:
@@ -75,6 +78,7 @@ class TrainingJob:
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
+        self._created_at = time.perf_counter()
         self.slot_at = None            # perf_counter when the job got its slot
 
     # ---- controls -------------------------------------------------------------------------
@@ -399,6 +403,7 @@ class TrainingJob:
             self._warmed_up()
         with self._lock:
             s = self._snap
+            first = s.epoch == 0
             for r in rows:
                 for name in eng.names:
                     s.history[name].append(r[name])
@@ -410,6 +415,11 @@ class TrainingJob:
             s.eta = self._eta(s.epochs - s.epoch, s.samples_per_sec)
             for name, value in views.items():
                 setattr(s, name, value)
+        if first:   # the server's own part of a student's wait (the page's frame then sends it)
+            slot = (f" (its slot after {self.slot_at - self._created_at:.2f} s)"
+                    if self.slot_at else "")
+            log.info("first epoch of job %s ready %.2f s after it was submitted%s", self.id,
+                     time.time() - self.created, slot)
         self._emit("epochs", rows)
 
     def _warmed_up(self):

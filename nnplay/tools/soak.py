@@ -4,7 +4,9 @@ It starts `NNPLAY_HOSTED=1 streamlit run app.py` with an empty NNPLAY_HOME and d
 `sessions` students, each a browser context of one headless Chromium (its own Streamlit
 session and workspace), through a lesson again and again until `minutes` have passed: open
 the link the teacher gave, go to Train, press Train, watch the run to its end, open Compare,
-open Inspect, close the tab. It reports what a host needs to trust the server with a class:
+open Inspect, close the tab. The first lesson's Train is pressed by the whole class together,
+once every tab has finished opening its pages (`_settled`). It reports what a host needs to
+trust the server with a class:
 
 - jobs started against runs finished (from the run store: nothing may be lost),
 - the server's threads and resident memory at the start (after one warm-up run, so
@@ -19,7 +21,9 @@ open Inspect, close the tab. It reports what a host needs to trust the server wi
   not, so the first figure is an upper bound and this one is what the server itself takes. Busy browsers also deliver the burst's
   presses over several seconds, not at once, so the burst is also measured as a span: from
   the first of its presses reaching the server to the last of its first points sent (as long
-  as any wait would be had every press arrived with the first),
+  as any wait would be had every press arrived with the first); and the server alone: from a
+  press received to its run's first epoch trained (nnplay.job logs it), before the student's
+  browser asks for the frame that shows it,
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
 
@@ -37,6 +41,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from .serve import CHROMIUM_ARGS, start_server
 
@@ -69,6 +74,7 @@ class SoakReport:
     first_point_median_s: float = 0.0
     server_burst_first_point_max_s: float = 0.0   # the same waits, the server's part (its log)
     server_burst_span_s: float = 0.0   # the burst's first press received -> its last point sent
+    server_burst_ready_max_s: float = 0.0   # press received -> first epoch ready: the server alone
     server_first_point_median_s: float = 0.0
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
@@ -88,6 +94,8 @@ class SoakReport:
             f"{self.server_burst_first_point_max_s:.1f} s (first press received -> last point "
             f"sent {self.server_burst_span_s:.1f} s); over the soak median "
             f"{self.server_first_point_median_s:.1f} s",
+            f"the server alone (press received -> first epoch trained, before the browser asks "
+            f"for it): all at once, the last {self.server_burst_ready_max_s:.1f} s",
             f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
             f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
         ]
@@ -229,6 +237,7 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         await train.wait_for()
         if together is not None:
             together, barrier = None, together
+            await _settled(page)
             await barrier.wait()
             seen.released = seen.released or time.time()
         # the wait counts from the press, including the time a busy browser takes to act on it
@@ -258,6 +267,18 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
     finally:
         await context.close()
     return first
+
+
+async def _settled(page):
+    """Until the tab has finished opening its pages (plotly.js loaded and compiled, then an
+    idle moment of its main thread): a class told "now press Train" has had the page open
+    for a while, and a press that waits behind its own tab's page load says nothing about
+    the server. Bounded: a tab that never settles presses anyway."""
+    try:
+        await page.wait_for_function("() => window.Plotly !== undefined", timeout=PAGE_TIMEOUT_MS)
+        await page.evaluate("() => new Promise(done => requestIdleCallback(done, {timeout: 10000}))")
+    except Exception:   # noqa: BLE001 - a page that did not settle is measured as it is
+        pass
 
 
 async def _first_point(page) -> bool:
@@ -370,8 +391,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         server.wait(20)
         log.close()
     with open(os.path.join(home, "server.log")) as lines:
-        points = [(pressed, sent) for pressed, sent in server_first_points(lines)
-                  if pressed >= seen.released - 0.5]   # not the warm-up (log: ms, same clock)
+        points = [p for p in server_first_points(lines)
+                  if p.pressed >= seen.released - 0.5]   # not the warm-up (log: ms, same clock)
     burst = sorted(points)[:sessions]   # each student's first press
     store = RunStore(home)
     runs = store.list_runs()
@@ -386,29 +407,46 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
     report.first_point_max_s = max(seen.first_points, default=0.0)
     report.first_point_median_s = statistics.median(seen.first_points) if seen.first_points else 0.0
     if burst:
-        report.server_burst_first_point_max_s = max(sent - pressed for pressed, sent in burst)
-        report.server_burst_span_s = max(sent for _, sent in burst) - burst[0][0]
-        report.server_first_point_median_s = statistics.median(sent - pressed
-                                                               for pressed, sent in points)
+        report.server_burst_first_point_max_s = max(p.sent - p.pressed for p in burst)
+        report.server_burst_span_s = max(p.sent for p in burst) - burst[0].pressed
+        report.server_burst_ready_max_s = max((p.ready - p.pressed for p in burst if p.ready),
+                                              default=0.0)
+        report.server_first_point_median_s = statistics.median(p.sent - p.pressed
+                                                               for p in points)
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
     return report
 
 
-FIRST_POINT_LINE = re.compile(r"^(\S+ \S+) \S+: first point of job \S+ sent ([\d.]+) s after "
+FIRST_POINT_LINE = re.compile(r"^(\S+ \S+) \S+: first point of job (\S+) sent ([\d.]+) s after "
                               r"Train was pressed")
+READY_LINE = re.compile(r"^(\S+ \S+) \S+: first epoch of job (\S+) ready")
 
 
-def server_first_points(lines) -> list[tuple[float, float]]:
-    """(when Train was pressed, when the first point was sent), time.time() both, of each
-    run, from the server's log (config.LOG_FORMAT; nnplay.ui.train_view logs one line per run)."""
-    points = []
-    for match in map(FIRST_POINT_LINE.search, lines):
-        if match:
-            sent = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            points.append((sent - float(match.group(2)), sent))
-    return points
+class FirstPoint(NamedTuple):
+    """One run's first point, time.time() all: Train pressed (the server handling it), the
+    first epoch ready (trained and in the job's snapshot; None if the log does not say), the
+    frame with it sent (when the student's browser next asked for one)."""
+    pressed: float
+    ready: float | None
+    sent: float
+
+
+def _logged_at(match) -> float:
+    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def server_first_points(lines) -> list[FirstPoint]:
+    """Each run's first point, from the server's log (config.LOG_FORMAT; one line per run from
+    nnplay.ui.train_view when its frame is sent, one from nnplay.job when it is ready)."""
+    ready, sent = {}, []
+    for line in lines:
+        if match := READY_LINE.search(line):
+            ready.setdefault(match.group(2), _logged_at(match))
+        elif match := FIRST_POINT_LINE.search(line):
+            sent.append((match.group(2), _logged_at(match), float(match.group(3))))
+    return [FirstPoint(at - wait, ready.get(job), at) for job, at, wait in sent]
 
 
 def report_dict(report: SoakReport) -> dict:
