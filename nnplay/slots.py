@@ -59,23 +59,15 @@ def job_cost(exp, pace: float | None, framed: bool = False, warmed: bool = True)
 FRAMES_PER_S = 12   # page frames a hosted server draws a second, for all its live runs together
 
 
-def frame_seconds(hosted: bool, live: int = 1, others_waiting: bool = False) -> float:
+def frame_seconds(hosted: bool, live: int = 1) -> float:
     """Seconds between two frames of a live run (the page's poll, the job's boundary redraw):
     four a second on a laptop; in a hosted class, whose pages all run in the server's one
     Python process, two, and fewer once `live` runs share FRAMES_PER_S (16 pages polling four
     times a second took more than all of its time; at two, 16 pages' frames held the GIL so
-    long that the last of a class's models took a minute to build), down to one in 2 s.
-    `others_waiting`: this run shows its curves while other runs of the class are still being
-    built or in their first epoch (a burst of presses): one in 2 s until they have drawn, so
-    the server, and the class's browsers, give every student a first point first."""
+    long that the last of a class's models took a minute to build), down to one in 2 s."""
     if not hosted:
         return 0.25
-    if others_waiting:
-        return SLOWEST_FRAME_S
-    return min(SLOWEST_FRAME_S, max(0.5, live / FRAMES_PER_S))
-
-
-SLOWEST_FRAME_S = 2.0
+    return min(2.0, max(0.5, live / FRAMES_PER_S))
 
 
 WATCHABLE_PACE = 30   # epochs/s: TensorFlow Playground's order; the boundary forms as you watch

@@ -18,7 +18,7 @@ def _script():
     @st.fragment(run_every=0.5)
     def live():
         st.session_state[train_view.REFRESH_KEY] = 0.5
-        shown = [train_view._refresh("active", None) for _ in range(2)]
+        shown = [train_view._refresh("active") for _ in range(2)]
         st.write(f"shown: {shown}")
     live()
     timers = [(m.auto_rerun.fragment_id, round(m.auto_rerun.interval, 3))
@@ -32,7 +32,7 @@ def _texts(at):
 
 def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job: 1.5)   # 18 runs live
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase: 1.5)   # 18 runs live
     at = AppTest.from_function(_script).run()
     assert not at.exception
     outside, shown, timers = _texts(at)
@@ -45,33 +45,7 @@ def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
 
 def test_a_small_change_of_load_keeps_the_timer(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job: 0.5 + train_view.RETIME_S / 2)
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase: 0.5 + train_view.RETIME_S / 2)
     at = AppTest.from_function(_script).run()
     _, shown, timers = _texts(at)
     assert shown == "shown: [0.5, 0.5]" and len(eval(timers.removeprefix("timers: "))) == 1
-
-
-class _Run:
-    def __init__(self, id, status, epoch):
-        self.id, self._progress = id, (status, epoch)
-
-    def progress(self):
-        return self._progress
-
-
-def test_a_run_showing_its_curves_refreshes_slowest_while_others_are_still_starting(monkeypatch):
-    """A burst of presses: runs already drawing refresh once in 2 s until every other run
-    being built or in its first epoch has drawn, so the server and the class's browsers give
-    those students their first point first; the starting run itself keeps its quick frames."""
-    from nnplay import jobapi, slots
-    from nnplay.ui import train_view
-    monkeypatch.setenv("NNPLAY_HOSTED", "1")
-    live = []
-    monkeypatch.setattr(jobapi, "manager", lambda: type("M", (), {"active": lambda self: live})())
-    mine, starting = _Run("a", "running", 40), _Run("b", "building", 0)
-    live[:] = [mine, starting]
-    assert train_view._poll_seconds("active", mine) == slots.SLOWEST_FRAME_S
-    assert train_view._poll_seconds("active", starting) == 0.5        # its first point soon
-    for other in (_Run("b", "running", 1), _Run("b", "queued", 0), _Run("b", "paused", 0)):
-        live[:] = [mine, other]   # drawn, or waiting for a slot, or paused: nothing to make way for
-        assert train_view._poll_seconds("active", mine) == 0.5

@@ -95,5 +95,3 @@ def test_a_class_server_shares_a_budget_of_page_frames_among_its_live_runs():
     assert slots.frame_seconds(True, live=slots.FRAMES_PER_S // 2) == 0.5
     assert slots.frame_seconds(True, live=16) == pytest.approx(16 / slots.FRAMES_PER_S)
     assert slots.frame_seconds(True, live=500) == 2.0            # ... never less than one in 2 s
-    assert slots.frame_seconds(True, live=2, others_waiting=True) == 2.0   # a burst: first points first
-    assert slots.frame_seconds(False, live=2, others_waiting=True) == 0.25

@@ -472,7 +472,7 @@ def _live(job, drawn_phase: str):
     snap = job.snapshot()
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
-    _progress(snap, _refresh(drawn_phase, job) if drawn_phase == "active" else None)
+    _progress(snap, _refresh(drawn_phase) if drawn_phase == "active" else None)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
@@ -489,34 +489,23 @@ def _live(job, drawn_phase: str):
         _outcome(snap)
 
 
-def _poll_seconds(phase: str, job=None) -> float | None:
+def _poll_seconds(phase: str) -> float | None:
     """Seconds between refreshes of the live panel: a frame while active (four a second on a
-    laptop, two hosted, fewer when many runs share the server or, once `job` shows its curves,
-    while other runs have drawn nothing yet: slots.frame_seconds; a queued job's poll draws
-    only its place in line); once a second
+    laptop, two hosted, fewer when many runs share the server: slots.frame_seconds; a queued
+    job's poll draws only its place in line); once a second
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         from nnplay.jobapi import manager
-        live = manager().active()
-        drawn = job is not None and job.progress()[1] > 0
-        others_waiting = drawn and any(_drawing_nothing(other) for other in live
-                                       if other.id != job.id)
-        return slots.frame_seconds(config.hosted(), len(live), others_waiting)
+        return slots.frame_seconds(config.hosted(), len(manager().active()))
     return None if phase == "ended" else 1.0
 
 
-def _drawing_nothing(job) -> bool:
-    """Being built or in its first epoch (not waiting for a slot, paused or taking turns)."""
-    status, epoch = job.progress()
-    return epoch == 0 and status in ("building", "running")
-
-
-def _refresh(phase: str, job) -> float | None:
+def _refresh(phase: str) -> float | None:
     """The live panel's refresh, kept to the server's load as runs start and end: a fragment's
     `run_every` is fixed when the page draws, so a class's first pressers would otherwise keep
     an idle server's two frames a second through the burst of presses that follows (the
     server, and the class's browsers, drawing more frames than FRAMES_PER_S allows)."""
-    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase, job)
+    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase)
     if current and wanted and abs(wanted - current) >= RETIME_S and _retime_fragment(wanted):
         st.session_state[REFRESH_KEY] = current = wanted
     return current
@@ -553,7 +542,7 @@ def live_panel(exp: Experiment, info):
                             "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job)
+    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase)
     st.fragment(_live, run_every=every)(job, phase)
 
 
