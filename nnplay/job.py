@@ -72,8 +72,8 @@ class TrainingJob:
         # A hosted class: the boundary and weights are redrawn once a page frame
         # (slots.frame_seconds), not every epoch of a fast paced run; on a laptop a paced
         # run draws every epoch, as slow motion promises.
-        self._frame_s = slots.frame_seconds(True) if config.hosted() else None
-        self.framed = self._frame_s is not None   # its slot costs less for it (slots.job_cost)
+        self.framed = config.hosted()   # its slot costs less for it (slots.job_cost)
+        self._frame = (0.0, -math.inf)  # (the frame's seconds, perf_counter when looked up)
         self.warmed = False            # built and traced: a paced job's slot costs its pace
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
@@ -375,9 +375,21 @@ class TrainingJob:
         third of the CPU of one per epoch: 0.5-0.8 ms an epoch against 1.7-1.9 measured on
         the Playground default), else one (a laptop draws every epoch of a paced run). The
         first epoch is always alone, so that it shows before any tracing."""
-        if pace is None or self._frame_s is None or self.engine.step == 0:
+        if pace is None or not self.framed or self.engine.step == 0:
             return 1
-        return max(1, int(pace * self._frame_s))
+        return max(1, int(pace * self._frame_seconds()))
+
+    def _frame_seconds(self) -> float:
+        """A hosted page's frame as the class's pages now draw it (slots.frame_seconds: longer
+        as more runs share the server), looked up at most once a second: a grid drawn or an
+        epoch call made more often than the page asks for it is CPU a class's builds wait for."""
+        seconds, at = self._frame
+        now = time.perf_counter()
+        if now - at >= 1.0:
+            live = len(self.manager.active()) if self.manager is not None else 1
+            seconds = slots.frame_seconds(True, live)
+            self._frame = (seconds, now)
+        return seconds
 
     def _sleep_for_pace(self, until: float):
         """Wait until `until` (time.perf_counter) for a paced run's epochs; pause, stop or a
@@ -454,7 +466,7 @@ class TrainingJob:
         (throttled by wall time, not by epoch); else nothing."""
         from .inspection import grid_values
         now = time.perf_counter()
-        every = self._frame_s or GRID_EVERY_S
+        every = self._frame_seconds() if self.framed else GRID_EVERY_S
         if self._grid_points is None or not (force or now - self._last_grid >= every):
             return {}
         self._last_grid = now

@@ -323,6 +323,24 @@ def test_a_hosted_paced_run_trains_a_frames_epochs_per_call_and_keeps_every_epoc
     assert job.snapshot().grid_epoch == 61
 
 
+def test_a_hosted_run_draws_at_the_pages_frame_as_the_class_grows(circle, monkeypatch):
+    """16 live runs: the class's pages refresh every 16/12 s, so each run draws its grid and
+    trains its paced epochs a call at that frame, not at an idle server's 0.5 s (a grid
+    drawn more often than any page asks for it is CPU the class's builds wait for)."""
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    live = []
+    manager = type("M", (), {"active": lambda self: live})()
+    job = job_mod.TrainingJob(make_exp(train={"epochs": 100}), circle, manager=manager)
+    live[:] = [job]
+    assert job._frame_seconds() == 0.5
+    live[:] = [job] * 16
+    assert job._frame_seconds() == 0.5            # looked up again only after a second
+    job._frame = (job._frame[0], job._frame[1] - 1.0)
+    assert job._frame_seconds() == pytest.approx(16 / slots.FRAMES_PER_S)
+    job.engine = type("E", (), {"step": 1})()     # past its first epoch
+    assert job._epochs_per_frame(30) == int(30 * 16 / slots.FRAMES_PER_S)
+
+
 def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circle, monkeypatch):
     # A class presses Train together: the runs already going slow to CROWDED_PACE while a
     # later press is still being built, so its first point is not starved by their epochs.
