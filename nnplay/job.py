@@ -78,8 +78,7 @@ class TrainingJob:
         self._samples = deque(maxlen=20)  # (time, samples seen) for samples/s
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
-        self._created_at = time.perf_counter()
-        self.slot_at = None            # perf_counter when the job got its slot
+        self.slot_at = None            # time.time() when the job got its slot
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -246,7 +245,7 @@ class TrainingJob:
             return
         self._set(status="queued")
         self.manager.acquire(self, lambda: self._stop)
-        self.slot_at = time.perf_counter()
+        self.slot_at = time.time()
 
     def _prepare(self):
         from . import data as data_mod
@@ -428,7 +427,7 @@ class TrainingJob:
             for name, value in views.items():
                 setattr(s, name, value)
         if first:   # the server's own part of a student's wait (the page's frame then sends it)
-            slot = (f" (its slot after {self.slot_at - self._created_at:.2f} s)"
+            slot = (f" (its slot after {self.slot_at - self.created:.2f} s)"
                     if self.slot_at else "")
             log.info("first epoch of job %s ready %.2f s after it was submitted%s", self.id,
                      time.time() - self.created, slot)

@@ -151,7 +151,7 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
         low, high = bounds
         fig.layout.images = [dict(source=grid_picture(grid, task), xref="x", yref="y", x=low,
                                   y=high, sizex=high - low, sizey=high - low, sizing="stretch",
-                                  layer="below", opacity=_GRID_OPACITY[task == "multiclass"])]
+                                  layer="below", opacity=_grid_opacity(task))]
     elif grid is not None:
         axis = np.linspace(bounds[0], bounds[1], grid.shape[0])
         if task == "multiclass":  # class indices
@@ -159,7 +159,7 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
         else:
             scale, zmin, zmax = BACKGROUND_SCALE, 0, 255
         fig.add_heatmap(x=axis, y=axis, z=_grid_z(grid, task), colorscale=scale, zmin=zmin, zmax=zmax,
-                        opacity=_GRID_OPACITY[task == "multiclass"], showscale=False,
+                        opacity=_grid_opacity(task), showscale=False,
                         hoverinfo="skip")
     _points(fig, raw_train, y_train, task, "train", "circle")
     _points(fig, raw_val, y_val, task, "validation", "diamond")
@@ -167,7 +167,11 @@ def data_scatter(raw_train, y_train, raw_val, y_val, task: str, *, grid=None,
 
 
 BOUNDARY_RANGE = {"binary": (0.0, 1.0), "regression": (-1.0, 1.0)}
-_GRID_OPACITY = {False: 1.0, True: 0.75}   # by "multiclass": the class colours, softened
+
+
+def _grid_opacity(task: str) -> float:
+    """The class colours are softened under the points; a probability scale is already pale."""
+    return 0.75 if task == "multiclass" else 1.0
 
 
 def _grid_z(grid, task: str) -> np.ndarray:

@@ -132,9 +132,6 @@ async function drawLatest(chart, message, element) {
       if (layout.title && layout.title.text) layout.title.text = `<b>${layout.title.text}</b>`;
       const shown = shared({ data: figure.data || [], layout }, chart.__shown);
       shown.layout.template = themed(chart, element); // the same object: not a copy
-      // A trace without a uid is given a new random one by Plotly at each call, which makes it
-      // a new trace to redraw whole: each keeps its place's.
-      shown.data.forEach((trace, i) => { if (trace.uid === undefined) trace.uid = `trace-${i}`; });
       chart.__shown = shown;
       await Plotly.react(chart, shown.data, shown.layout, CONFIG);
       message.textContent = "";
