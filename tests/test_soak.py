@@ -23,6 +23,7 @@ def test_a_small_class_loses_nothing_and_leaves_no_thread_behind():
     assert report.server_burst_first_point_max_s <= report.server_burst_span_s
     # the server alone: the first epoch ready before its frame is sent
     assert 0 < report.server_burst_ready_max_s <= report.server_burst_first_point_max_s
+    assert 0 < report.burst_presses_received_s < report.burst_first_point_max_s
     # A leak grows with the lessons (a thread per tab or per run: 8 or more here). Both
     # counts are taken once the web server's idle pool workers are dropped (they grow with
     # concurrent requests, up to 40, and are not a leak). What is left that does not grow

@@ -76,6 +76,7 @@ class SoakReport:
     server_burst_span_s: float = 0.0   # the burst's first press received -> its last point sent
     server_burst_ready_max_s: float = 0.0   # press received -> first epoch ready: the server alone
     server_first_point_median_s: float = 0.0
+    burst_presses_received_s: float = 0.0   # told to press -> the last press received (browsers)
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
     errors: list = field(default_factory=list)
@@ -96,6 +97,8 @@ class SoakReport:
             f"{self.server_first_point_median_s:.1f} s",
             f"the server alone (press received -> first epoch trained, before the browser asks "
             f"for it): all at once, the last {self.server_burst_ready_max_s:.1f} s",
+            f"the browsers' part before it: the last press received "
+            f"{self.burst_presses_received_s:.1f} s after the class was told to press",
             f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
             f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
         ]
@@ -197,26 +200,6 @@ async def _open_page(page, name: str, title: str, seen: _Class):
     seen.pages.append(time.perf_counter() - started)
 
 
-async def _epoch_shown(page) -> int:
-    progress = page.locator('[data-testid="stProgress"]')
-    if await progress.count() == 0:
-        return 0
-    match = re.search(r"Epoch ([\d,]+)", await progress.first.inner_text())
-    return int(match.group(1).replace(",", "")) if match else 0
-
-
-async def _wait(predicate, timeout: float, step: float = 0.25) -> bool:
-    end = time.perf_counter() + timeout
-    while time.perf_counter() < end:
-        try:
-            if await predicate():
-                return True
-        except Exception:  # the page is re-rendering
-            pass
-        await asyncio.sleep(step)
-    return False
-
-
 async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
                   together: asyncio.Barrier | None = None):
     """One student's lesson in a fresh tab: the link, Train, Compare, Inspect, close.
@@ -240,20 +223,23 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
             await _settled(page)
             await barrier.wait()
             seen.released = seen.released or time.time()
-        # the wait counts from the press, including the time a busy browser takes to act on it
-        pressed = time.perf_counter()
+        # the wait counts from the press, including the time a busy browser takes to act on
+        # it, to the moment the tab itself found the point drawn (its clock, not when
+        # Playwright, as busy as the tabs, got round to telling this process)
+        pressed = time.time()
         await train.click()
-        if not await _wait(lambda: _first_point(page), RUN_TIMEOUT_S):
+        drawn_ms = await _shown(page, FIRST_POINT_JS)
+        if drawn_ms is None:
             seen.errors.append(f"student {student}: no first point within {RUN_TIMEOUT_S} s")
             return
-        first = time.perf_counter() - pressed
+        first = drawn_ms / 1000 - pressed
         seen.first_points.append(first)
         seen.started += 1
-        outcome = []
-        if not await _wait(lambda: _run_ended(page, outcome), RUN_TIMEOUT_S):
+        outcome = await _shown(page, OUTCOME_JS, ENDINGS)
+        if outcome is None:
             seen.errors.append(f"student {student}: the run did not finish within {RUN_TIMEOUT_S} s")
-        elif outcome and outcome[0].startswith("Training failed"):
-            seen.errors.append(f"student {student}: {outcome[0].splitlines()[0]}")
+        elif outcome.startswith("Training failed"):
+            seen.errors.append(f"student {student}: {outcome.strip().splitlines()[0]}")
         await _open_page(page, "Compare", "Compare runs", seen)
         await _open_page(page, "Inspect", "Inspect", seen)
         shown = await page.locator('[data-testid="stException"]').count()
@@ -281,25 +267,38 @@ async def _settled(page):
         pass
 
 
-async def _first_point(page) -> bool:
-    """The run's first epoch in the progress line and its learning curves drawn."""
-    return (await _epoch_shown(page) > 0
-            and await page.locator(".js-plotly-plot").count() > 0)   # Plotly drew them
-
-
+# What the students wait for, checked in their own tabs (a check every WATCH_MS there costs
+# microseconds; asking through Playwright four times a second cost each tab ~3% of a core,
+# a class's 16 tabs ~0.4 of the 2 cores, overhead a student's browser does not have).
+WATCH_MS = 100
+# the run's first epoch in the progress line and its learning curves drawn (by Plotly): when
+# (Date.now(), the machine's clock), else null
+FIRST_POINT_JS = """() => {
+    const bar = document.querySelector('[data-testid="stProgress"]');
+    const epoch = bar && /Epoch ([\\d,]+)/.exec(bar.textContent);
+    const drawn = !!epoch && Number(epoch[1].replace(/,/g, "")) > 0
+        && document.querySelector(".js-plotly-plot") !== null;
+    return drawn ? Date.now() : null;
+}"""
+# the Train page's outcome (one of its alerts), as text: a failed run is reported with its reason
+OUTCOME_JS = """(endings) => {
+    for (const alert of document.querySelectorAll('[data-testid="stAlert"]')) {
+        if (endings.some(word => alert.textContent.includes(word))) return alert.textContent;
+    }
+    return null;
+}"""
 ENDINGS = ("Completed", "Stopped", "Early stopping", "Training failed")
 
 
-async def _run_ended(page, outcome: list) -> bool:
-    """Whether the Train page shows the run's outcome (any of its alerts); its text goes
-    into `outcome`, so a failed run is reported with its reason."""
-    alerts = page.locator('[data-testid="stAlert"]')
-    for i in range(await alerts.count()):
-        text = await alerts.nth(i).inner_text()
-        if any(word in text for word in ENDINGS):
-            outcome[:] = [text.strip()]
-            return True
-    return False
+async def _shown(page, predicate: str, arg=None):
+    """What `predicate` returns once it is truthy in the page; None if it is not within
+    RUN_TIMEOUT_S."""
+    try:
+        handle = await page.wait_for_function(predicate, arg=arg, polling=WATCH_MS,
+                                              timeout=RUN_TIMEOUT_S * 1000)
+    except Exception:   # noqa: BLE001 - the timeout, or a page that went away: said by the caller
+        return None
+    return await handle.json_value()
 
 
 async def _student(browser, url: str, link: str, student: int, deadline: float, seen: _Class,
@@ -413,6 +412,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
                                               default=0.0)
         report.server_first_point_median_s = statistics.median(p.sent - p.pressed
                                                                for p in points)
+        report.burst_presses_received_s = max(p.pressed for p in burst) - seen.released
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
