@@ -79,6 +79,7 @@ class TrainingJob:
         self._end = None               # the final status, message and metrics, once decided
         self.created = time.time()
         self.slot_at = None            # time.time() when the job got its slot
+        self._steps_at = []            # (step, time.time()) of its preparation, for the log
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -255,10 +256,13 @@ class TrainingJob:
         _TF_LOADED.set()   # build imported TensorFlow
         if self.dataset is None:
             self.dataset = data_mod.load(self.exp.data)
+        self._steps_at = [("data loaded", time.time())]
         built = build(self.exp, self.dataset.info)
         if self.initial_weights:
             built.model.load_weights(self.initial_weights)
+        self._steps_at.append(("model built", time.time()))
         self.engine = Engine(built, self.dataset, self.exp.train)
+        self._steps_at.append(("engine made", time.time()))
         self._grid_points = None
         from .inspection import grid_points, on_plane
         if on_plane(self.dataset):
@@ -427,10 +431,11 @@ class TrainingJob:
             for name, value in views.items():
                 setattr(s, name, value)
         if first:   # the server's own part of a student's wait (the page's frame then sends it)
-            slot = (f" (its slot after {self.slot_at - self.created:.2f} s)"
-                    if self.slot_at else "")
+            # each step's time since the submission: where a class's burst waits
+            steps = ([("its slot after", self.slot_at)] if self.slot_at else []) + self._steps_at
+            said = ", ".join(f"{name} {at - self.created:.2f} s" for name, at in steps)
             log.info("first epoch of job %s ready %.2f s after it was submitted%s", self.id,
-                     time.time() - self.created, slot)
+                     time.time() - self.created, f" ({said})" if said else "")
         self._emit("epochs", rows)
 
     def _warmed_up(self):

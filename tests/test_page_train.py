@@ -2,6 +2,7 @@
 in the background and the page shows its progress and outcome."""
 import functools
 import logging
+import re
 import time
 
 import pytest
@@ -52,6 +53,12 @@ def test_train_runs_and_reports(jobs, caplog):
     (pressed, ready, sent), = server_first_points(lines)
     assert 0 < ready - pressed <= sent - pressed < 60 and abs(sent - time.time()) < 60
     assert f"first point of job {job_id} sent" in " ".join(lines)
+    # and where the server's part went: each step of the job's preparation, in order
+    ready_line, = [line for line in lines if f"first epoch of job {job_id} ready" in line]
+    steps = re.findall(r"(its slot after|data loaded|model built|engine made) ([\d.]+) s", ready_line)
+    assert [name for name, _ in steps] == ["its slot after", "data loaded", "model built", "engine made"]
+    times = [float(t) for _, t in steps]
+    assert times == sorted(times) and times[-1] <= ready - pressed + 1
     text = " ".join(m.value for m in at.success)
     assert "Completed" in text and "finished all 40 epochs" in text
     assert any(m.label == "val accuracy" for m in at.metric)
