@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass
 
 import keras
@@ -36,6 +37,7 @@ class Built:
     metrics: list            # keras.metrics.Metric objects, named as Keras names them
     task: str
     binary_output: bool      # one sigmoid unit (vs. softmax over classes)
+    waited_s: float = 0.0    # of the build, seconds waiting for other students' builds
 
 
 def info_from_shape(exp: Experiment) -> DatasetInfo:
@@ -347,14 +349,17 @@ def build(exp: Experiment, info: DatasetInfo | None = None) -> Built:
                                      "pass the dataset's info, or set an input_shape")])
         info = info_from_shape(check(exp))   # it reads the layers, so they must be sound first
     check(exp, info)
+    asked = time.perf_counter()
     with _BUILD_LOCK:
+        waited = time.perf_counter() - asked
         keras.utils.set_random_seed(exp.train.seed)
         model = build_model(exp, info)
         optimizer = make_optimizer(exp.train)
         loss_name, loss = resolve_loss(exp, info, model)
         metrics = resolve_metrics(exp.train, info, model)
     units, _ = output_kind(model)
-    return Built(model, optimizer, loss, loss_name, metrics, info.task, binary_output=units == 1)
+    return Built(model, optimizer, loss, loss_name, metrics, info.task, binary_output=units == 1,
+                 waited_s=waited)
 
 
 # ---- summary ---------------------------------------------------------------------------

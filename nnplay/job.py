@@ -80,6 +80,7 @@ class TrainingJob:
         self.created = time.time()
         self.slot_at = None            # time.time() when the job got its slot
         self._steps_at = []            # (step, time.time()) of its preparation, for the log
+        self._build_waited_s = 0.0     # of it, waiting for other builds (build._BUILD_LOCK)
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -261,6 +262,7 @@ class TrainingJob:
         if self.initial_weights:
             built.model.load_weights(self.initial_weights)
         self._steps_at.append(("model built", time.time()))
+        self._build_waited_s = built.waited_s
         self.engine = Engine(built, self.dataset, self.exp.train)
         self._steps_at.append(("engine made", time.time()))
         self._grid_points = None
@@ -434,6 +436,8 @@ class TrainingJob:
             # each step's time since the submission: where a class's burst waits
             steps = ([("its slot after", self.slot_at)] if self.slot_at else []) + self._steps_at
             said = ", ".join(f"{name} {at - self.created:.2f} s" for name, at in steps)
+            if self._build_waited_s >= 0.01:
+                said += f"; {self._build_waited_s:.2f} s of it waiting for other builds"
             log.info("first epoch of job %s ready %.2f s after it was submitted%s", self.id,
                      time.time() - self.created, f" ({said})" if said else "")
         self._emit("epochs", rows)
