@@ -57,16 +57,23 @@ def job_cost(exp, pace: float | None, framed: bool = False, warmed: bool = True)
 
 
 FRAMES_PER_S = 12   # page frames a hosted server draws a second, for all its live runs together
+STARTING_FRAME_S = 4.0   # a hosted page's frame while other students' runs are being built
 
 
-def frame_seconds(hosted: bool, live: int = 1) -> float:
+def frame_seconds(hosted: bool, live: int = 1, starting: bool = False) -> float:
     """Seconds between two frames of a live run (the page's poll, the job's boundary redraw):
     four a second on a laptop; in a hosted class, whose pages all run in the server's one
     Python process, two, and fewer once `live` runs share FRAMES_PER_S (16 pages polling four
     times a second took more than all of its time; at two, 16 pages' frames held the GIL so
-    long that the last of a class's models took a minute to build), down to one in 2 s."""
+    long that the last of a class's models took a minute to build), down to one in 2 s.
+    `starting`: a page whose run already draws while other students' runs are still being
+    built (JobManager.first_points_pending) draws one frame in STARTING_FRAME_S until they
+    are, so that the server's and the class's browsers' time goes to the first points still
+    to come."""
     if not hosted:
         return 0.25
+    if starting:
+        return STARTING_FRAME_S
     return min(2.0, max(0.5, live / FRAMES_PER_S))
 
 

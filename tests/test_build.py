@@ -111,6 +111,44 @@ def test_same_seed_same_initial_weights():
     assert not all((x == y).all() for x, y in zip(a, c))
 
 
+def test_models_built_at_the_same_moment_get_their_seeds_weights():
+    """A class builds its models side by side (only making the layers is locked): each still
+    gets exactly the weights its seed gives when built alone, as the exported Keras code does."""
+    import sys
+    import threading
+    specs = [make_exp(model={"input_shape": [None], "output": "none", "layers": [
+                 {"type": "Embedding", "input_dim": 50, "output_dim": 4},
+                 {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 3}},
+                 {"type": "Dropout", "rate": 0.2}, {"type": "Dense", "units": 1}]},
+                      train={"seed": 7}),
+             make_exp(model={"input_shape": [8, 8, 1], "output": "none", "layers": [
+                 {"type": "Conv2D", "filters": 2}, {"type": "Flatten"},
+                 {"type": "Dense", "units": 3, "kernel_initializer": "orthogonal"}]},
+                      train={"seed": 8, "augmentation": {"rotation": 0.1, "noise": 0.1}}),
+             make_exp(model={"input_shape": [2], "output": "none", "layers": [
+                 {"type": "Dense", "units": 5}, {"type": "Dropout", "rate": 0.5},
+                 {"type": "Dense", "units": 1}]}, train={"seed": 9})] * 2
+    alone = [build(exp).model.get_weights() for exp in specs]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)    # threads change hands all through each other's builds
+    try:
+        together, start = [None] * len(specs), threading.Barrier(len(specs))
+
+        def build_at_once(i):
+            start.wait()
+            together[i] = build(specs[i]).model.get_weights()
+        threads = [threading.Thread(target=build_at_once, args=(i,)) for i in range(len(specs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    for mine, expected in zip(together, alone):
+        assert len(mine) == len(expected)
+        assert all((x == y).all() for x, y in zip(mine, expected))
+
+
 def test_build_refuses_invalid_spec_before_keras():
     with pytest.raises(SpecError, match="layer 1 \\(Dense\\): 'units' must be at least 1"):
         build(make_exp(model={"input_shape": [2], "layers": [{"type": "Dense", "units": 0}]}))

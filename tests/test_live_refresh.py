@@ -18,7 +18,7 @@ def _script():
     @st.fragment(run_every=0.5)
     def live():
         st.session_state[train_view.REFRESH_KEY] = 0.5
-        shown = [train_view._refresh("active") for _ in range(2)]
+        shown = [train_view._refresh("active", None, True) for _ in range(2)]
         st.write(f"shown: {shown}")
     live()
     timers = [(m.auto_rerun.fragment_id, round(m.auto_rerun.interval, 3))
@@ -32,7 +32,7 @@ def _texts(at):
 
 def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase: 1.5)   # 18 runs live
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, drawing: 1.5)   # 18 runs live
     at = AppTest.from_function(_script).run()
     assert not at.exception
     outside, shown, timers = _texts(at)
@@ -45,7 +45,38 @@ def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
 
 def test_a_small_change_of_load_keeps_the_timer(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase: 0.5 + train_view.RETIME_S / 2)
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, drawing: 0.5 + train_view.RETIME_S / 2)
     at = AppTest.from_function(_script).run()
     _, shown, timers = _texts(at)
     assert shown == "shown: [0.5, 0.5]" and len(eval(timers.removeprefix("timers: "))) == 1
+
+
+def test_a_drawing_run_refreshes_slowly_while_other_students_runs_are_built(monkeypatch):
+    """A class presses Train together: a page whose run already has its curve draws one frame
+    in STARTING_FRAME_S until the other runs have their first points (their pages, still
+    waiting, keep the class's frame), then the class's frame again."""
+    from nnplay import jobapi, slots
+    from nnplay.ui import train_view
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    building = [True]
+    asked = []
+
+    class Class:
+        def active(self):
+            return [object()] * 16
+
+        def first_points_pending(self, job):
+            asked.append(job)
+            return building[0]
+
+    monkeypatch.setattr(jobapi, "manager", lambda: Class())
+    class_frame = 16 / slots.FRAMES_PER_S
+    assert train_view._poll_seconds("active", "mine", drawing=True) == slots.STARTING_FRAME_S
+    assert asked == ["mine"]          # the others' runs, not this one's own build
+    assert train_view._poll_seconds("active", "mine", drawing=False) == class_frame
+    building[0] = False
+    assert train_view._poll_seconds("active", "mine", drawing=True) == class_frame
+    assert train_view._poll_seconds("paused", "mine", drawing=True) == 1.0
+    monkeypatch.setenv("NNPLAY_HOSTED", "0")
+    building[0] = True
+    assert train_view._poll_seconds("active", "mine", drawing=True) == 0.25   # a laptop

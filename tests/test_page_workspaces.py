@@ -179,10 +179,7 @@ def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
     assert not at.exception
 
 
-def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, jobs,
-                                                                         monkeypatch):
-    from nnplay import slots
-    monkeypatch.setattr(slots, "FRAMES_PER_S", 1)   # one live run is already a busy server
+def _progress_line_of_a_drawing_run(jobs) -> str:
     exp = Experiment()
     exp.train.epochs = 700     # under NNPLAY_XLA_MIN_BATCHES: no "compiling" line meanwhile
     at = open_app("views/train.py", exp, query={"ws": A})
@@ -191,8 +188,22 @@ def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, 
     try:
         assert wait_until(lambda: job.snapshot().epoch >= 1)
         at.run()
-        line = at.get("progress")[0].proto.text
-        assert "many runs share this server: the charts refresh every 1.0 s" in line, line
+        assert not at.exception
+        return at.get("progress")[0].proto.text
     finally:
         stop_jobs([job])
-    assert not at.exception
+
+
+def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, jobs,
+                                                                         monkeypatch):
+    from nnplay import slots
+    monkeypatch.setattr(slots, "FRAMES_PER_S", 1)   # one live run is already a busy server
+    line = _progress_line_of_a_drawing_run(jobs)
+    assert "many runs share this server: the charts refresh every 1.0 s" in line, line
+
+
+def test_a_run_drawing_while_other_students_runs_start_refreshes_less_often_and_says_why(
+        store, jobs, monkeypatch):
+    monkeypatch.setattr(jobs, "first_points_pending", lambda job: True)   # a class's burst
+    line = _progress_line_of_a_drawing_run(jobs)
+    assert "other students' runs are starting: the charts refresh every 4.0 s" in line, line

@@ -5,7 +5,8 @@ It starts `NNPLAY_HOSTED=1 streamlit run app.py` with an empty NNPLAY_HOME and d
 session and workspace), through a lesson again and again until `minutes` have passed: open
 the link the teacher gave, go to Train, press Train, watch the run to its end, open Compare,
 open Inspect, close the tab. The first lesson's Train is pressed by the whole class together,
-once every tab has finished opening its pages (`_settled`). It reports what a host needs to
+once every tab has finished opening its pages (`_settled`) and the browsers have gone quiet
+(`_Together`). It reports what a host needs to
 trust the server with a class:
 
 - jobs started against runs finished (from the run store: nothing may be lost),
@@ -50,6 +51,9 @@ RUN_TIMEOUT_S = 300          # a run that has not finished by then counts as an 
 PAGE_TIMEOUT_MS = 60_000
 SETTLE_S = 20                # after the last tab closes: Streamlit ends its sessions
 BROWSER_NICENESS = 19
+QUIET_CORES = 0.1            # the browsers are quiet below this CPU use (cores, over QUIET_S)
+QUIET_S = 1.0
+QUIET_MAX_S = 90             # the class is told to press after this at the latest
 ANYIO_IDLE_S = 10            # anyio's WorkerThread.MAX_IDLE_TIME (anyio 4.x)
 GRACE_S = 5                  # a closed tab's jobs are reaped after this (120 s by default),
                              # so that the end count shows leaks, not tabs still in their grace
@@ -77,6 +81,7 @@ class SoakReport:
     server_burst_ready_max_s: float = 0.0   # press received -> first epoch ready: the server alone
     server_first_point_median_s: float = 0.0
     burst_presses_received_s: float = 0.0   # told to press -> the last press received (browsers)
+    burst_quiet_wait_s: float = 0.0   # last tab settled -> browsers quiet (the class told to press)
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
     errors: list = field(default_factory=list)
@@ -98,7 +103,9 @@ class SoakReport:
             f"the server alone (press received -> first epoch trained, before the browser asks "
             f"for it): all at once, the last {self.server_burst_ready_max_s:.1f} s",
             f"the browsers' part before it: the last press received "
-            f"{self.burst_presses_received_s:.1f} s after the class was told to press",
+            f"{self.burst_presses_received_s:.1f} s after the class was told to press (once "
+            f"the browsers had gone quiet, {self.burst_quiet_wait_s:.1f} s after the last tab "
+            f"had opened Train)",
             f"page response: median {self.page_median_s:.2f} s, p95 {self.page_p95_s:.2f} s",
             f"errors: {len(self.errors)}" + "".join(f"\n  {e}" for e in self.errors[:20]),
         ]
@@ -151,6 +158,53 @@ def _nice_tree(root: int, spare: int):
                 pass
 
 
+def _cpu_seconds(pids) -> float:
+    """User and system CPU seconds the processes `pids` have used (those still running)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:   # gone meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _browsers_quiet(spare: int) -> float:
+    """Wait until the soak's browsers (its processes but `spare`, the server, and those below
+    it) use less than QUIET_CORES for QUIET_S, at most QUIET_MAX_S; the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < QUIET_MAX_S:
+        children = _children()
+        browsers = _descendants(os.getpid(), children) - _descendants(spare, children) - {spare}
+        used = _cpu_seconds(browsers)
+        time.sleep(QUIET_S)
+        if _cpu_seconds(browsers) - used < QUIET_CORES * QUIET_S:
+            break
+    return time.perf_counter() - started
+
+
+class _Together:
+    """A class told "now press Train" together: once every tab has opened its pages
+    (`_settled`) and the browsers have gone quiet. A tab "settles" at its first idle moment,
+    while sixteen tabs drawing their pages at once keep the cores busy for seconds more
+    (measured: both cores, for the last 20 s before a release), which a class that has had
+    the page open for a while does not; pressing then would measure the browsers' page
+    loads, not the server."""
+
+    def __init__(self, students: int, server_pid: int, seen: "_Class"):
+        self.left, self.server_pid, self.seen = students, server_pid, seen
+        self.go = asyncio.Event()
+
+    async def wait(self):
+        self.left -= 1
+        if self.left == 0:
+            self.seen.quiet_wait = await asyncio.to_thread(_browsers_quiet, self.server_pid)
+            self.go.set()
+        await self.go.wait()
+
+
 def _proc_status(pid: int) -> tuple[int, float]:
     """(threads, resident MB) of process `pid`, from /proc."""
     values = {}
@@ -191,6 +245,7 @@ class _Class:
         self.started = 0
         self.burst: list[float] = []   # first points of the presses made all together
         self.released = 0.0            # time.time() when they were told to press
+        self.quiet_wait = 0.0          # seconds the browsers took to go quiet before it
 
 
 async def _open_page(page, name: str, title: str, seen: _Class):
@@ -201,7 +256,7 @@ async def _open_page(page, name: str, title: str, seen: _Class):
 
 
 async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
-                  together: asyncio.Barrier | None = None):
+                  together: _Together | None = None):
     """One student's lesson in a fresh tab: the link, Train, Compare, Inspect, close.
     `together`: wait there with the other students before pressing Train (a class told
     "now press Train" presses it within the same second)."""
@@ -219,9 +274,9 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         train = page.get_by_role("button", name="Train", exact=True).first
         await train.wait_for()
         if together is not None:
-            together, barrier = None, together
+            together, start = None, together
             await _settled(page)
-            await barrier.wait()
+            await start.wait()
             seen.released = seen.released or time.time()
         # the wait counts from the press, including the time a busy browser takes to act on
         # it, to the moment the tab itself found the point drawn (its clock, not when
@@ -302,7 +357,7 @@ async def _shown(page, predicate: str, arg=None):
 
 
 async def _student(browser, url: str, link: str, student: int, deadline: float, seen: _Class,
-                   together: asyncio.Barrier):
+                   together: _Together):
     first = await _lesson(browser, url, link, student, seen, together)  # all pressing at once
     if first is not None:
         seen.burst.append(first)
@@ -311,7 +366,7 @@ async def _student(browser, url: str, link: str, student: int, deadline: float, 
 
 
 async def _class(url: str, link: str, sessions: int, seconds: float, chromium: str,
-                 warmed) -> _Class:
+                 warmed, server_pid: int) -> _Class:
     from playwright.async_api import async_playwright
     seen = _Class()
     async with async_playwright() as p:
@@ -321,7 +376,7 @@ async def _class(url: str, link: str, sessions: int, seconds: float, chromium: s
             await asyncio.to_thread(warmed)   # waits out the web server's idle workers
             warm = _Class()
             deadline = time.perf_counter() + seconds
-            together = asyncio.Barrier(sessions)
+            together = _Together(sessions, server_pid, warm)
             await asyncio.gather(*(_student(browser, url, link, n + 1, deadline, warm, together)
                                    for n in range(sessions)))
             warm.errors = seen.errors + warm.errors
@@ -368,7 +423,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch(stop))
         try:
-            return await _class(url, lesson_link(), sessions, minutes * 60, chromium, warmed)
+            return await _class(url, lesson_link(), sessions, minutes * 60, chromium, warmed,
+                                server.pid)
         finally:
             stop.set()
             await watcher
@@ -413,6 +469,7 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         report.server_first_point_median_s = statistics.median(p.sent - p.pressed
                                                                for p in points)
         report.burst_presses_received_s = max(p.pressed for p in burst) - seen.released
+    report.burst_quiet_wait_s = seen.quiet_wait
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)
     report.errors = seen.errors
