@@ -81,6 +81,11 @@ class TrainingJob:
         self.slot_at = None            # time.time() when the job got its slot
         self._steps_at = []            # (step, time.time()) of its preparation, for the log
         self._build_waited_s = 0.0     # of it, waiting for other builds (build._BUILD_LOCK)
+        self.first_epoch_at: float | None = None   # time.monotonic() its first epoch was ready
+        # Its student's page (TrainingJob.shown): drawing it, and past its first point
+        self.watched = False
+        self._first_point_sent = False
+        self.first_point_seen = False
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -143,6 +148,16 @@ class TrainingJob:
     @property
     def pace(self) -> float | None:
         return self._pace
+
+    def shown(self, epoch: int) -> None:
+        """A page is drawing a frame of this job with `epoch` epochs. Its student has seen
+        the first point once the page asks for the frame after the one that brought it: a
+        browser asks for its next frame on a timer of its own main thread, which a browser
+        still busy drawing the last frame runs late (JobManager.first_points_pending)."""
+        self.watched = True
+        if epoch > 0:
+            self.first_point_seen = self._first_point_sent
+            self._first_point_sent = True
 
     def progress(self) -> tuple[str, int]:
         """(status, epoch), without the copy of the whole history `snapshot()` makes: for
@@ -421,6 +436,8 @@ class TrainingJob:
         with self._lock:
             s = self._snap
             first = s.epoch == 0
+            if first:   # with the epoch, never after it (first_points_pending reads both)
+                self.first_epoch_at = time.monotonic()
             for r in rows:
                 for name in eng.names:
                     s.history[name].append(r[name])
@@ -532,6 +549,8 @@ class TrainingJob:
 
 
 CROWDED_PACE = 5.0   # epochs/s of a hosted paced run while another run is being built
+FIRST_POINT_SEEN_MAX_S = 15.0   # after a run's first epoch: its page has drawn it by then, or
+                                # its tab has gone (a closed tab must not slow the class long)
 TRACED_KEPT = 64   # specs remembered as traced (graphs.SHARED_MAX graphs are kept; a miss
                    # only prices one job's build too low)
 PENDING_FRESH_S = 0.1   # first_points_pending's answer is reused this long (asked every epoch)
@@ -549,6 +568,16 @@ def default_slots() -> float:
     if not (math.isfinite(slots_) and slots_ > 0):
         raise ValueError(f"the setting slots must be a positive number of cores, got {value!r}")
     return slots_
+
+
+def _first_point_to_come(job: TrainingJob, now: float) -> bool:
+    """Whether `job`'s student is still waiting for its first point (see
+    JobManager.first_points_pending): its first epoch not trained yet, or not yet drawn by
+    the page watching it (a job no page watches, such as a race variant, only the first)."""
+    if job.first_epoch_at is None:
+        return job.progress() in (("building", 0), ("running", 0))
+    return (job.watched and not job.first_point_seen
+            and now - job.first_epoch_at < FIRST_POINT_SEEN_MAX_S)
 
 
 class JobManager:
@@ -582,7 +611,8 @@ class JobManager:
         self._served: dict = {}                 # owner -> admission count when last served
         self._admissions = 0
         self._queued_at: dict[str, float] = {}  # job id -> when it gave its slot for a turn
-        self._pending = (False, -math.inf)      # first_points_pending's answer, and when
+        self._pending = (frozenset(), -math.inf)   # first_points_pending's look: the holders
+                                                   # still on their way to a first point, when
         self._lock = threading.Condition()
 
     def submit(self, exp: Experiment, dataset=None, owner: str | None = None,
@@ -707,25 +737,31 @@ class JobManager:
             return self._cost.get(nxt.id, 1.0) > free + slots.EPS
 
     def first_points_pending(self, job: TrainingJob) -> bool:
-        """Whether another job holding a slot has drawn nothing yet (building, tracing or in
-        its first epoch), on a hosted server. A class pressing Train together: the paced runs
-        already going then slow to CROWDED_PACE until the others' models are built, since
-        the server is one Python process and their epochs would slow every build (measured:
-        paced epochs took half the server's samples during a 16-student burst). Asked after
-        every paced epoch, so answered from a 0.1 s old look at the slots."""
+        """Whether another job holding a slot is still on its way to its student's first
+        point, on a hosted server: building, tracing, in its first epoch, or (watched by a
+        page) trained it but its page has not yet drawn it (TrainingJob.shown; at most
+        FIRST_POINT_SEEN_MAX_S after the epoch). A class pressing Train together: the paced
+        runs already going then slow to CROWDED_PACE, and their pages to one frame in
+        slots.STARTING_FRAME_S, until every student has a first point, since the server is
+        one Python process whose paced epochs and frames would slow every build (measured:
+        paced epochs took half the server's samples during a 16-student burst), and its
+        students' browsers draw their first points with what the class leaves them (in the
+        soak, on the same 2 cores: once the first points were sent, the others' frames and
+        epochs at full pace left the last tab drawing its own 24 s after the server sent it).
+        Asked after every paced epoch, so answered from a 0.1 s old look at the slots."""
         if self.quantum_s == math.inf:      # a laptop's own jobs: no class to make way for
             return False
         now = time.monotonic()
         with self._lock:
-            pending, at = self._pending
-            if now - at < PENDING_FRESH_S:
-                return pending
-            holders = [self.jobs.get(i) for i in self._running if i != job.id]
-        pending = any(h is not None and h.progress() in (("building", 0), ("running", 0))
-                      for h in holders)
-        with self._lock:
-            self._pending = (pending, now)
-        return pending
+            waiting, at = self._pending
+            if now - at >= PENDING_FRESH_S:
+                holders = [h for h in map(self.jobs.get, self._running) if h is not None]
+                waiting = None
+        if waiting is None:   # the holders' own locks, outside the manager's
+            waiting = frozenset(h.id for h in holders if _first_point_to_come(h, now))
+            with self._lock:
+                self._pending = (waiting, now)
+        return bool(waiting - {job.id})
 
     def release(self, job: TrainingJob, taking_turns: bool = False):
         with self._lock:

@@ -341,9 +341,10 @@ def test_a_hosted_run_draws_at_the_pages_frame_as_the_class_grows(circle, monkey
     assert job._epochs_per_frame(30) == int(30 * 16 / slots.FRAMES_PER_S)
 
 
-def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circle, monkeypatch):
+def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_point(circle, monkeypatch):
     # A class presses Train together: the runs already going slow to CROWDED_PACE while a
-    # later press is still being built, so its first point is not starved by their epochs.
+    # later press is still being built, and until its page has drawn its first point, so
+    # neither is starved by their epochs.
     import threading
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
     gate = threading.Event()
@@ -361,6 +362,7 @@ def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circl
     try:
         assert wait_until(lambda: going.progress()[1] >= 3)
         held = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="b", pace=50)
+        held.shown(0)   # its student's page polls its place meanwhile
         assert wait_until(lambda: held.progress() == ("building", 0))
 
         def seconds_for(epochs: int) -> float:
@@ -373,12 +375,48 @@ def test_hosted_paced_runs_slow_down_while_another_students_model_is_built(circl
         crowded = seconds_for(10)
         gate.set()
         assert wait_until(lambda: held.progress()[1] >= 1)
+        # ... and while the newcomer's page has its first point but has not drawn it
+        held.shown(held.progress()[1])
+        drawing = seconds_for(10)
+        held.shown(held.progress()[1])   # the page asks for its next frame: drawn
+        time.sleep(job_mod.PENDING_FRESH_S)   # the answer the going run holds expires
+        seconds_for(1)   # the frame begun meanwhile ends
         free = seconds_for(25)              # 50 a second again: about half a second
         assert crowded >= 0.8, crowded      # 0.2 s at 50 a second
+        assert drawing >= 0.8, drawing
         assert free < 25 / job_mod.CROWDED_PACE - 1.0, free
     finally:
         gate.set()
         stop_all([j for j in (going, held) if j is not None])
+
+
+def test_a_first_point_no_page_draws_holds_the_class_back_only_until_it_is_trained(
+        circle, monkeypatch):
+    # A run no page watches (a race variant, the CLI) has its point once trained; a watched
+    # run whose tab went away holds the class back FIRST_POINT_SEEN_MAX_S at most.
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    manager = JobManager(max_running=3)
+    jobs = []
+
+    def trained(owner: str, watched: bool):
+        jobs.append(manager.submit(make_exp(train={"epochs": 3_000}), circle, owner=owner, pace=5))
+        if watched:
+            jobs[-1].shown(0)   # its page polls its place in the queue
+        assert wait_until(lambda: jobs[-1].progress()[1] >= 1)
+        time.sleep(job_mod.PENDING_FRESH_S)   # the manager's last answer expires
+        return jobs[-1]
+
+    try:
+        asking = trained("a", watched=False)
+        trained("b", watched=False)
+        assert not manager.first_points_pending(asking)
+        trained("c", watched=True)               # and its tab closed before drawing it
+        assert manager.first_points_pending(asking)
+        monkeypatch.setattr(job_mod, "FIRST_POINT_SEEN_MAX_S", 0.0)
+        time.sleep(job_mod.PENDING_FRESH_S)
+        assert not manager.first_points_pending(asking)
+    finally:
+        stop_all(jobs)
 
 
 def test_a_laptop_never_slows_its_runs_for_others():

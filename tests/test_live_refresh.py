@@ -32,7 +32,7 @@ def _texts(at):
 
 def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, drawing: 1.5)   # 18 runs live
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, seen: 1.5)   # 18 runs live
     at = AppTest.from_function(_script).run()
     assert not at.exception
     outside, shown, timers = _texts(at)
@@ -45,16 +45,16 @@ def test_a_busier_server_retimes_the_running_fragment_once(monkeypatch):
 
 def test_a_small_change_of_load_keeps_the_timer(monkeypatch):
     from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, drawing: 0.5 + train_view.RETIME_S / 2)
+    monkeypatch.setattr(train_view, "_poll_seconds", lambda phase, job, seen: 0.5 + train_view.RETIME_S / 2)
     at = AppTest.from_function(_script).run()
     _, shown, timers = _texts(at)
     assert shown == "shown: [0.5, 0.5]" and len(eval(timers.removeprefix("timers: "))) == 1
 
 
-def test_a_drawing_run_refreshes_slowly_while_other_students_runs_are_built(monkeypatch):
-    """A class presses Train together: a page whose run already has its curve draws one frame
-    in STARTING_FRAME_S until the other runs have their first points (their pages, still
-    waiting, keep the class's frame), then the class's frame again."""
+def test_a_seen_run_refreshes_slowly_while_other_students_wait_for_first_points(monkeypatch):
+    """A class presses Train together: a page whose student has seen the run's first point
+    draws one frame in STARTING_FRAME_S until the other students have theirs (their pages,
+    still waiting, keep the class's frame), then the class's frame again."""
     from nnplay import jobapi, slots
     from nnplay.ui import train_view
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
@@ -71,12 +71,12 @@ def test_a_drawing_run_refreshes_slowly_while_other_students_runs_are_built(monk
 
     monkeypatch.setattr(jobapi, "manager", lambda: Class())
     class_frame = 16 / slots.FRAMES_PER_S
-    assert train_view._poll_seconds("active", "mine", drawing=True) == slots.STARTING_FRAME_S
+    assert train_view._poll_seconds("active", "mine", seen=True) == slots.STARTING_FRAME_S
     assert asked == ["mine"]          # the others' runs, not this one's own build
-    assert train_view._poll_seconds("active", "mine", drawing=False) == class_frame
+    assert train_view._poll_seconds("active", "mine", seen=False) == class_frame
     building[0] = False
-    assert train_view._poll_seconds("active", "mine", drawing=True) == class_frame
-    assert train_view._poll_seconds("paused", "mine", drawing=True) == 1.0
+    assert train_view._poll_seconds("active", "mine", seen=True) == class_frame
+    assert train_view._poll_seconds("paused", "mine", seen=True) == 1.0
     monkeypatch.setenv("NNPLAY_HOSTED", "0")
     building[0] = True
-    assert train_view._poll_seconds("active", "mine", drawing=True) == 0.25   # a laptop
+    assert train_view._poll_seconds("active", "mine", seen=True) == 0.25   # a laptop

@@ -187,7 +187,8 @@ def _progress_line_of_a_drawing_run(jobs) -> str:
     job = jobs.get(at.session_state["nnplay_job_id"])
     try:
         assert wait_until(lambda: job.snapshot().epoch >= 1)
-        at.run()
+        at.run()   # the frame with the first point
+        at.run()   # and the next, once the student has seen it
         assert not at.exception
         return at.get("progress")[0].proto.text
     finally:

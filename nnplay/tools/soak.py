@@ -82,6 +82,7 @@ class SoakReport:
     server_first_point_median_s: float = 0.0
     burst_presses_received_s: float = 0.0   # told to press -> the last press received (browsers)
     burst_quiet_wait_s: float = 0.0   # last tab settled -> browsers quiet (the class told to press)
+    burst_drawn_after_sent_s: float = 0.0   # the server's last first point sent -> the last drawn
     page_median_s: float = 0.0
     page_p95_s: float = 0.0
     errors: list = field(default_factory=list)
@@ -102,6 +103,8 @@ class SoakReport:
             f"{self.server_first_point_median_s:.1f} s",
             f"the server alone (press received -> first epoch trained, before the browser asks "
             f"for it): all at once, the last {self.server_burst_ready_max_s:.1f} s",
+            f"the browsers' part after it: the last first point drawn "
+            f"{self.burst_drawn_after_sent_s:.1f} s after the server sent the last",
             f"the browsers' part before it: the last press received "
             f"{self.burst_presses_received_s:.1f} s after the class was told to press (once "
             f"the browsers had gone quiet, {self.burst_quiet_wait_s:.1f} s after the last tab "
@@ -244,6 +247,7 @@ class _Class:
         self.lessons = 0
         self.started = 0
         self.burst: list[float] = []   # first points of the presses made all together
+        self.burst_drawn: list[float] = []   # time.time() each of those was drawn
         self.released = 0.0            # time.time() when they were told to press
         self.quiet_wait = 0.0          # seconds the browsers took to go quiet before it
 
@@ -259,7 +263,8 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
                   together: _Together | None = None):
     """One student's lesson in a fresh tab: the link, Train, Compare, Inspect, close.
     `together`: wait there with the other students before pressing Train (a class told
-    "now press Train" presses it within the same second)."""
+    "now press Train" presses it within the same second). When Train was pressed and its
+    first point drawn (time.time() both), or None if it was not."""
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -287,8 +292,8 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         if drawn_ms is None:
             seen.errors.append(f"student {student}: no first point within {RUN_TIMEOUT_S} s")
             return
-        first = drawn_ms / 1000 - pressed
-        seen.first_points.append(first)
+        first = (pressed, drawn_ms / 1000)
+        seen.first_points.append(drawn_ms / 1000 - pressed)
         seen.started += 1
         outcome = await _shown(page, OUTCOME_JS, ENDINGS)
         if outcome is None:
@@ -360,7 +365,9 @@ async def _student(browser, url: str, link: str, student: int, deadline: float, 
                    together: _Together):
     first = await _lesson(browser, url, link, student, seen, together)  # all pressing at once
     if first is not None:
-        seen.burst.append(first)
+        pressed, drawn = first
+        seen.burst.append(drawn - pressed)
+        seen.burst_drawn.append(drawn)
     while time.perf_counter() < deadline:
         await _lesson(browser, url, link, student, seen)
 
@@ -469,6 +476,8 @@ def run_soak(sessions: int = 16, minutes: float = 10.0, env: dict | None = None)
         report.server_first_point_median_s = statistics.median(p.sent - p.pressed
                                                                for p in points)
         report.burst_presses_received_s = max(p.pressed for p in burst) - seen.released
+        report.burst_drawn_after_sent_s = max(seen.burst_drawn, default=0.0) - max(
+            p.sent for p in burst)
     report.burst_quiet_wait_s = seen.quiet_wait
     report.page_median_s = statistics.median(seen.pages) if seen.pages else 0.0
     report.page_p95_s = _percentile(seen.pages, 0.95)

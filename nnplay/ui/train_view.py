@@ -475,7 +475,8 @@ def _live(job, drawn_phase: str):
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     active = drawn_phase == "active"
-    _progress(snap, _refresh(drawn_phase, job, snap.epoch > 0) if active else None)
+    job.shown(snap.epoch)   # a class's burst: the server waits for it (first_points_pending)
+    _progress(snap, _refresh(drawn_phase, job, job.first_point_seen) if active else None)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
@@ -492,26 +493,26 @@ def _live(job, drawn_phase: str):
         _outcome(snap)
 
 
-def _poll_seconds(phase: str, job, drawing: bool) -> float | None:
+def _poll_seconds(phase: str, job, seen: bool) -> float | None:
     """Seconds between refreshes of the live panel: a frame while active (four a second on a
-    laptop, two hosted, fewer when many runs share the server, fewer still while `drawing`
-    (its run has a first point) and other students' runs are being built:
+    laptop, two hosted, fewer when many runs share the server, fewer still once `seen` (its
+    student has its first point) while other students are still waiting for theirs:
     slots.frame_seconds; a queued job's poll draws only its place in line); once a second
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         from nnplay.jobapi import manager
         jobs = manager()
-        starting = drawing and jobs.first_points_pending(job)
+        starting = seen and jobs.first_points_pending(job)
         return slots.frame_seconds(config.hosted(), len(jobs.active()), starting)
     return None if phase == "ended" else 1.0
 
 
-def _refresh(phase: str, job, drawing: bool) -> float | None:
+def _refresh(phase: str, job, seen: bool) -> float | None:
     """The live panel's refresh, kept to the server's load as runs start and end: a fragment's
     `run_every` is fixed when the page draws, so a class's first pressers would otherwise keep
     an idle server's two frames a second through the burst of presses that follows (the
     server, and the class's browsers, drawing more frames than FRAMES_PER_S allows)."""
-    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase, job, drawing)
+    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase, job, seen)
     if current and wanted and abs(wanted - current) >= RETIME_S and _retime_fragment(wanted):
         st.session_state[REFRESH_KEY] = current = wanted
     return current
@@ -548,7 +549,7 @@ def live_panel(exp: Experiment, info):
                             "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job, snap.epoch > 0)
+    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job, job.first_point_seen)
     st.fragment(_live, run_every=every)(job, phase)
 
 
