@@ -99,6 +99,9 @@ def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
     page.get_by_role("button", name="Train").wait_for()
     click(page, "Train")
     assert wait_for(lambda: epoch_shown(page) > 0), "the epoch counter never moved"
+    # the bar jumps to each frame's progress: an eased bar animated through every frame
+    assert page.evaluate("""() => [...document.querySelectorAll('[data-testid="stProgress"] *')]
+        .every(e => getComputedStyle(e).transitionDuration.split(',').every(d => d.trim() === '0s'))""")
     first_epoch, first_points = epoch_shown(page), curve_points(page)
     page.evaluate("() => { document.querySelector('.nnplay-chart.js-plotly-plot').dataset.first = 'yes'; }")
     assert wait_for(lambda: epoch_shown(page) > first_epoch + 20 and curve_points(page) > first_points)

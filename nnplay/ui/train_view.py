@@ -535,10 +535,18 @@ def _retime_fragment(seconds: float) -> str | None:
     return fragment_id
 
 
+# The live progress bar jumps to each frame's width: Streamlit eases it there, an animation
+# that ran until the next frame and cost a student's browser ~45 ms of CPU a frame (measured
+# in headless Chromium: a third of a frame of this page without its charts; a class's
+# browsers drawing their first points on one machine, as in the soak, wait for it).
+STILL_PROGRESS_CSS = '<style>[data-testid="stProgress"] * { transition: none !important; }</style>'
+
+
 def live_panel(exp: Experiment, info):
     job = session.current_job()
     snap = job.snapshot() if job is not None else None
     _controls(job, snap, exp)
+    st.html(STILL_PROGRESS_CSS)   # style only: no room taken in the page
     if job is None:
         # In a container: the live panel's place is then a block before Train as after it
         # (the fragment), never an element turned into a block. Under a class's load a
