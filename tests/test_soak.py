@@ -24,6 +24,8 @@ def test_a_small_class_loses_nothing_and_leaves_no_thread_behind():
     # the server alone: the first epoch ready before its frame is sent
     assert 0 < report.server_burst_ready_max_s <= report.server_burst_first_point_max_s
     assert 0 < report.burst_presses_received_s < report.burst_first_point_max_s
+    # the browsers' part after it: the last point drawn after the last sent (log: ms)
+    assert -0.01 <= report.burst_drawn_after_sent_s < report.burst_first_point_max_s
     # A leak grows with the lessons (a thread per tab or per run: 8 or more here). Both
     # counts are taken once the web server's idle pool workers are dropped (they grow with
     # concurrent requests, up to 40, and are not a leak). What is left that does not grow

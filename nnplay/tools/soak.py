@@ -24,7 +24,8 @@ trust the server with a class:
   the first of its presses reaching the server to the last of its first points sent (as long
   as any wait would be had every press arrived with the first); and the server alone: from a
   press received to its run's first epoch trained (nnplay.job logs it), before the student's
-  browser asks for the frame that shows it,
+  browser asks for the frame that shows it; and the browsers' part after it: from the last
+  first point the server sent to the last one a tab drew,
 - page response (click on a page's link to its title drawn): median and 95th percentile,
 - every error seen: exceptions drawn in a page, errors thrown in the browser, timeouts.
 
