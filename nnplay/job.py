@@ -82,10 +82,9 @@ class TrainingJob:
         self._steps_at = []            # (step, time.time()) of its preparation, for the log
         self._build_waited_s = 0.0     # of it, waiting for other builds (build._BUILD_LOCK)
         self.first_epoch_at: float | None = None   # time.monotonic() its first epoch was ready
-        # Its student's page (TrainingJob.shown): drawing it, and past its first point
+        # Its student's page (TrainingJob.shown): drawing it, and its frames with a point
         self.watched = False
-        self._first_point_sent = False
-        self.first_point_seen = False
+        self._point_frames = 0
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -150,14 +149,17 @@ class TrainingJob:
         return self._pace
 
     def shown(self, epoch: int) -> None:
-        """A page is drawing a frame of this job with `epoch` epochs. Its student has seen
-        the first point once the page asks for the frame after the one that brought it: a
-        browser asks for its next frame on a timer of its own main thread, which a browser
-        still busy drawing the last frame runs late (JobManager.first_points_pending)."""
+        """A page is drawing a frame of this job with `epoch` epochs."""
         self.watched = True
-        if epoch > 0:
-            self.first_point_seen = self._first_point_sent
-            self._first_point_sent = True
+        self._point_frames += epoch > 0
+
+    @property
+    def first_point_seen(self) -> bool:
+        """Its student has seen the first point: the page asked for the frame after the one
+        that brought it (a browser asks for its next frame on a timer of its own main thread,
+        which a browser still busy drawing the last frame runs late;
+        JobManager.first_points_pending)."""
+        return self._point_frames >= 2
 
     def progress(self) -> tuple[str, int]:
         """(status, epoch), without the copy of the whole history `snapshot()` makes: for
