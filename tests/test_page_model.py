@@ -117,6 +117,18 @@ def test_a_fixed_input_shape_can_go_back_to_the_datas():
     assert not at.exception
 
 
+def test_a_number_the_field_cannot_take_is_said_where_the_field_is():
+    # a link asked for Dense(10,000,000): the field takes at most 8,192 and says so
+    exp = make_exp(model={"layers": [{"type": "Dense", "units": 10_000_000, "activation": "tanh"}]})
+    at = page(exp)
+    assert not at.exception
+    said = [w.value for w in card(at, 0).warning]
+    assert any("**units** was 10,000,000" in w and "it now reads 8,192" in w for w in said), said
+    assert layers(at)[0]["units"] == 8_192
+    at.run()   # the field has written its value: nothing more to say
+    assert not [w for w in card(at, 0).warning if "was 10,000,000" in w.value]
+
+
 def test_impossible_stack_is_explained_next_to_the_layer():
     exp = make_exp(data={"dataset": "digits"},
                    model={"layers": [{"type": "Flatten"}, {"type": "Conv2D"}]})

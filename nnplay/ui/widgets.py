@@ -32,8 +32,12 @@ def spec_slider(label: str, path: str, min_value, max_value, step, **kwargs):
 
 # ---- layer parameters ----------------------------------------------------------------------
 
-def _clamped(value, p: L.Param, number, default):
-    """`value` as `number` inside the parameter's range; the default when it is not a number."""
+def _clamped(label: str, value, p: L.Param, number, default):
+    """`value` as `number` inside the parameter's range; the default when it is not a number.
+    A number from the experiment (a link, an uploaded spec) outside the range is said where
+    the field is, so that the page never trains another value than the one asked for
+    without a word (once: the field then writes its value into the experiment)."""
+    asked = value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         value = default
     value = number(value)
@@ -41,7 +45,15 @@ def _clamped(value, p: L.Param, number, default):
         value = max(value, number(p.min))
     if p.max is not None:
         value = min(value, _top(p, number))
+    number_asked = isinstance(asked, (int, float)) and not isinstance(asked, bool)
+    if number_asked and asked == asked and asked != value:   # (NaN is refused elsewhere)
+        st.warning(f"**{label}** was {_number_text(asked)} in this experiment, outside what "
+                   f"this field takes; it now reads {_number_text(value)}.")
     return value
+
+
+def _number_text(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def _top(p: L.Param, number):
@@ -51,7 +63,7 @@ def _top(p: L.Param, number):
 
 
 def _int_input(label: str, key: str, p: L.Param, value, **kw):
-    current = _clamped(value, p, int, p.default if p.default is not None else 1)
+    current = _clamped(label, value, p, int, p.default if p.default is not None else 1)
     return int(session.seeded(
         st.number_input, label, key, current, step=1,
         min_value=int(p.min) if p.min is not None else None,
@@ -59,7 +71,7 @@ def _int_input(label: str, key: str, p: L.Param, value, **kw):
 
 
 def _float_input(label: str, key: str, p: L.Param, value, **kw):
-    current = _clamped(value, p, float, p.default)
+    current = _clamped(label, value, p, float, p.default)
     small = p.max is not None and p.max <= 1
     return float(session.seeded(
         st.number_input, label, key, current, step=0.01 if small else 0.1, format="%g",
@@ -86,7 +98,7 @@ def _size_input(label: str, key: str, p: L.Param, value, **kw):
     if value is None and p.nullable:
         current = None
     else:
-        current = _clamped(value, p, int, p.default if p.default is not None else 1)
+        current = _clamped(label, value, p, int, p.default if p.default is not None else 1)
     chosen = session.seeded(st.number_input, label, key, current, step=1,
                             min_value=int(p.min) if p.min is not None else None,
                             max_value=int(p.max) if p.max is not None else None,
