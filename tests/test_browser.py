@@ -103,6 +103,10 @@ def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
     assert page.evaluate("""() => [...document.querySelectorAll('[data-testid="stProgress"] *')]
         .every(e => getComputedStyle(e).transitionDuration.split(',').every(d => d.trim() === '0s'))""")
     first_epoch, first_points = epoch_shown(page), curve_points(page)
+    # the run panel is above the settings, which pressing Train leaves as they were: the
+    # charts are in view at once, under the buttons
+    assert page.locator(".nnplay-chart.js-plotly-plot").first.bounding_box()["y"] < 800
+    assert page.get_by_text("Optimizer").first.is_visible()
     page.evaluate("() => { document.querySelector('.nnplay-chart.js-plotly-plot').dataset.first = 'yes'; }")
     assert wait_for(lambda: epoch_shown(page) > first_epoch + 20 and curve_points(page) > first_points)
     # the new points were drawn into the same chart, not a chart built again for each frame
@@ -120,6 +124,9 @@ def test_circle_trains_pauses_resumes_and_is_inspected(server, page):
     assert wait_for(lambda: last_validation(page, "y2") > 0.9), "validation accuracy stayed low"
     click(page, "Stop")
     assert wait_for(lambda: "Stopped" in page.locator('[data-testid="stAlert"]').first.inner_text())
+    # Stop redraws the whole page: its History has the run, stopped
+    page.get_by_text("History — 1 run kept").first.click()
+    assert wait_for(lambda: page.get_by_text("stopped ·").first.is_visible())
 
     page.get_by_role("link", name="Inspect").first.click()
     page.get_by_text("Weights").first.wait_for()

@@ -8,8 +8,8 @@ import pytest
 from nnplay.spec import Experiment
 from nnplay.store import attach
 
-from conftest import keep_run as keep_a_run, make_exp, open_page as open_app, stop_jobs, \
-    wait_until
+from conftest import charts, keep_run as keep_a_run, make_exp, open_page as open_app, \
+    stop_jobs, wait_until
 
 A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
 
@@ -179,32 +179,55 @@ def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
     assert not at.exception
 
 
-def _progress_line_of_a_drawing_run(jobs) -> str:
+def _drawing_run(jobs):
+    """The Train page drawing a hosted run that has shown its first point: (page, job)."""
     exp = Experiment()
     exp.train.epochs = 700     # under NNPLAY_XLA_MIN_BATCHES: no "compiling" line meanwhile
     at = open_app("views/train.py", exp, query={"ws": A})
     next(b for b in at.button if b.label == "Train").click().run()
     job = jobs.get(at.session_state["nnplay_job_id"])
-    try:
-        assert wait_until(lambda: job.snapshot().epoch >= 1)
-        at.run()   # the frame with the first point
-        at.run()   # and the next, once the student has seen it
-        assert not at.exception
-        return at.get("progress")[0].proto.text
-    finally:
-        stop_jobs([job])
+    assert wait_until(lambda: job.snapshot().epoch >= 1)
+    at.run()   # the frame with the first point
+    at.run()   # and the next, once the student has seen it
+    assert not at.exception
+    return at, job
+
+
+def _progress_line(at) -> str:
+    return at.get("progress")[0].proto.text
 
 
 def test_a_busy_class_server_refreshes_the_charts_less_often_and_says_so(store, jobs,
                                                                          monkeypatch):
     from nnplay import slots
     monkeypatch.setattr(slots, "FRAMES_PER_S", 1)   # one live run is already a busy server
-    line = _progress_line_of_a_drawing_run(jobs)
-    assert "many runs share this server: the charts refresh every 1.0 s" in line, line
+    at, job = _drawing_run(jobs)
+    try:
+        line = _progress_line(at)
+        assert "many runs share this server: the charts refresh every 1.0 s" in line, line
+    finally:
+        stop_jobs([job])
 
 
-def test_a_run_drawing_while_other_students_runs_start_refreshes_less_often_and_says_why(
+def test_a_run_drawing_while_other_students_runs_start_holds_its_charts_and_says_why(
         store, jobs, monkeypatch):
-    monkeypatch.setattr(jobs, "first_points_pending", lambda job: True)   # a class's burst
-    line = _progress_line_of_a_drawing_run(jobs)
-    assert "other students' runs are starting: the charts refresh every 4.0 s" in line, line
+    """A class's burst: a student who has seen the first point keeps the charts drawn then
+    while the others wait for theirs (the run goes on, as the progress line says), and the
+    charts catch up at the first frame after."""
+    starting = [True]
+    monkeypatch.setattr(jobs, "first_points_pending", lambda job: starting[0])
+    at, job = _drawing_run(jobs)
+    try:
+        held = charts(at)
+        epoch = job.snapshot().epoch
+        assert wait_until(lambda: job.snapshot().epoch > epoch + 2)
+        at.run()
+        line = _progress_line(at)
+        assert charts(at) == held
+        assert f"Epoch {epoch:,} /" not in line and "other students' runs are starting: the " \
+            "charts catch up once theirs show their first points" in line, line
+        starting[0] = False
+        at.run()
+        assert charts(at)[0] != held[0] and "other students" not in _progress_line(at)
+    finally:
+        stop_jobs([job])

@@ -14,6 +14,7 @@ except DataError as e:
     st.page_link("views/data.py", label="Choose other data", icon=":material/scatter_plot:")
     session.stop()
 
+panel = st.container()   # the run panel, above the settings: Train shows the charts at once
 with st.expander("Training settings", expanded=session.current_job() is None):
     train_view.optimizer_settings(exp)
     train_view.loss_and_metrics(exp, info)
@@ -27,5 +28,6 @@ if problems:
     st.page_link("views/model.py", label="Fix the model", icon=":material/stacks:")
     session.stop()
 
-train_view.live_panel(exp, info)
+with panel:
+    st.fragment(train_view.live_panel)(exp, info)
 train_view.history_panel()

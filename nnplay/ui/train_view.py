@@ -247,9 +247,9 @@ def _phase(snap) -> str:
 
 
 def _controls(job, snap, exp: Experiment):
-    """Train, Pause/Resume, Step, Stop, Reset and the live learning rate. Drawn outside the
-    polling fragment: they change only with the job's phase, and the fragment reruns the page
-    when that changes."""
+    """Train, Pause/Resume, Step, Stop, Reset and the live learning rate. Drawn in the run
+    panel's fragment, outside the polling one: they change only with the job's phase, and the
+    polling fragment reruns the page when that changes."""
     phase = _phase(snap)
     active, paused = phase in ("active", "paused"), phase == "paused"
     # one row whose buttons are as wide as their labels (equal columns cut "Step", "Stop"
@@ -264,21 +264,36 @@ def _controls(job, snap, exp: Experiment):
 def _buttons(job, exp: Experiment, active: bool, paused: bool, fresh: bool):
     """`fresh`: paused at epoch 0 after Reset, so Train starts this job. Callbacks, not
     `if button: ...; st.rerun()`: they act before the page is drawn, so a press costs one
-    page run, not two (a class pressing Train together shares one Python process)."""
+    page run, not two (a class pressing Train together shares one Python process). Train
+    reruns the run panel alone; the others redraw the page (its History, its settings)."""
     st.button("Train", icon=":material/play_arrow:", type="primary", disabled=active and not paused,
               on_click=_train, args=(job if fresh else None, exp),
               help="Start training" if fresh or not active else
               "Start again from epoch 0 (Resume continues this run)")
     st.button("Pause" if not paused else "Resume", disabled=not active,
               icon=":material/pause:" if not paused else ":material/play_arrow:",
-              on_click=job.resume if paused else getattr(job, "pause", None))
+              on_click=_redrawing(job.resume if paused else getattr(job, "pause", None)))
     st.button("Step", icon=":material/skip_next:", disabled=active and not paused,
-              on_click=_step, args=(job if active else None, exp),
+              on_click=_redrawing(_step), args=(job if active else None, exp),
               help="Train exactly one more epoch (a new run starts if none is paused)")
-    st.button("Stop", icon=":material/stop:", disabled=not active, on_click=getattr(job, "stop", None))
+    st.button("Stop", icon=":material/stop:", disabled=not active,
+              on_click=_redrawing(getattr(job, "stop", None)))
     st.button("Reset", icon=":material/restart_alt:",
-              on_click=lambda: session.start_job(exp, paused=True, pace=_pace()),
+              on_click=_redrawing(lambda: session.start_job(exp, paused=True, pace=_pace())),
               help="Back to epoch 0 with the same seed: the same initial weights")
+
+
+REDRAW_KEY = "nnplay_train_redraw"   # a control other than Train was used: redraw the page
+
+
+def _redrawing(action):
+    """`action` as a button's callback that has the whole page redrawn after it (the run
+    panel's fragment reruns alone otherwise)."""
+    def act(*args):
+        if action is not None:
+            action(*args)
+        st.session_state[REDRAW_KEY] = True
+    return act
 
 
 # Slow motion: full speed finishes the Playground's 500 epochs in well under a second.
@@ -386,10 +401,11 @@ def queue_text(snap) -> str:
     return f"Waiting for a training slot: {place}"
 
 
-def _progress(snap, every: float | None = None):
+def _progress(snap, every: float | None = None, held: bool = False):
     """The progress bar and its line; `every`: the live panel's refresh, said when a busy
-    class server slows it (in the line, not an element of its own, so that the fragment's
-    elements keep their places whatever a frame in flight meant to draw)."""
+    class server slows it, and `held`: the charts wait while other students' runs start
+    (in the line, not an element of its own, so that the fragment's elements keep their
+    places whatever a frame in flight meant to draw)."""
     text = queue_text(snap) if snap.status in ("queued", "building") else None
     if text is None and snap.status == "running" and snap.epoch == 0:
         text = "Training the first epoch…"
@@ -401,22 +417,32 @@ def _progress(snap, every: float | None = None):
         left = f"{_format_seconds(snap.eta)} left · " if measured else ""
         speed = f"{snap.samples_per_sec:,.0f} samples/s · " if measured else ""
         text = f"Epoch {snap.epoch:,} / {snap.epochs:,} · {speed}{left}{snap.status.replace('_', ' ')}"
-        if every and every > slots.frame_seconds(config.hosted(), live=0):   # an idle server's
-            why = ("other students' runs are starting" if every == slots.STARTING_FRAME_S
-                   else "many runs share this server")
-            text += f" · {why}: the charts refresh every {every:.1f} s"
+        if held:
+            text += (" · other students' runs are starting: the charts catch up once theirs "
+                     "show their first points")
+        elif every and every > slots.frame_seconds(config.hosted(), live=0):   # an idle server's
+            text += f" · many runs share this server: the charts refresh every {every:.1f} s"
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
 
 
-def _curves(job, snap):
+def _figure(name: str, version: tuple, compute, held: bool = False):
+    """The live figure `name` for `version` (its job's id first), made once per version; while
+    `held`, the one this page drew last for the same job, whatever epoch the job is at."""
+    kept = st.session_state.get("live_figures", {})
+    if held and name in kept and kept[name][0][0] == version[0]:
+        return kept[name][1]
+    return session.remembered("live_figures", name, version, compute)
+
+
+def _curves(job, snap, held: bool = False):
     metrics = ["loss"] + [m for m in [plots.main_metric(snap.history)] if m]
     # Redrawn only when the job moved: a paused job polled once a second (a class of them on
     # one server) costs a lookup; a moving one updates its figure's points in place.
     layout = plots.curves_layout(snap.history, metrics, snap.best_epoch)
     base = session.remembered("live_figures", "curves_layout", (job.id, layout), lambda: (
         plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch)))
-    fig = session.remembered("live_figures", "curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
-        plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)))
+    fig = _figure("curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
+        plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)), held)
     chart(fig, key="curves")
 
 
@@ -432,7 +458,7 @@ def _data(job):
         return None
 
 
-def _boundary(job, snap):
+def _boundary(job, snap, held: bool = False):
     data = _data(job)
     if data is None or data.raw_train is None or snap.grid is None:
         return
@@ -442,8 +468,8 @@ def _boundary(job, snap):
         plots.data_scatter(data.raw_train, data.y_train, data.raw_val, data.y_val,
                            data.info.task, grid=snap.grid, bounds=data.grid_bounds, title=title,
                            picture=True)))
-    fig = session.remembered("live_figures", "boundary", (job.id, snap.grid_version), lambda: (
-        plots.redraw_grid(base, snap.grid, data.info.task, title)))
+    fig = _figure("boundary", (job.id, snap.grid_version), lambda: (
+        plots.redraw_grid(base, snap.grid, data.info.task, title)), held)
     chart(fig, key="boundary")
 
 
@@ -476,18 +502,22 @@ def _live(job, drawn_phase: str):
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     active = drawn_phase == "active"
     job.shown(snap.epoch)   # a class's burst: the server waits for it (first_points_pending)
-    _progress(snap, _refresh(drawn_phase, job, job.first_point_seen) if active else None)
+    # While other students wait for their first points, a page that has its own keeps its
+    # charts as they are (its frames cost the class's browsers ~0.2 s of CPU each, a frame
+    # with the progress line alone a third of that) and draws one frame in STARTING_FRAME_S.
+    held = active and _others_starting(job, job.first_point_seen)
+    _progress(snap, _refresh(drawn_phase, job, job.first_point_seen) if active else None, held)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     data = _data(job)
     if data is not None and data.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
-            _curves(job, snap)
+            _curves(job, snap, held)
         with right:
-            _boundary(job, snap)
+            _boundary(job, snap, held)
     else:
-        _curves(job, snap)
+        _curves(job, snap, held)
     _log_first_point(job, snap)   # its frame built, charts and all
     if snap.finished:
         _outcome(snap)
@@ -501,10 +531,17 @@ def _poll_seconds(phase: str, job, seen: bool) -> float | None:
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         from nnplay.jobapi import manager
-        jobs = manager()
-        starting = seen and jobs.first_points_pending(job)
-        return slots.frame_seconds(config.hosted(), len(jobs.active()), starting)
+        return slots.frame_seconds(config.hosted(), len(manager().active()),
+                                   _others_starting(job, seen))
     return None if phase == "ended" else 1.0
+
+
+def _others_starting(job, seen: bool) -> bool:
+    """Whether this page's student has seen the run's first point (`seen`) while other
+    students' runs are still on their way to theirs (JobManager.first_points_pending; never
+    on a laptop)."""
+    from nnplay.jobapi import manager
+    return seen and config.hosted() and manager().first_points_pending(job)
 
 
 def _refresh(phase: str, job, seen: bool) -> float | None:
@@ -543,6 +580,12 @@ STILL_PROGRESS_CSS = '<style>[data-testid="stProgress"] * { transition: none !im
 
 
 def live_panel(exp: Experiment, info):
+    """The run panel: the controls and the live part. Drawn as a fragment (views/train.py),
+    so that pressing Train redraws only it: a whole Train page drawn again cost a student's
+    browser ~0.4 s of CPU, a class pressing Train together on one machine (the soak) 16 of
+    them. Any other control redraws the page (_redrawing)."""
+    if st.session_state.pop(REDRAW_KEY, False):
+        st.rerun()
     job = session.current_job()
     snap = job.snapshot() if job is not None else None
     _controls(job, snap, exp)
