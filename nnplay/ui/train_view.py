@@ -488,7 +488,9 @@ def _outcome(snap):
 def _log_first_point(job, snap):
     """The server's log says, once per run, how long its student waited from pressing Train
     to the frame with the first point: a host's figure for a class (the soak reads it, apart
-    from how long its own browsers, on the server's cores, took to draw it)."""
+    from how long its own browsers, on the server's cores, took to draw it). Said as the
+    curves with the point go out, just before them: Streamlit sends each element as it is
+    drawn, and a quick browser drew the point before a line logged after the charts."""
     pressed = session.take_press(job) if snap.epoch else None
     if pressed is not None:
         log.info("first point of job %s sent %.2f s after Train was pressed",
@@ -513,12 +515,13 @@ def _live(job, drawn_phase: str):
     if data is not None and data.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
+            _log_first_point(job, snap)
             _curves(job, snap, held)
         with right:
             _boundary(job, snap, held)
     else:
+        _log_first_point(job, snap)
         _curves(job, snap, held)
-    _log_first_point(job, snap)   # its frame built, charts and all
     if snap.finished:
         _outcome(snap)
 
