@@ -511,16 +511,15 @@ def _live(job, drawn_phase: str):
     _progress(snap, _refresh(drawn_phase, job, job.first_point_seen) if active else None, held)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
+    _log_first_point(job, snap)   # the curves with it are the next thing sent
     data = _data(job)
     if data is not None and data.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
-            _log_first_point(job, snap)
             _curves(job, snap, held)
         with right:
             _boundary(job, snap, held)
     else:
-        _log_first_point(job, snap)
         _curves(job, snap, held)
     if snap.finished:
         _outcome(snap)
