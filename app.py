@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from nnplay import config
-from nnplay.ui import chart
+from nnplay.ui import chart, train_view
 
 config.log_to_output()
 
@@ -25,5 +25,7 @@ async def warm_start(_app):
     yield
 
 
-# The pages' charts load plotly.js from here (nnplay.ui.chart).
-app = st.App("main.py", lifespan=warm_start, routes=chart.routes())
+# The pages' charts load plotly.js from here (nnplay.ui.chart), and the Train page's curves
+# say here when they have drawn a run's first point.
+app = st.App("main.py", lifespan=warm_start,
+             routes=chart.routes() + train_view.first_point_routes())

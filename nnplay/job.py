@@ -82,9 +82,10 @@ class TrainingJob:
         self._steps_at = []            # (step, time.time()) of its preparation, for the log
         self._build_waited_s = 0.0     # of it, waiting for other builds (build._BUILD_LOCK)
         self.first_epoch_at: float | None = None   # time.monotonic() its first epoch was ready
-        # Its student's page (TrainingJob.shown): drawing it, and its frames with a point
+        # Its student's page (TrainingJob.shown) is drawing it; its browser drew the first
+        # point (TrainingJob.first_point_drawn)
         self.watched = False
-        self._point_frames = 0
+        self._point_drawn = False
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -151,15 +152,21 @@ class TrainingJob:
     def shown(self, epoch: int) -> None:
         """A page is drawing a frame of this job with `epoch` epochs."""
         self.watched = True
-        self._point_frames += epoch > 0
+
+    def first_point_drawn(self) -> None:
+        """Its student's browser says it has drawn the run's first point (the chart reports
+        it: nnplay.ui.train_view.first_point_routes)."""
+        self._point_drawn = True
 
     @property
     def first_point_seen(self) -> bool:
-        """Its student has seen the first point: the page asked for the frame after the one
-        that brought it (a browser asks for its next frame on a timer of its own main thread,
-        which a browser still busy drawing the last frame runs late;
-        JobManager.first_points_pending)."""
-        return self._point_frames >= 2
+        """Its student has seen the first point, as the browser that drew it said (not the
+        server's frames: under a class's burst a browser drew a frame up to 20 s after the
+        server sent it; JobManager.first_points_pending), or FIRST_POINT_SEEN_MAX_S have
+        passed since its epoch (a tab gone, or a browser that could not say)."""
+        return self._point_drawn or (
+            self.first_epoch_at is not None
+            and time.monotonic() - self.first_epoch_at >= FIRST_POINT_SEEN_MAX_S)
 
     def progress(self) -> tuple[str, int]:
         """(status, epoch), without the copy of the whole history `snapshot()` makes: for
@@ -349,9 +356,10 @@ class TrainingJob:
                 self.engine.compiled_calls or self.engine.shares_graph())
             if compiling:   # the page says so rather than sit on epoch 1 for a second or more
                 self._set(compiling=True)
-            # While another student's run is being built, at most CROWDED_PACE epochs a
-            # second (see JobManager.first_points_pending).
-            if paced and self.manager is not None and self.manager.first_points_pending(self):
+            # While another student's run, or this one, is on its way to its first point
+            # drawn, at most CROWDED_PACE epochs a second (JobManager.first_points_pending).
+            if paced and self.manager is not None and self.manager.first_points_pending(
+                    self, own=True):
                 pace = min(pace, CROWDED_PACE)
             epochs = self._epochs_per_frame(pace)
             if action == "step" and self._step_batches:
@@ -572,14 +580,13 @@ def default_slots() -> float:
     return slots_
 
 
-def _first_point_to_come(job: TrainingJob, now: float) -> bool:
+def _first_point_to_come(job: TrainingJob) -> bool:
     """Whether `job`'s student is still waiting for its first point (see
     JobManager.first_points_pending): its first epoch not trained yet, or not yet drawn by
     the page watching it (a job no page watches, such as a race variant, only the first)."""
     if job.first_epoch_at is None:
         return job.progress() in (("building", 0), ("running", 0))
-    return (job.watched and not job.first_point_seen
-            and now - job.first_epoch_at < FIRST_POINT_SEEN_MAX_S)
+    return job.watched and not job.first_point_seen
 
 
 class JobManager:
@@ -738,19 +745,20 @@ class JobManager:
             free = self.max_running - sum(self._running.values())
             return self._cost.get(nxt.id, 1.0) > free + slots.EPS
 
-    def first_points_pending(self, job: TrainingJob) -> bool:
-        """Whether another job holding a slot is still on its way to its student's first
-        point, on a hosted server: building, tracing, in its first epoch, or (watched by a
-        page) trained it but its page has not yet drawn it (TrainingJob.shown; at most
-        FIRST_POINT_SEEN_MAX_S after the epoch). A class pressing Train together: the paced
-        runs already going then slow to CROWDED_PACE, and their pages to one frame in
-        slots.STARTING_FRAME_S, until every student has a first point, since the server is
-        one Python process whose paced epochs and frames would slow every build (measured:
-        paced epochs took half the server's samples during a 16-student burst), and its
-        students' browsers draw their first points with what the class leaves them (in the
-        soak, on the same 2 cores: once the first points were sent, the others' frames and
-        epochs at full pace left the last tab drawing its own 24 s after the server sent it).
-        Asked after every paced epoch, so answered from a 0.1 s old look at the slots."""
+    def first_points_pending(self, job: TrainingJob, own: bool = False) -> bool:
+        """Whether another job holding a slot (or `job` itself, if `own`) is still on its way
+        to its student's first point, on a hosted server: building, tracing, in its first
+        epoch, or (watched by a page) trained it but its student's browser has not yet said
+        it drew it (TrainingJob.first_point_seen). A class pressing Train together: the
+        paced runs then go at CROWDED_PACE, and the pages that have drawn their first points
+        keep their charts and draw one frame in slots.STARTING_FRAME_S, until every student
+        has a first point, since the server is one Python process whose paced epochs and
+        frames would slow every build (measured: paced epochs took half the server's samples
+        during a 16-student burst), and its students' browsers draw their first points with
+        what the class leaves them (in the soak, on the same 2 cores: once the first points
+        were sent, the others' frames and epochs at full pace left the last tab drawing its
+        own 24 s after the server sent it). Asked after every paced epoch, so answered from
+        a 0.1 s old look at the slots."""
         if self.quantum_s == math.inf:      # a laptop's own jobs: no class to make way for
             return False
         now = time.monotonic()
@@ -760,10 +768,10 @@ class JobManager:
                 holders = [h for h in map(self.jobs.get, self._running) if h is not None]
                 waiting = None
         if waiting is None:   # the holders' own locks, outside the manager's
-            waiting = frozenset(h.id for h in holders if _first_point_to_come(h, now))
+            waiting = frozenset(h.id for h in holders if _first_point_to_come(h))
             with self._lock:
                 self._pending = (waiting, now)
-        return bool(waiting - {job.id})
+        return bool(waiting if own else waiting - {job.id})
 
     def release(self, job: TrainingJob, taking_turns: bool = False):
         with self._lock:

@@ -194,11 +194,16 @@ def button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def charts(at) -> list[str]:
-    """The figures of the page's charts (nnplay.ui.chart), as the JSON that plotly.js reads."""
+def chart_data(at) -> list[dict]:
+    """What the page sent its charts (nnplay.ui.chart): each one's figure and report path."""
     sent = [json.loads(c.proto.json) for c in at.get("bidi_component")
             if c.proto.component_name == "nnplay_chart"]
-    return [data["figure"] for data in sent if "figure" in data]   # not chart.preload()
+    return [data for data in sent if "figure" in data]   # not chart.preload()
+
+
+def charts(at) -> list[str]:
+    """The figures of the page's charts (nnplay.ui.chart), as the JSON that plotly.js reads."""
+    return [data["figure"] for data in chart_data(at)]
 
 
 def trace_values(array) -> list:

@@ -375,10 +375,12 @@ def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_poi
         crowded = seconds_for(10)
         gate.set()
         assert wait_until(lambda: held.progress()[1] >= 1)
-        # ... and while the newcomer's page has its first point but has not drawn it
+        # ... and while the newcomer's page has its first point but its browser has not
+        # said it has drawn it, however many frames the page asks for
+        held.shown(held.progress()[1])
         held.shown(held.progress()[1])
         drawing = seconds_for(10)
-        held.shown(held.progress()[1])   # the page asks for its next frame: drawn
+        held.first_point_drawn()   # the browser says so (train_view.first_point_routes)
         time.sleep(job_mod.PENDING_FRESH_S)   # the answer the going run holds expires
         seconds_for(1)   # the frame begun meanwhile ends
         free = seconds_for(25)              # 50 a second again: about half a second

@@ -8,7 +8,7 @@ import pytest
 from nnplay.spec import Experiment
 from nnplay.store import attach
 
-from conftest import charts, keep_run as keep_a_run, make_exp, open_page as open_app, \
+from conftest import chart_data, charts, keep_run as keep_a_run, make_exp, open_page as open_app, \
     stop_jobs, wait_until
 
 A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
@@ -179,8 +179,9 @@ def test_a_bad_host_setting_is_said_in_the_page(store, monkeypatch):
     assert not at.exception
 
 
-def _drawing_run(jobs):
-    """The Train page drawing a hosted run that has shown its first point: (page, job)."""
+def _drawing_run(jobs, drawn: bool = True):
+    """The Train page drawing a hosted run that has sent its first point, and whose browser
+    has said it drew it (`drawn`): (page, job)."""
     exp = Experiment()
     exp.train.epochs = 700     # under NNPLAY_XLA_MIN_BATCHES: no "compiling" line meanwhile
     at = open_app("views/train.py", exp, query={"ws": A})
@@ -188,9 +189,57 @@ def _drawing_run(jobs):
     job = jobs.get(at.session_state["nnplay_job_id"])
     assert wait_until(lambda: job.snapshot().epoch >= 1)
     at.run()   # the frame with the first point
-    at.run()   # and the next, once the student has seen it
+    if drawn:
+        job.first_point_drawn()
+        at.run()
     assert not at.exception
     return at, job
+
+
+def _posted(routes, path: str) -> int:
+    """The status a POST to `path` gets from the app's `routes`, as a browser's would."""
+    import asyncio
+
+    from starlette.routing import Router
+    sent = []
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "headers": [], "scheme": "http",
+             "server": ("testserver", 80), "client": ("testclient", 1), "http_version": "1.1"}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+    asyncio.run(Router(routes=routes)(scope, receive, send))
+    return sent[0]["status"]
+
+
+def test_a_hosted_train_page_has_the_browser_say_when_it_has_drawn_the_first_point(
+        store, jobs):
+    """A class's server holds the other runs back until each student's browser has drawn its
+    first point: the curves with it carry where to say so, and stay as they are (a busy
+    browser is not sent new charts to draw) until the browser has."""
+    from nnplay.ui import train_view
+    at, job = _drawing_run(jobs, drawn=False)
+    try:
+        first = chart_data(at)
+        report = first[0].get("report")
+        assert report == f"_nnplay/first-point/{job.id}" and not job.first_point_seen
+        epoch = job.snapshot().epoch
+        assert wait_until(lambda: job.snapshot().epoch > epoch + 2)
+        at.run()
+        assert chart_data(at) == first
+        routes = train_view.first_point_routes()
+        assert _posted(routes, "/_nnplay/first-point/0123456789ab") == 204   # no such job
+        assert _posted(routes, "/_nnplay/first-point/..%2Fx") == 204
+        assert not job.first_point_seen
+        assert _posted(routes, f"/class/{report}") == 204   # behind a baseUrlPath
+        assert job.first_point_seen
+        at.run()
+        assert "report" not in chart_data(at)[0] and charts(at)[0] != first[0]["figure"]
+    finally:
+        stop_jobs([job])
 
 
 def _progress_line(at) -> str:
@@ -215,7 +264,7 @@ def test_a_run_drawing_while_other_students_runs_start_holds_its_charts_and_says
     while the others wait for theirs (the run goes on, as the progress line says), and the
     charts catch up at the first frame after."""
     starting = [True]
-    monkeypatch.setattr(jobs, "first_points_pending", lambda job: starting[0])
+    monkeypatch.setattr(jobs, "first_points_pending", lambda job, own=False: starting[0])
     at, job = _drawing_run(jobs)
     try:
         held = charts(at)

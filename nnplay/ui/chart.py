@@ -89,9 +89,33 @@ def preload():
     _component(key="nnplay_plotly_preload", data={}, width="stretch", height="content")
 
 
-def chart(fig, key: str | None = None):
+def chart(fig, key: str | None = None, report_drawn: str | None = None):
     """Draw `fig`, as wide as its column (or as its own width, if it sets one). A keyed chart
     redrawn by a live fragment is updated in place: the first frame makes it, later frames
-    change it, keeping the student's zoom (`uirevision`: the figure's own, else the key)."""
-    _component(key=key, data={"figure": figure_json(fig, uirevision=key)}, width="stretch",
-               height="content")
+    change it, keeping the student's zoom (`uirevision`: the figure's own, else the key).
+    `report_drawn`: a path of this app (relative, as "_nnplay/…") the browser POSTs to once it
+    has drawn this figure, once per path and page (an app's route: see `drawn_route`)."""
+    data = {"figure": figure_json(fig, uirevision=key)}
+    if report_drawn is not None:
+        data["report"] = report_drawn
+    _component(key=key, data=data, width="stretch", height="content")
+
+
+def drawn_route(name: str, on_drawn) -> list:
+    """The app's routes for charts' `report_drawn` paths "_nnplay/<name>/<id>": a POST calls
+    `on_drawn(id)` (ids of letters, digits, - and _ only), answered with an empty 204 whatever
+    the id (a page learns nothing from it)."""
+    import re
+
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    valid = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+    async def drawn(request):
+        ident = request.path_params["ident"]
+        if valid.fullmatch(ident):
+            on_drawn(ident)
+        return Response(status_code=204)
+    return [Route(path, drawn, methods=["POST"])
+            for path in (f"/_nnplay/{name}/{{ident}}", f"/{{base:path}}/_nnplay/{name}/{{ident}}")]

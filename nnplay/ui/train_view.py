@@ -443,7 +443,35 @@ def _curves(job, snap, held: bool = False):
         plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch)))
     fig = _figure("curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
         plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)), held)
-    chart(fig, key="curves")
+    chart(fig, key="curves", report_drawn=_first_point_report(job, snap))
+
+
+FIRST_POINT_ROUTE = "first-point"
+
+
+def _first_point_report(job, snap) -> str | None:
+    """Where the browser says it drew the run's first point, on a hosted server (the class's
+    other runs wait for it: JobManager.first_points_pending), until it has said so."""
+    if snap.epoch and config.hosted() and not job.first_point_seen:
+        return f"_nnplay/{FIRST_POINT_ROUTE}/{job.id}"
+    return None
+
+
+def first_point_routes() -> list:
+    """The app's route the Train page's curves report their first point drawn to
+    (`_first_point_report`). An unknown id is ignored: knowing another student's job id
+    would let a page say that student's point drawn, which only ends the class's wait
+    for it sooner, as FIRST_POINT_SEEN_MAX_S does."""
+    from nnplay.jobapi import manager
+    from nnplay.ui.chart import drawn_route
+
+    def drawn(job_id: str):
+        job = manager().get(job_id)
+        if job is not None and not job.first_point_seen:
+            job.first_point_drawn()
+            log.info("first point of job %s drawn by its browser %.2f s after the job was made",
+                     job.id, time.time() - job.created)
+    return drawn_route(FIRST_POINT_ROUTE, drawn)
 
 
 def _data(job):
@@ -506,9 +534,13 @@ def _live(job, drawn_phase: str):
     job.shown(snap.epoch)   # a class's burst: the server waits for it (first_points_pending)
     # While other students wait for their first points, a page that has its own keeps its
     # charts as they are (its frames cost the class's browsers ~0.2 s of CPU each, a frame
-    # with the progress line alone a third of that) and draws one frame in STARTING_FRAME_S.
-    held = active and _others_starting(job, job.first_point_seen)
-    _progress(snap, _refresh(drawn_phase, job, job.first_point_seen) if active else None, held)
+    # with the progress line alone a third of that) and draws one frame in STARTING_FRAME_S;
+    # a hosted page keeps the first point's charts until its browser says it drew them too
+    # (a busy browser sent new charts every frame fell further behind: 34 s in the soak).
+    seen = job.first_point_seen
+    others = active and _others_starting(job, seen)
+    held = others or (active and config.hosted() and not seen)
+    _progress(snap, _refresh(drawn_phase, job, seen) if active else None, others)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     _log_first_point(job, snap)   # the curves with it are the next thing sent
