@@ -493,6 +493,8 @@ class RayJob(TrainingJob):
         with self._lock:
             rows, end = merge(self._snap, d)
             self.cursor = advance(self.cursor, d)
+            if self.first_epoch_at is None and self._snap.epoch:   # first_point_seen's clock
+                self.first_epoch_at = time.monotonic()
             if self._in_queue or (self._snap.status == "paused" and not self._pause):
                 self._snap.status = "queued"   # waiting for a slot, or paused for a turn
         if rows:
