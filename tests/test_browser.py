@@ -224,7 +224,10 @@ def test_a_hosted_class_keeps_each_students_runs_private_and_the_teacher_sees_al
         name = a.get_by_role("textbox", name="Your name").first
         name.fill("Ada")
         name.press("Enter")
-        click(a, "Train")
+        # her browser tells the server it has drawn the first point (the class waits for it)
+        with a.expect_response(lambda r: "/_nnplay/first-point/" in r.url) as drawn:
+            click(a, "Train")
+        assert drawn.value.status == 204 and drawn.value.request.method == "POST"
         assert wait_for(lambda: "Completed" in a.locator('[data-testid="stAlert"]').first.inner_text(),
                         timeout=120)
         assert "ws=" in a.url

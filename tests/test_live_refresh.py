@@ -51,10 +51,11 @@ def test_a_small_change_of_load_keeps_the_timer(monkeypatch):
     assert shown == "shown: [0.5, 0.5]" and len(eval(timers.removeprefix("timers: "))) == 1
 
 
-def test_a_seen_run_refreshes_slowly_while_other_students_wait_for_first_points(monkeypatch):
-    """A class presses Train together: a page whose student has seen the run's first point
-    draws one frame in STARTING_FRAME_S until the other students have theirs (their pages,
-    still waiting, keep the class's frame), then the class's frame again."""
+def test_a_run_with_its_first_point_refreshes_slowly_while_other_students_wait_for_theirs(
+        monkeypatch):
+    """A class presses Train together: a page that has had its run's first point draws one
+    frame in STARTING_FRAME_S until the other students have theirs (their pages, still
+    waiting for it, keep the class's frame), then the class's frame again."""
     from nnplay import jobapi, slots
     from nnplay.ui import train_view
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
@@ -71,12 +72,12 @@ def test_a_seen_run_refreshes_slowly_while_other_students_wait_for_first_points(
 
     monkeypatch.setattr(jobapi, "manager", lambda: Class())
     class_frame = 16 / slots.FRAMES_PER_S
-    assert train_view._poll_seconds("active", "mine", seen=True) == slots.STARTING_FRAME_S
+    assert train_view._poll_seconds("active", "mine", sent=True) == slots.STARTING_FRAME_S
     assert asked == ["mine"]          # the others' runs, not this one's own build
-    assert train_view._poll_seconds("active", "mine", seen=False) == class_frame
+    assert train_view._poll_seconds("active", "mine", sent=False) == class_frame
     building[0] = False
-    assert train_view._poll_seconds("active", "mine", seen=True) == class_frame
-    assert train_view._poll_seconds("paused", "mine", seen=True) == 1.0
+    assert train_view._poll_seconds("active", "mine", sent=True) == class_frame
+    assert train_view._poll_seconds("paused", "mine", sent=True) == 1.0
     monkeypatch.setenv("NNPLAY_HOSTED", "0")
     building[0] = True
-    assert train_view._poll_seconds("active", "mine", seen=True) == 0.25   # a laptop
+    assert train_view._poll_seconds("active", "mine", sent=True) == 0.25   # a laptop

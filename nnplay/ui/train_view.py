@@ -532,15 +532,16 @@ def _live(job, drawn_phase: str):
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
     active = drawn_phase == "active"
     job.shown(snap.epoch)   # a class's burst: the server waits for it (first_points_pending)
-    # While other students wait for their first points, a page that has its own keeps its
-    # charts as they are (its frames cost the class's browsers ~0.2 s of CPU each, a frame
-    # with the progress line alone a third of that) and draws one frame in STARTING_FRAME_S;
-    # a hosted page keeps the first point's charts until its browser says it drew them too
-    # (a busy browser sent new charts every frame fell further behind: 34 s in the soak).
-    seen = job.first_point_seen
-    others = active and _others_starting(job, seen)
-    held = others or (active and config.hosted() and not seen)
-    _progress(snap, _refresh(drawn_phase, job, seen) if active else None, others)
+    # While other students wait for their first points, a page that has sent its own keeps
+    # its charts as they are (its frames cost the class's browsers ~0.2 s of CPU each, a
+    # frame with the progress line alone a third of that) and draws one frame in
+    # STARTING_FRAME_S; a hosted page keeps the first point's charts until its browser says
+    # it drew them too (a busy browser sent new charts every frame fell further behind: 34 s
+    # in the soak).
+    sent = snap.epoch > 0
+    starting = active and _others_starting(job, sent)
+    held = starting or (active and config.hosted() and not job.first_point_seen)
+    _progress(snap, _refresh(drawn_phase, job, sent) if active else None, starting)
     if snap.status in ("queued", "building") and not snap.epoch:
         return  # nothing to draw yet: a class waiting in the queue polls cheaply
     _log_first_point(job, snap)   # the curves with it are the next thing sent
@@ -557,33 +558,35 @@ def _live(job, drawn_phase: str):
         _outcome(snap)
 
 
-def _poll_seconds(phase: str, job, seen: bool) -> float | None:
+def _poll_seconds(phase: str, job, sent: bool) -> float | None:
     """Seconds between refreshes of the live panel: a frame while active (four a second on a
-    laptop, two hosted, fewer when many runs share the server, fewer still once `seen` (its
-    student has its first point) while other students are still waiting for theirs:
+    laptop, two hosted, fewer when many runs share the server, fewer still once `sent` (the
+    page has had its run's first point) while other students are still waiting for theirs:
     slots.frame_seconds; a queued job's poll draws only its place in line); once a second
     while paused (only to notice a Resume from another tab); not at all once ended."""
     if phase == "active":
         from nnplay.jobapi import manager
         return slots.frame_seconds(config.hosted(), len(manager().active()),
-                                   _others_starting(job, seen))
+                                   _others_starting(job, sent))
     return None if phase == "ended" else 1.0
 
 
-def _others_starting(job, seen: bool) -> bool:
-    """Whether this page's student has seen the run's first point (`seen`) while other
-    students' runs are still on their way to theirs (JobManager.first_points_pending; never
-    on a laptop)."""
+def _others_starting(job, sent: bool) -> bool:
+    """Whether this page has had its run's first point (`sent`) while other students' runs
+    are still on their way to theirs (JobManager.first_points_pending; never on a laptop):
+    the page then keeps its charts and draws one frame in STARTING_FRAME_S, whether or not
+    its own browser has drawn the point yet (a page still waiting for its point polls at
+    the class's frame rate, not to delay it)."""
     from nnplay.jobapi import manager
-    return seen and config.hosted() and manager().first_points_pending(job)
+    return sent and config.hosted() and manager().first_points_pending(job)
 
 
-def _refresh(phase: str, job, seen: bool) -> float | None:
+def _refresh(phase: str, job, sent: bool) -> float | None:
     """The live panel's refresh, kept to the server's load as runs start and end: a fragment's
     `run_every` is fixed when the page draws, so a class's first pressers would otherwise keep
     an idle server's two frames a second through the burst of presses that follows (the
     server, and the class's browsers, drawing more frames than FRAMES_PER_S allows)."""
-    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase, job, seen)
+    current, wanted = st.session_state.get(REFRESH_KEY), _poll_seconds(phase, job, sent)
     if current and wanted and abs(wanted - current) >= RETIME_S and _retime_fragment(wanted):
         st.session_state[REFRESH_KEY] = current = wanted
     return current
@@ -634,7 +637,7 @@ def live_panel(exp: Experiment, info):
                             "appear as the model learns; you can switch pages while it trains.")
         return
     phase = _phase(snap)
-    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job, job.first_point_seen)
+    every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job, snap.epoch > 0)
     st.fragment(_live, run_every=every)(job, phase)
 
 
