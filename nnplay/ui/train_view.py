@@ -542,8 +542,10 @@ def _live(job, drawn_phase: str):
     starting = active and _others_starting(job, sent)
     held = starting or (active and config.hosted() and not job.first_point_seen)
     _progress(snap, _refresh(drawn_phase, job, sent) if active else None, starting)
-    if snap.status in ("queued", "building") and not snap.epoch:
-        return  # nothing to draw yet: a class waiting in the queue polls cheaply
+    if active and not sent:
+        # nothing to draw yet: a class waiting in the queue polls cheaply (and the charts a
+        # page keeps for a class's burst always have the first point)
+        return
     _log_first_point(job, snap)   # the curves with it are the next thing sent
     data = _data(job)
     if data is not None and data.raw_train is not None:
