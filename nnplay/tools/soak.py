@@ -269,13 +269,23 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.on("pageerror", lambda e: seen.errors.append(f"student {student}: browser error {e}"))
+    # where the lesson was when a page broke: Streamlit's frontend errors are races, and
+    # when one came says which (before Train, while the class started, or later)
+    where = {"step": "opening the lesson", "pressed": None}
+
+    def broke(error):
+        pressed = where["pressed"]
+        when = (f"{time.time() - pressed:.1f} s after pressing Train" if pressed is not None
+                else where["step"])
+        seen.errors.append(f"student {student}: browser error ({when}) {error}")
+    page.on("pageerror", broke)
     first = None
     try:
         started = time.perf_counter()
         await page.goto(f"{url}/?x={link}")
         await page.get_by_role("heading", name="Data").first.wait_for()
         seen.pages.append(time.perf_counter() - started)
+        where["step"] = "opening Train"
         await _open_page(page, "Train", "Train", seen)
         train = page.get_by_role("button", name="Train", exact=True).first
         await train.wait_for()
@@ -287,7 +297,7 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
         # the wait counts from the press, including the time a busy browser takes to act on
         # it, to the moment the tab itself found the point drawn (its clock, not when
         # Playwright, as busy as the tabs, got round to telling this process)
-        pressed = time.time()
+        pressed = where["pressed"] = time.time()
         await train.click()
         drawn_ms = await _shown(page, FIRST_POINT_JS)
         if drawn_ms is None:
