@@ -86,6 +86,7 @@ class TrainingJob:
         # point (TrainingJob.first_point_drawn)
         self.watched = False
         self._point_drawn = False
+        self._point_sent_at: float | None = None   # time.monotonic() a page first drew a point
 
     # ---- controls -------------------------------------------------------------------------
     def start(self, paused: bool = False) -> "TrainingJob":
@@ -152,6 +153,8 @@ class TrainingJob:
     def shown(self, epoch: int) -> None:
         """A page is drawing a frame of this job with `epoch` epochs."""
         self.watched = True
+        if epoch > 0 and self._point_sent_at is None:
+            self._point_sent_at = time.monotonic()
 
     def first_point_drawn(self) -> None:
         """Its student's browser says it has drawn the run's first point (the chart reports
@@ -162,11 +165,19 @@ class TrainingJob:
     def first_point_seen(self) -> bool:
         """Its student has seen the first point, as the browser that drew it said (not the
         server's frames: under a class's burst a browser drew a frame up to 20 s after the
-        server sent it; JobManager.first_points_pending), or FIRST_POINT_SEEN_MAX_S have
-        passed since its epoch (a tab gone, or a browser that could not say)."""
-        return self._point_drawn or (
-            self.first_epoch_at is not None
-            and time.monotonic() - self.first_epoch_at >= FIRST_POINT_SEEN_MAX_S)
+        server sent it; JobManager.first_points_pending), or it is given up on: a browser
+        that had the point FIRST_POINT_SEEN_MAX_S ago and did not say (it could not, or its
+        tab went), or a page that has not asked for the point FIRST_POINT_UNSENT_MAX_S after
+        the epoch (its tab went). Counted from the epoch alone, a browser too starved to ask
+        for its point within 15 s (a 16-student burst, in the soak) set the class's runs
+        going at full pace and starved it further: its point went out 30 s after the epoch."""
+        if self._point_drawn:
+            return True
+        now = time.monotonic()
+        if self._point_sent_at is not None:
+            return now - self._point_sent_at >= FIRST_POINT_SEEN_MAX_S
+        return (self.first_epoch_at is not None
+                and now - self.first_epoch_at >= FIRST_POINT_UNSENT_MAX_S)
 
     def progress(self) -> tuple[str, int]:
         """(status, epoch), without the copy of the whole history `snapshot()` makes: for
@@ -559,8 +570,10 @@ class TrainingJob:
 
 
 CROWDED_PACE = 5.0   # epochs/s of a hosted paced run while another run is being built
-FIRST_POINT_SEEN_MAX_S = 15.0   # after a run's first epoch: its page has drawn it by then, or
-                                # its tab has gone (a closed tab must not slow the class long)
+FIRST_POINT_SEEN_MAX_S = 15.0   # after a page had a run's first point: its browser has drawn
+                                # it by then, or its tab has gone (a closed tab must not slow
+                                # the class long)
+FIRST_POINT_UNSENT_MAX_S = 60.0   # after a run's first epoch, if no page has asked for it
 TRACED_KEPT = 64   # specs remembered as traced (graphs.SHARED_MAX graphs are kept; a miss
                    # only prices one job's build too low)
 PENDING_FRESH_S = 0.1   # first_points_pending's answer is reused this long (asked every epoch)

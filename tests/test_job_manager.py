@@ -395,7 +395,9 @@ def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_poi
 def test_a_first_point_no_page_draws_holds_the_class_back_only_until_it_is_trained(
         circle, monkeypatch):
     # A run no page watches (a race variant, the CLI) has its point once trained; a watched
-    # run whose tab went away holds the class back FIRST_POINT_SEEN_MAX_S at most.
+    # run whose browser never says it drew its point holds the class back
+    # FIRST_POINT_SEEN_MAX_S after its page had it, and one whose page never asked for it
+    # (its tab went, or is too starved to ask) FIRST_POINT_UNSENT_MAX_S after the epoch.
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
     manager = JobManager(max_running=3)
     jobs = []
@@ -408,15 +410,26 @@ def test_a_first_point_no_page_draws_holds_the_class_back_only_until_it_is_train
         time.sleep(job_mod.PENDING_FRESH_S)   # the manager's last answer expires
         return jobs[-1]
 
+    def pending() -> bool:
+        time.sleep(job_mod.PENDING_FRESH_S)
+        return manager.first_points_pending(asking)
+
     try:
         asking = trained("a", watched=False)
         trained("b", watched=False)
         assert not manager.first_points_pending(asking)
-        trained("c", watched=True)               # and its tab closed before drawing it
-        assert manager.first_points_pending(asking)
+        unsent = trained("c", watched=True)     # its tab has not asked for the point
+        assert pending()
         monkeypatch.setattr(job_mod, "FIRST_POINT_SEEN_MAX_S", 0.0)
-        time.sleep(job_mod.PENDING_FRESH_S)
-        assert not manager.first_points_pending(asking)
+        assert pending()                          # that limit is for a point the page had
+        unsent.shown(unsent.progress()[1])       # ... as it now has, undrawn
+        assert not pending()
+        monkeypatch.setattr(job_mod, "FIRST_POINT_SEEN_MAX_S", 15.0)
+        unsent.first_point_drawn()
+        trained("d", watched=True)
+        assert pending()
+        monkeypatch.setattr(job_mod, "FIRST_POINT_UNSENT_MAX_S", 0.0)
+        assert not pending()
     finally:
         stop_all(jobs)
 
