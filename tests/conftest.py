@@ -212,3 +212,18 @@ def trace_values(array) -> list:
         import numpy as np
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
     return list(array)
+
+
+def held_at(step: str, status: str):
+    """(a TrainingJob class, its gate): its jobs show `status` and wait at `step` (a method,
+    as "_prepare" or "_train_loop") until the gate is set, then go on."""
+    import threading
+
+    from nnplay.job import TrainingJob
+    gate = threading.Event()
+
+    def held(self):
+        self._set(status=status)
+        gate.wait(60)
+        getattr(TrainingJob, step)(self)
+    return type(f"HeldAt{step}", (TrainingJob,), {step: held}), gate

@@ -17,7 +17,7 @@ from nnplay.race import start_race
 from nnplay.store import RunStore, attach
 from nnplay.ui.train_view import queue_text
 
-from conftest import (charts, make_exp, open_page, stop_jobs as stop_all, trace_values,
+from conftest import (charts, held_at, make_exp, open_page, stop_jobs as stop_all, trace_values,
                       wait_until)
 
 LONG = {"epochs": 100_000}
@@ -345,17 +345,9 @@ def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_poi
     # A class presses Train together: the runs already going slow to CROWDED_PACE while a
     # later press is still being built, and until its page has drawn its first point, so
     # neither is starved by their epochs.
-    import threading
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
-    gate = threading.Event()
-
-    class HeldBuild(job_mod.TrainingJob):
-        def _prepare(self):
-            self._set(status="building")
-            gate.wait(60)
-            super()._prepare()
-
-    factories = iter([job_mod.TrainingJob, HeldBuild])
+    held_build, gate = held_at("_prepare", "building")
+    factories = iter([job_mod.TrainingJob, held_build])
     manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
     going = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="a", pace=50)
     held = None

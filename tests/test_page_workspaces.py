@@ -9,8 +9,8 @@ import pytest
 from nnplay.spec import Experiment
 from nnplay.store import attach
 
-from conftest import chart_data, charts, keep_run as keep_a_run, make_exp, open_page as open_app, \
-    stop_jobs, trace_values, wait_until
+from conftest import chart_data, charts, held_at, keep_run as keep_a_run, make_exp, \
+    open_page as open_app, stop_jobs, trace_values, wait_until
 
 A, B, T = (secrets.token_urlsafe(24) for _ in range(3))
 
@@ -219,17 +219,8 @@ def _posted(routes, path: str) -> int:
 def test_a_train_page_draws_no_charts_until_the_first_epoch_is_trained(store, jobs, monkeypatch):
     """"Training the first epoch…" alone: the first charts a hosted page draws, and keeps
     while its class starts, are those with the first point."""
-    import threading
-
-    from nnplay import job as job_mod
-    gate = threading.Event()
-
-    class SlowFirstEpoch(job_mod.TrainingJob):
-        def _train_loop(self):
-            self._set(status="running")
-            gate.wait(60)
-            super()._train_loop()
-    monkeypatch.setattr(jobs, "job_factory", SlowFirstEpoch)
+    slow_first_epoch, gate = held_at("_train_loop", "running")
+    monkeypatch.setattr(jobs, "job_factory", slow_first_epoch)
     exp = Experiment()
     exp.train.epochs = 700
     at = open_app("views/train.py", exp, query={"ws": A})

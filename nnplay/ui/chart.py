@@ -23,8 +23,6 @@ import streamlit as st
 from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-# Behind a baseUrlPath the page asks for it below that path; the JS names it relative to the page.
-_ROUTE_PATHS = ("/_nnplay/plotly.min.js", "/{base:path}/_nnplay/plotly.min.js")
 _JS = (Path(__file__).with_name("chart.js").read_text()
        .replace("__PLOTLY_VERSION__", plotly.__version__))
 
@@ -32,6 +30,12 @@ _component = st.components.v2.component(
     "nnplay_chart", html='<div class="nnplay-chart"></div><div class="nnplay-chart-message"></div>',
     css=".nnplay-chart-message { font-size: 0.875rem; opacity: 0.7; }", js=_JS,
     isolate_styles=False)   # Plotly's own stylesheet (hover labels, modebar) is global
+
+
+def _app_paths(tail: str) -> tuple[str, str]:
+    """The paths of one of the app's own routes, "_nnplay/<tail>": behind a baseUrlPath a page
+    asks below that path, since the JS names the route relative to the page."""
+    return f"/_nnplay/{tail}", f"/{{base:path}}/_nnplay/{tail}"
 
 
 @functools.cache
@@ -54,7 +58,7 @@ def routes() -> list:
             return Response(plotly_js_gzipped(), media_type="text/javascript",
                             headers={**headers, "Content-Encoding": "gzip"})
         return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=headers)
-    return [Route(path, plotly_js, methods=["GET"]) for path in _ROUTE_PATHS]
+    return [Route(path, plotly_js, methods=["GET"]) for path in _app_paths("plotly.min.js")]
 
 
 def figure_json(fig, uirevision: str | None = None) -> str:
@@ -117,5 +121,4 @@ def drawn_route(name: str, on_drawn) -> list:
         if valid.fullmatch(ident):
             on_drawn(ident)
         return Response(status_code=204)
-    return [Route(path, drawn, methods=["POST"])
-            for path in (f"/_nnplay/{name}/{{ident}}", f"/{{base:path}}/_nnplay/{name}/{{ident}}")]
+    return [Route(path, drawn, methods=["POST"]) for path in _app_paths(f"{name}/{{ident}}")]

@@ -434,7 +434,7 @@ def _figure(name: str, version: tuple, compute, held: bool = False):
     return session.remembered("live_figures", name, version, compute)
 
 
-def _curves(job, snap, held: bool = False):
+def _curves(job, snap, held: bool = False, report: str | None = None):
     metrics = ["loss"] + [m for m in [plots.main_metric(snap.history)] if m]
     # Redrawn only when the job moved: a paused job polled once a second (a class of them on
     # one server) costs a lookup; a moving one updates its figure's points in place.
@@ -443,18 +443,17 @@ def _curves(job, snap, held: bool = False):
         plots.learning_curves(snap.history, metrics, best_epoch=snap.best_epoch)))
     fig = _figure("curves", (job.id, snap.epoch, snap.best_epoch), lambda: (
         plots.refresh_curves(base, snap.history, metrics, snap.best_epoch)), held)
-    chart(fig, key="curves", report_drawn=_first_point_report(job, snap))
+    chart(fig, key="curves", report_drawn=report)
 
 
 FIRST_POINT_ROUTE = "first-point"
 
 
-def _first_point_report(job, snap) -> str | None:
-    """Where the browser says it drew the run's first point, on a hosted server (the class's
-    other runs wait for it: JobManager.first_points_pending), until it has said so."""
-    if snap.epoch and config.hosted() and not job.first_point_seen:
-        return f"_nnplay/{FIRST_POINT_ROUTE}/{job.id}"
-    return None
+def _first_point_report(job) -> str:
+    """Where the browser says it drew the run's first point: the curves carry it on a hosted
+    server (the class's other runs wait for it: JobManager.first_points_pending) until it
+    has said so."""
+    return f"_nnplay/{FIRST_POINT_ROUTE}/{job.id}"
 
 
 def first_point_routes() -> list:
@@ -539,23 +538,25 @@ def _live(job, drawn_phase: str):
     # it drew them too (a busy browser sent new charts every frame fell further behind: 34 s
     # in the soak).
     sent = snap.epoch > 0
+    unsaid = config.hosted() and not job.first_point_seen   # its browser has yet to say
     starting = active and _others_starting(job, sent)
-    held = starting or (active and config.hosted() and not job.first_point_seen)
+    held = starting or (active and unsaid)
     _progress(snap, _refresh(drawn_phase, job, sent) if active else None, starting)
     if active and not sent:
         # nothing to draw yet: a class waiting in the queue polls cheaply (and the charts a
         # page keeps for a class's burst always have the first point)
         return
     _log_first_point(job, snap)   # the curves with it are the next thing sent
+    report = _first_point_report(job) if sent and unsaid else None
     data = _data(job)
     if data is not None and data.raw_train is not None:
         left, right = st.columns([3, 2])
         with left:
-            _curves(job, snap, held)
+            _curves(job, snap, held, report)
         with right:
             _boundary(job, snap, held)
     else:
-        _curves(job, snap, held)
+        _curves(job, snap, held, report)
     if snap.finished:
         _outcome(snap)
 
