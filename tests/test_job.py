@@ -141,14 +141,19 @@ def test_closed_tabs_share_one_reaper_thread_that_ends_when_nothing_waits(circle
 
 
 def test_concurrent_jobs_with_session_clearing_all_finish(circle):
-    """Keras's clear_session (Streamlit calls it after script runs) must not break jobs that
-    are building or training in other threads."""
+    """Keras's clear_session (stock Streamlit calls it after every script run; nnplay's guard
+    stops that, but other code may still call it) must not break jobs that are building or
+    training in other threads."""
     import keras
     done = threading.Event()
 
     def clear_repeatedly():
+        # The reset of Keras's global state is what could break a job. free_memory=False
+        # skips the gc.collect() that comes with it by default: with the whole suite's
+        # objects alive that holds the GIL long enough, 20 times a second, to starve the jobs
+        # (4 x 20 epochs took 99-126 s in the full suite, 5 s without the clearer).
         while not done.wait(0.05):
-            keras.backend.clear_session()
+            keras.backend.clear_session(free_memory=False)
 
     clearer = threading.Thread(target=clear_repeatedly, daemon=True)
     clearer.start()
