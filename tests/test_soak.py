@@ -55,3 +55,45 @@ def test_the_browsers_are_kept_below_the_server_but_the_server_is_not():
     finally:
         soak.kill()
         soak.wait()
+
+
+class _Page:
+    """What FrameLog asks of a Playwright page and its websocket: their event hooks."""
+    def __init__(self):
+        self.hooks = {}
+
+    def on(self, event, hook):
+        self.hooks[event] = hook
+
+
+def test_a_broken_page_comes_with_the_messages_it_was_sent_before(tmp_path):
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from nnplay.tools.frames import FrameLog
+    page, ws = _Page(), _Page()
+    frames = FrameLog(page)
+    page.hooks["websocket"](ws)
+    rerun = BackMsg()
+    rerun.rerun_script.fragment_id, rerun.rerun_script.is_auto_rerun = "95a8ed4420a4", True
+    chart = ForwardMsg()
+    chart.metadata.delta_path[:] = [0, 1, 0, 1, 1, 0, 0]
+    chart.delta.fragment_id = "95a8ed4420a4"
+    chart.delta.new_element.markdown.body = "a chart"
+    finished = ForwardMsg()
+    finished.script_finished = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+    finished.metadata.run.script_run_id = "e472b851aaaa"
+    finished.metadata.run.fragment_ids.append("95a8ed4420a4")
+    ws.hooks["framesent"](rerun.SerializeToString())
+    ws.hooks["framereceived"](chart.SerializeToString())
+    ws.hooks["framereceived"](finished.SerializeToString())
+    ws.hooks["framereceived"](b"\xff\xff not protobuf")
+    path = frames.write(str(tmp_path), "student-3-error-1", "Cannot set a node at a delta path")
+    heading, _, *lines = open(path).read().splitlines()
+    assert heading == "Cannot set a node at a delta path"
+    said = [line.split(" ", 1)[1].strip() for line in lines]
+    assert said[0] == "out rerun fragment='95a8ed44' auto=True page=''"
+    assert said[1] == ("in  delta new_element:markdown path=[0, 1, 0, 1, 1, 0, 0] "
+                       "fragment='95a8ed44'")
+    assert said[2] == ("in  script_finished FINISHED_EARLY_FOR_RERUN run=e472b851 "
+                       "fragments=['95a8ed44']")
+    assert said[3] == "in  15 bytes not read (DecodeError)"

@@ -42,6 +42,8 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
+
+from nnplay.tools.frames import FrameLog
 from datetime import datetime
 from typing import NamedTuple
 
@@ -251,6 +253,12 @@ class _Class:
         self.burst_drawn: list[float] = []   # time.time() each of those was drawn
         self.released = 0.0            # time.time() when they were told to press
         self.quiet_wait = 0.0          # seconds the browsers took to go quiet before it
+        self._folder = None
+
+    def folder(self) -> str:
+        """Where a broken page's last messages are written (made on the first error, kept)."""
+        self._folder = self._folder or tempfile.mkdtemp(prefix="nnplay_soak_errors_")
+        return self._folder
 
 
 async def _open_page(page, name: str, title: str, seen: _Class):
@@ -273,11 +281,16 @@ async def _lesson(browser, url: str, link: str, student: int, seen: _Class,
     # when one came says which (before Train, while the class started, or later)
     where = {"step": "opening the lesson", "pressed": None}
 
+    frames = FrameLog(page)
+
     def broke(error):
         pressed = where["pressed"]
         when = (f"{time.time() - pressed:.1f} s after pressing Train" if pressed is not None
                 else where["step"])
-        seen.errors.append(f"student {student}: browser error ({when}) {error}")
+        said = f"student {student}: browser error ({when}) {error}"
+        kept = frames.write(seen.folder(), f"student-{student}-error-{len(seen.errors) + 1}",
+                            f"{said}\n{getattr(error, 'stack', '')}")
+        seen.errors.append(f"{said} (the page's last messages: {kept})")
     page.on("pageerror", broke)
     first = None
     try:
@@ -393,6 +406,7 @@ async def _class(url: str, link: str, sessions: int, seconds: float, chromium: s
             await _lesson(browser, url, link, 0, seen)   # warm-up: TensorFlow's pools exist
             await asyncio.to_thread(warmed)   # waits out the web server's idle workers
             warm = _Class()
+            warm._folder = seen._folder   # one folder of broken pages per soak
             deadline = time.perf_counter() + seconds
             together = _Together(sessions, server_pid, warm)
             await asyncio.gather(*(_student(browser, url, link, n + 1, deadline, warm, together)
