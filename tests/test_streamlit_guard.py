@@ -106,7 +106,7 @@ def test_no_live_chart_is_sent_as_a_reference_to_a_cached_message():
 # ---- each live frame out of the server before the next run starts -------------------------
 
 def test_streamlit_drops_a_fragments_unsent_frame_when_its_next_run_starts():
-    # Why the live panel waits for its frame to go out (train_view._wait_until_sent): what
+    # Why the live panel waits for its frame to go out (session.wait_until_sent): what
     # AppSession does as a fragment's run starts. If this fails after a Streamlit upgrade,
     # the wait may no longer be needed.
     from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
@@ -117,7 +117,7 @@ def test_streamlit_drops_a_fragments_unsent_frame_when_its_next_run_starts():
 
 
 def test_the_live_panel_finds_its_sessions_queue_where_streamlit_keeps_it():
-    # Streamlit internals train_view._browser_queue reads (pinned Streamlit).
+    # Streamlit internals session.browser_queue reads (pinned Streamlit).
     from streamlit.runtime import Runtime
     from streamlit.runtime.app_session import AppSession
     from streamlit.runtime.session_manager import SessionManager
@@ -142,21 +142,21 @@ class _Queue:
 
 
 def test_a_live_frame_waits_until_its_messages_have_gone_out(monkeypatch):
-    from nnplay.ui import train_view
+    from nnplay.ui import session
     queue = _Queue(3, after=0.2)
-    monkeypatch.setattr(train_view, "_browser_queue", lambda: queue)
-    assert train_view._wait_until_sent(limit=30) and len(queue) == 0
+    monkeypatch.setattr(session, "browser_queue", lambda: queue)
+    assert session.wait_until_sent(limit=30) and len(queue) == 0
 
 
 def test_a_live_frame_stops_waiting_at_its_limit_and_says_so(monkeypatch):
     import time
-    from nnplay.ui import train_view
-    monkeypatch.setattr(train_view, "_browser_queue", lambda: _Queue(3, after=None))
+    from nnplay.ui import session
+    monkeypatch.setattr(session, "browser_queue", lambda: _Queue(3, after=None))
     started = time.monotonic()
-    assert train_view._wait_until_sent(limit=0.2) is False
+    assert session.wait_until_sent(limit=0.2) is False
     assert time.monotonic() - started >= 0.2
 
 
 def test_outside_a_server_a_live_frame_does_not_wait():
-    from nnplay.ui import train_view
-    assert train_view._browser_queue() is None and train_view._wait_until_sent() is True
+    from nnplay.ui import session
+    assert session.browser_queue() is None and session.wait_until_sent() is True

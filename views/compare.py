@@ -100,6 +100,7 @@ def overlay_and_table(chosen_ids, drawn: dict):
                  column_config={column_title(c): st.column_config.NumberColumn(format="%.4g")
                                 for c in results.columns
                                 if c.startswith(("final ", "best ")) and c != "best epoch"})
+    session.wait_until_sent()   # refreshed every second while a run trains
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def _live_race():
             job.stop()
     if session.just_ended("race", running):
         st.rerun()  # a full run stops the polling
+    session.wait_until_sent()
 
 
 active = any(job.alive for _, job in session.race())

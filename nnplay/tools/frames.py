@@ -1,11 +1,14 @@
 """A tab's last websocket messages, kept so that a browser error in the soak comes with what
-the page was sent before it. Streamlit's frontend errors ("Cannot set a node at a delta path")
-are races between the server's runs and the browser's tree of elements: the messages, in
-order, with their paths, fragments and runs, are what says which race."""
+the page was sent before it, read into a line each by nnplay.ui.wire in a process of its
+own (Streamlit's messages are Streamlit's protobuf; the core never imports Streamlit)."""
 from __future__ import annotations
 
+import base64
 import collections
+import json
 import os
+import subprocess
+import sys
 import time
 
 FRAMES_KEPT = 600   # about the last minute of a live Train page in a class's burst
@@ -23,55 +26,13 @@ class FrameLog:
         ws.on("framesent", lambda payload: self.frames.append((time.time(), "out", payload)))
 
     def write(self, folder: str, name: str, heading: str) -> str:
-        """The messages, one line each, under `heading`, in folder/name.txt; its path."""
-        path = os.path.join(folder, f"{name}.txt")
-        with open(path, "w") as out:
-            out.write(heading + "\n\n")
+        """The messages in folder/name.frames (a JSON line each) and, read, in folder/name.txt
+        under `heading`; the path of the text (of the record, if it could not be read)."""
+        record, text = os.path.join(folder, f"{name}.frames"), os.path.join(folder, f"{name}.txt")
+        with open(record, "w") as out:
             for at, direction, payload in list(self.frames):
-                out.write(f"{at:.3f} {direction:3s} {describe(direction, payload)}\n")
-        return path
-
-
-def describe(direction: str, payload) -> str:
-    """One message in a line: what it is, its delta path, fragment and run."""
-    if isinstance(payload, str):
-        return f"text {payload[:80]!r}"
-    try:
-        return _back(payload) if direction == "out" else _forward(payload)
-    except Exception as e:   # not Streamlit's protobuf: said, not fatal to the soak
-        return f"{len(payload)} bytes not read ({type(e).__name__})"
-
-
-def _back(payload: bytes) -> str:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    msg = BackMsg.FromString(payload)
-    kind = msg.WhichOneof("type")
-    if kind == "rerun_script":
-        rerun = msg.rerun_script
-        return (f"rerun fragment={rerun.fragment_id[:8]!r} auto={rerun.is_auto_rerun} "
-                f"page={rerun.page_name!r}")
-    return kind or "empty"
-
-
-def _forward(payload: bytes) -> str:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    msg = ForwardMsg.FromString(payload)
-    kind = msg.WhichOneof("type")
-    run = msg.metadata.run
-    ran = f" run={run.script_run_id[:8]} fragments={[f[:8] for f in run.fragment_ids]}" \
-        if msg.metadata.HasField("run") else ""
-    path = f" path={list(msg.metadata.delta_path)}" if msg.metadata.delta_path else ""
-    if kind == "delta":
-        delta = msg.delta
-        part = delta.WhichOneof("type")
-        what = (delta.new_element.WhichOneof("type") if part == "new_element"
-                else delta.add_block.WhichOneof("type") if part == "add_block" else None)
-        return f"delta {part}:{what}{path} fragment={delta.fragment_id[:8]!r}{ran}"
-    if kind == "script_finished":
-        status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
-        return f"script_finished {status}{ran}"
-    if kind == "auto_rerun":
-        return f"auto_rerun every {msg.auto_rerun.interval:.2f} s fragment={msg.auto_rerun.fragment_id[:8]!r}"
-    if kind == "ref_hash":
-        return f"ref_hash {msg.ref_hash[:8]}{path}"
-    return f"{kind}{ran}"
+                raw = payload.encode() if isinstance(payload, str) else payload
+                out.write(json.dumps([at, direction, base64.b64encode(raw).decode()]) + "\n")
+        read = subprocess.run([sys.executable, "-m", "nnplay.ui.wire", record, text, heading],
+                              capture_output=True, timeout=120)
+        return text if read.returncode == 0 else record

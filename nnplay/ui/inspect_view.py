@@ -53,6 +53,7 @@ def live_fragment(name: str, job, was_live: bool, body, status_slot=None):
             body(job, snap)
         if was_live and not is_live(snap):
             st.rerun()
+        session.wait_until_sent()
     part()
 
 

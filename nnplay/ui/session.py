@@ -11,6 +11,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -53,6 +54,43 @@ def install_streamlit_guards():
 
     clean_problem_modules_except_keras._nnplay_guard = True
     script_runner._clean_problem_modules = clean_problem_modules_except_keras
+
+
+# ---- each timed fragment's frame out before its next run ------------------------------
+
+SENT_WAIT_S = 2.0   # at most, per frame: a frame held longer is let go (the next one follows)
+
+
+def wait_until_sent(limit: float = SENT_WAIT_S) -> bool:
+    """Until this page's frame has left the server, at most `limit` s; whether it has. Called
+    at the end of every timed fragment (the Train, Inspect, Compare and Race pages' live
+    parts). Streamlit drops a fragment's messages still waiting to go out when the
+    fragment's next run starts, and the browser's timer keeps a next run waiting on a busy
+    server, whose event loop sends late: in the soak one page got no frame for 38 s, 17 runs in a row
+    dropped whole, and its first point late with them. Waiting here (asleep, the GIL free
+    for the event loop) lets each frame go out before the next run starts. Streamlit has no
+    public call for it; the pinned version's internals, checked by
+    tests/test_streamlit_guard.py."""
+    queue = browser_queue()
+    end = time.monotonic() + limit
+    while queue is not None and len(queue) and time.monotonic() < end:
+        time.sleep(0.005)
+    return queue is None or not len(queue)
+
+
+def browser_queue():
+    """This session's queue of messages on their way to its browser (Streamlit's AppSession);
+    None outside a server (AppTest's runtime is a mock without sessions)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    sessions = getattr(Runtime.instance(), "_session_mgr", None)
+    info = sessions.get_active_session_info(ctx.session_id) if sessions is not None else None
+    queue = getattr(getattr(info, "session", None), "_browser_queue", None)
+    return queue if isinstance(queue, ForwardMsgQueue) else None
 
 
 # ---- the experiment ---------------------------------------------------------------------

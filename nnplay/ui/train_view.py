@@ -526,9 +526,9 @@ def _log_first_point(job, snap):
 
 def _live(job, drawn_phase: str):
     """The polled part: progress, curves, decision boundary, and the outcome at the end; each
-    frame out of the server before the next begins (_wait_until_sent)."""
+    frame out of the server before the next begins (session.wait_until_sent)."""
     _frame(job, drawn_phase)
-    _wait_until_sent()
+    session.wait_until_sent()
 
 
 def _frame(job, drawn_phase: str):
@@ -616,37 +616,6 @@ def _retime_fragment(seconds: float) -> str | None:
     msg.auto_rerun.interval, msg.auto_rerun.fragment_id = seconds, fragment_id
     ctx.enqueue(msg)
     return fragment_id
-
-
-SENT_WAIT_S = 2.0   # at most, per frame: a frame held longer is let go (the next one follows)
-
-
-def _wait_until_sent(limit: float = SENT_WAIT_S) -> bool:
-    """Until this page's frame has left the server, at most `limit` s; whether it has.
-    Streamlit drops a fragment's messages still waiting to go out when the fragment's next
-    run starts, and the browser's timer keeps a next run waiting on a busy server, whose
-    event loop sends late: in the soak one page got no frame for 38 s, 17 runs in a row
-    dropped whole, and its first point late with them. Waiting here (asleep, the GIL free
-    for the event loop) lets each frame go out before the next run starts. Streamlit has no
-    public call for it; the pinned version's internals, checked by
-    tests/test_streamlit_guard.py."""
-    queue = _browser_queue()
-    end = time.monotonic() + limit
-    while queue is not None and len(queue) and time.monotonic() < end:
-        time.sleep(0.005)
-    return queue is None or not len(queue)
-
-
-def _browser_queue():
-    """This session's queue of messages on their way to its browser (Streamlit's AppSession);
-    None outside a server (AppTest)."""
-    from streamlit.runtime import Runtime
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    if ctx is None or not Runtime.exists():
-        return None
-    info = Runtime.instance()._session_mgr.get_active_session_info(ctx.session_id)
-    return info.session._browser_queue if info is not None else None
 
 
 # The live progress bar jumps to each frame's width: Streamlit eases it there, an animation
