@@ -369,8 +369,9 @@ class TrainingJob:
                 self._set(compiling=True)
             # While another student's run, or this one, is on its way to its first point
             # drawn, at most CROWDED_PACE epochs a second (JobManager.first_points_pending).
-            if paced and self.manager is not None and self.manager.first_points_pending(
-                    self, own=True):
+            crowded = paced and self.manager is not None and self.manager.first_points_pending(
+                self, own=True)
+            if crowded:
                 pace = min(pace, CROWDED_PACE)
             epochs = self._epochs_per_frame(pace)
             if action == "step" and self._step_batches:
@@ -397,7 +398,7 @@ class TrainingJob:
                     "high for this model; lower it (try a tenth) and train again")
             self._refresh_views(force, grid=not views)
             if paced:   # these epochs' share of a second, at the pace they trained at
-                self._sleep_for_pace(started + (len(rows) or 1) / pace)
+                self._sleep_for_pace(started + (len(rows) or 1) / pace, crowded)
             if self.manager is not None and self.manager.should_yield(self):
                 self._take_turns()
         self._finish("early_stopping" if self.engine.stopped_early else "completed")
@@ -432,16 +433,24 @@ class TrainingJob:
             self._frame = (seconds, now)
         return seconds
 
-    def _sleep_for_pace(self, until: float):
+    def _sleep_for_pace(self, until: float, crowded: bool = False):
         """Wait until `until` (time.perf_counter) for a paced run's epochs; pause, stop or a
-        new pace end the wait early (other controls, such as the learning rate, do not)."""
+        new pace end the wait early (other controls, such as the learning rate, do not), and
+        so, for a run slowed to CROWDED_PACE (`crowded`), does the class's last first point
+        drawn: its epochs go on at their pace at once, not a CROWDED_PACE epoch later."""
         with self._lock:
             pace = self._pace
-            while pace is not None and self._pace == pace and not (self._stop or self._pause):
+        while True:
+            with self._lock:
+                if pace is None or self._pace != pace or self._stop or self._pause:
+                    return
                 left = until - time.perf_counter()
                 if left <= 0:
                     return
-                self._wake.wait(left)
+                self._wake.wait(min(left, CROWDED_CHECK_S) if crowded else left)
+            # asked outside the job's lock: the answer reads the other holders' locks
+            if crowded and not self.manager.first_points_pending(self, own=True):
+                return
 
     def _record(self, rows: list[dict], views: dict):
         """The epochs' rows into the snapshot, with `views` (a new grid) at the same time."""
@@ -569,7 +578,12 @@ class TrainingJob:
                      "message": message.splitlines()[0][:500] if message else "failed"}
 
 
-CROWDED_PACE = 5.0   # epochs/s of a hosted paced run while another run is being built
+CROWDED_PACE = 0.2   # epochs/s of a hosted paced run while a class's first points are on
+                     # their way: an epoch in 5 s, all but still (its page holds its charts
+                     # meanwhile), so that the server's cores go to the builds and, in the
+                     # soak, to the browsers drawing (16 at once: the last first point 11.7
+                     # and 14.6 s, against 21.9-32.9 s at 5 epochs/s)
+CROWDED_CHECK_S = 0.25   # how often a crowded run's wait asks whether the class is done
 FIRST_POINT_SEEN_MAX_S = 15.0   # after a page had a run's first point: its browser has drawn
                                 # it by then, or its tab has gone (a closed tab must not slow
                                 # the class long)

@@ -344,8 +344,9 @@ def test_a_hosted_run_draws_at_the_pages_frame_as_the_class_grows(circle, monkey
 def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_point(circle, monkeypatch):
     # A class presses Train together: the runs already going slow to CROWDED_PACE while a
     # later press is still being built, and until its page has drawn its first point, so
-    # neither is starved by their epochs.
+    # neither is starved by their epochs. (At 5 a second here, to count epochs in seconds.)
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    monkeypatch.setattr(job_mod, "CROWDED_PACE", 5.0)
     held_build, gate = held_at("_prepare", "building")
     factories = iter([job_mod.TrainingJob, held_build])
     manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
@@ -379,6 +380,36 @@ def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_poi
         assert crowded >= 0.8, crowded      # 0.2 s at 50 a second
         assert drawing >= 0.8, drawing
         assert free < 25 / job_mod.CROWDED_PACE - 1.0, free
+    finally:
+        gate.set()
+        stop_all([j for j in (going, held) if j is not None])
+
+
+def test_a_run_crawling_for_the_class_goes_on_the_moment_the_last_first_point_is_drawn(
+        circle, monkeypatch):
+    # At CROWDED_PACE (an epoch in 5 s) a run waits out its epoch's share of a second; the
+    # class's last first point drawn ends that wait, not the next crawled epoch.
+    monkeypatch.setenv("NNPLAY_HOSTED", "1")
+    held_build, gate = held_at("_prepare", "building")
+    factories = iter([job_mod.TrainingJob, held_build])
+    manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
+    going = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="a", pace=50)
+    held = None
+    try:
+        assert wait_until(lambda: going.progress()[1] >= 3)
+        going.first_point_drawn()
+        held = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="b", pace=50)
+        held.shown(0)
+        gate.set()
+        assert wait_until(lambda: held.progress()[1] >= 1)
+        held.shown(held.progress()[1])
+        # crawling: its frame begun before the press ends, then an epoch takes 5 s
+        crawled = going.progress()[1]
+        assert wait_until(lambda: going.progress()[1] >= crawled + 1, timeout=10)
+        at, t0 = going.progress()[1], time.perf_counter()
+        held.first_point_drawn()
+        assert wait_until(lambda: going.progress()[1] >= at + 25, timeout=30)
+        assert time.perf_counter() - t0 < 1 / job_mod.CROWDED_PACE - 1.0
     finally:
         gate.set()
         stop_all([j for j in (going, held) if j is not None])

@@ -298,8 +298,8 @@ def test_a_run_drawing_while_other_students_runs_start_holds_its_charts_and_says
         at.run()
         line = _progress_line(at)
         assert charts(at) == held
-        assert f"Epoch {epoch:,} /" not in line and "other students' runs are starting: the " \
-            "charts catch up once theirs show their first points" in line, line
+        assert f"Epoch {epoch:,} /" not in line and "other students' runs are starting: this " \
+            "one crawls and the charts catch up once theirs show their first points" in line, line
         starting[0] = False
         at.run()
         assert charts(at)[0] != held[0] and "other students" not in _progress_line(at)

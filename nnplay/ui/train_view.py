@@ -418,8 +418,8 @@ def _progress(snap, every: float | None = None, held: bool = False):
         speed = f"{snap.samples_per_sec:,.0f} samples/s · " if measured else ""
         text = f"Epoch {snap.epoch:,} / {snap.epochs:,} · {speed}{left}{snap.status.replace('_', ' ')}"
         if held:
-            text += (" · other students' runs are starting: the charts catch up once theirs "
-                     "show their first points")
+            text += (" · other students' runs are starting: this one crawls and the charts "
+                     "catch up once theirs show their first points")
         elif every and every > slots.frame_seconds(config.hosted(), live=0):   # an idle server's
             text += f" · many runs share this server: the charts refresh every {every:.1f} s"
     st.progress(min(snap.epoch / max(snap.epochs, 1), 1.0), text=text)
