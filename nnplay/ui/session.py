@@ -66,10 +66,10 @@ def wait_until_sent(limit: float = SENT_WAIT_S) -> bool:
     at the end of every timed fragment (the Train, Inspect, Compare and Race pages' live
     parts). Streamlit drops a fragment's messages still waiting to go out when the
     fragment's next run starts, and the browser's timer keeps a next run waiting on a busy
-    server, whose event loop sends late: in the soak one page got no frame for 38 s, 17 runs in a row
-    dropped whole, and its first point late with them. Waiting here (asleep, the GIL free
-    for the event loop) lets each frame go out before the next run starts. Streamlit has no
-    public call for it; the pinned version's internals, checked by
+    server, whose event loop sends late: in the soak one page got no frame for 38 s, 17
+    runs in a row dropped whole, and its first point late with them. Waiting here (asleep,
+    the GIL free for the event loop) lets each frame go out before the next run starts.
+    Streamlit has no public call for it; the pinned version's internals, checked by
     tests/test_streamlit_guard.py."""
     queue = browser_queue()
     end = time.monotonic() + limit

@@ -49,7 +49,8 @@ def _forward(payload: bytes) -> str:
         status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
         return f"script_finished {status}{ran}"
     if kind == "auto_rerun":
-        return f"auto_rerun every {msg.auto_rerun.interval:.2f} s fragment={msg.auto_rerun.fragment_id[:8]!r}"
+        timer = msg.auto_rerun
+        return f"auto_rerun every {timer.interval:.2f} s fragment={timer.fragment_id[:8]!r}"
     if kind == "ref_hash":
         return f"ref_hash {msg.ref_hash[:8]}{path}"
     return f"{kind}{ran}"
@@ -61,7 +62,8 @@ def read(record: str, out: str, heading: str = ""):
         text.write(heading + "\n\n" if heading else "")
         for line in lines:
             at, direction, payload = json.loads(line)
-            text.write(f"{at:.3f} {direction:3s} {describe(direction, base64.b64decode(payload))}\n")
+            said = describe(direction, base64.b64decode(payload))
+            text.write(f"{at:.3f} {direction:3s} {said}\n")
 
 
 if __name__ == "__main__":
