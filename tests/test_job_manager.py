@@ -341,16 +341,24 @@ def test_a_hosted_run_draws_at_the_pages_frame_as_the_class_grows(circle, monkey
     assert job._epochs_per_frame(30) == int(30 * 16 / slots.FRAMES_PER_S)
 
 
-def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_point(circle, monkeypatch):
-    # A class presses Train together: the runs already going slow to CROWDED_PACE while a
-    # later press is still being built, and until its page has drawn its first point, so
-    # neither is starved by their epochs. (At 5 a second here, to count epochs in seconds.)
+def _a_class_starting(circle, monkeypatch):
+    """A hosted server with two slots: one student's run going at 50 epochs a second, and
+    the next student's run (the manager's next submission) held at its build until `gate`
+    is set. (manager, the going run, gate)."""
     monkeypatch.setenv("NNPLAY_HOSTED", "1")
-    monkeypatch.setattr(job_mod, "CROWDED_PACE", 5.0)
     held_build, gate = held_at("_prepare", "building")
     factories = iter([job_mod.TrainingJob, held_build])
     manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
     going = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="a", pace=50)
+    return manager, going, gate
+
+
+def test_hosted_paced_runs_slow_down_while_another_student_waits_for_a_first_point(circle, monkeypatch):
+    # A class presses Train together: the runs already going slow to CROWDED_PACE while a
+    # later press is still being built, and until its page has drawn its first point, so
+    # neither is starved by their epochs. (At 5 a second here, to count epochs in seconds.)
+    monkeypatch.setattr(job_mod, "CROWDED_PACE", 5.0)
+    manager, going, gate = _a_class_starting(circle, monkeypatch)
     held = None
     try:
         assert wait_until(lambda: going.progress()[1] >= 3)
@@ -389,11 +397,7 @@ def test_a_run_crawling_for_the_class_goes_on_the_moment_the_last_first_point_is
         circle, monkeypatch):
     # At CROWDED_PACE (an epoch in 5 s) a run waits out its epoch's share of a second; the
     # class's last first point drawn ends that wait, not the next crawled epoch.
-    monkeypatch.setenv("NNPLAY_HOSTED", "1")
-    held_build, gate = held_at("_prepare", "building")
-    factories = iter([job_mod.TrainingJob, held_build])
-    manager = JobManager(max_running=2, job_factory=lambda *a, **k: next(factories)(*a, **k))
-    going = manager.submit(make_exp(train={"epochs": 3_000}), circle, owner="a", pace=50)
+    manager, going, gate = _a_class_starting(circle, monkeypatch)
     held = None
     try:
         assert wait_until(lambda: going.progress()[1] >= 3)
