@@ -100,7 +100,6 @@ def overlay_and_table(chosen_ids, drawn: dict):
                  column_config={column_title(c): st.column_config.NumberColumn(format="%.4g")
                                 for c in results.columns
                                 if c.startswith(("final ", "best ")) and c != "best epoch"})
-    session.wait_until_sent()   # refreshed every second while a run trains
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +109,8 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 if any(r.active for r in chosen):
     st.caption("Some of these runs are still training: the charts refresh every second.")
-st.fragment(overlay_and_table, run_every=1.0 if any(r.active for r in runs) else None)(
+every = 1.0 if any(r.active for r in runs) else None
+session.live_fragment(overlay_and_table, run_every=every)(
     chosen_ids, {r.id: r.status for r in runs})
 # made when clicked: every epoch of every run, which may be megabytes
 st.download_button("Download these runs' metrics (CSV)", lambda: store.metrics_csv(chosen_ids),

@@ -76,8 +76,7 @@ def _live_race():
             job.stop()
     if session.just_ended("race", running):
         st.rerun()  # a full run stops the polling
-    session.wait_until_sent()
 
 
 active = any(job.alive for _, job in session.race())
-st.fragment(_live_race, run_every=0.5 if active else None)()
+session.live_fragment(_live_race, run_every=0.5 if active else None)()

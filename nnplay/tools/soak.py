@@ -42,11 +42,10 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
-
-from nnplay.tools.frames import FrameLog
 from datetime import datetime
 from typing import NamedTuple
 
+from .frames import FrameLog
 from .serve import CHROMIUM_ARGS, start_server
 
 LESSON_EPOCHS = 300          # the default circle, shortened: a few seconds alone
@@ -243,7 +242,7 @@ def _percentile(values: list[float], q: float) -> float:
 class _Class:
     """What the students saw, gathered while they work."""
 
-    def __init__(self):
+    def __init__(self, folder: str | None = None):
         self.first_points: list[float] = []
         self.pages: list[float] = []
         self.errors: list[str] = []
@@ -253,7 +252,7 @@ class _Class:
         self.burst_drawn: list[float] = []   # time.time() each of those was drawn
         self.released = 0.0            # time.time() when they were told to press
         self.quiet_wait = 0.0          # seconds the browsers took to go quiet before it
-        self._folder = None
+        self._folder = folder
 
     def folder(self) -> str:
         """Where a broken page's last messages are written (made on the first error, kept)."""
@@ -405,8 +404,7 @@ async def _class(url: str, link: str, sessions: int, seconds: float, chromium: s
         try:
             await _lesson(browser, url, link, 0, seen)   # warm-up: TensorFlow's pools exist
             await asyncio.to_thread(warmed)   # waits out the web server's idle workers
-            warm = _Class()
-            warm._folder = seen._folder   # one folder of broken pages per soak
+            warm = _Class(seen._folder)   # one folder of broken pages per soak
             deadline = time.perf_counter() + seconds
             together = _Together(sessions, server_pid, warm)
             await asyncio.gather(*(_student(browser, url, link, n + 1, deadline, warm, together)

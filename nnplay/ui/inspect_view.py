@@ -44,7 +44,6 @@ def live_fragment(name: str, job, was_live: bool, body, status_slot=None):
     that redraws every second while the job trains; when training ends, rerun the whole page
     once so every section shows the final model. One such fragment per page: the browser
     skips a timed rerun while another one runs, so a second timer would hardly ever fire."""
-    @st.fragment(run_every=LIVE_EVERY_S if was_live else None, key=f"inspect_{name}")
     def part():
         snap = job.snapshot()
         if status_slot is not None:
@@ -53,8 +52,8 @@ def live_fragment(name: str, job, was_live: bool, body, status_slot=None):
             body(job, snap)
         if was_live and not is_live(snap):
             st.rerun()
-        session.wait_until_sent()
-    part()
+    session.live_fragment(part, run_every=LIVE_EVERY_S if was_live else None,
+                          key=f"inspect_{name}")()
 
 
 def valid_or(key: str, options, default):

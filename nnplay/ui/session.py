@@ -6,6 +6,7 @@ copy of a setting.
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import secrets
@@ -61,16 +62,26 @@ def install_streamlit_guards():
 SENT_WAIT_S = 2.0   # at most, per frame: a frame held longer is let go (the next one follows)
 
 
+def live_fragment(body: Callable, run_every: float | None, **options) -> Callable:
+    """`st.fragment(body, run_every=...)` whose every run ends once its frame has left the
+    server (wait_until_sent): the Train, Inspect, Compare and Race pages' live parts. The
+    wrapper carries `body`'s name, so Streamlit's fragment id stays the one `body` had."""
+    @functools.wraps(body)
+    def framed(*args, **kwargs):
+        body(*args, **kwargs)
+        wait_until_sent()
+    return st.fragment(framed, run_every=run_every, **options)
+
+
 def wait_until_sent(limit: float = SENT_WAIT_S) -> bool:
     """Until this page's frame has left the server, at most `limit` s; whether it has. Called
-    at the end of every timed fragment (the Train, Inspect, Compare and Race pages' live
-    parts). Streamlit drops a fragment's messages still waiting to go out when the
-    fragment's next run starts, and the browser's timer keeps a next run waiting on a busy
-    server, whose event loop sends late: in the soak one page got no frame for 38 s, 17
-    runs in a row dropped whole, and its first point late with them. Waiting here (asleep,
-    the GIL free for the event loop) lets each frame go out before the next run starts.
-    Streamlit has no public call for it; the pinned version's internals, checked by
-    tests/test_streamlit_guard.py."""
+    at the end of every run of a live_fragment. Streamlit drops a fragment's messages still
+    waiting to go out when the fragment's next run starts, and the browser's timer keeps a
+    next run waiting on a busy server, whose event loop sends late: in the soak one page got
+    no frame for 38 s, 17 runs in a row dropped whole, and its first point late with them.
+    Waiting here (asleep, the GIL free for the event loop) lets each frame go out before the
+    next run starts. Streamlit has no public call for it; the pinned version's internals,
+    checked by tests/test_streamlit_guard.py."""
     queue = browser_queue()
     end = time.monotonic() + limit
     while queue is not None and len(queue) and time.monotonic() < end:

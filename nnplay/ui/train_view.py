@@ -525,13 +525,7 @@ def _log_first_point(job, snap):
 
 
 def _live(job, drawn_phase: str):
-    """The polled part: progress, curves, decision boundary, and the outcome at the end; each
-    frame out of the server before the next begins (session.wait_until_sent)."""
-    _frame(job, drawn_phase)
-    session.wait_until_sent()
-
-
-def _frame(job, drawn_phase: str):
+    """The polled part: progress, curves, decision boundary, and the outcome at the end."""
     snap = job.snapshot()
     if _phase(snap) != drawn_phase:
         st.rerun()  # paused, resumed or ended (here or in another tab): redraw the controls
@@ -647,7 +641,7 @@ def live_panel(exp: Experiment, info):
         return
     phase = _phase(snap)
     every = st.session_state[REFRESH_KEY] = _poll_seconds(phase, job, snap.epoch > 0)
-    st.fragment(_live, run_every=every)(job, phase)
+    session.live_fragment(_live, run_every=every)(job, phase)
 
 
 # ---- history of runs ------------------------------------------------------------------------

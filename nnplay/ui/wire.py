@@ -10,10 +10,9 @@ import base64
 import json
 import sys
 
-def describe(direction: str, payload) -> str:
+
+def describe(direction: str, payload: bytes) -> str:
     """One message in a line: what it is, its delta path, fragment and run."""
-    if isinstance(payload, str):
-        return f"text {payload[:80]!r}"
     try:
         return _back(payload) if direction == "out" else _forward(payload)
     except Exception as e:   # not Streamlit's protobuf: said, not fatal to the soak
